@@ -1,0 +1,26 @@
+// The grader command line: main.cc builds the app; each group of commands lives in its own
+// file and registers itself here.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace grader::cli {
+
+// Settings every command shares, filled by main before a command's callback runs.
+struct Context {
+  int verbosity = 0;   // -q: -1, default 0, -v: 1, -vv: 2
+  bool color = false;  // only on a TTY and never with NO_COLOR
+  int exit_code = 0;   // set by the command that ran
+};
+
+// Exit codes, documented in the README.
+inline constexpr int kExitGraded = 0;
+inline constexpr int kExitBelowMinScore = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitUngradable = 3;
+
+void add_engine_commands(CLI::App& app, Context& ctx);      // check, grade, selftest
+void add_batch_commands(CLI::App& app, Context& ctx);       // batch, gradebook, merge, slurm
+void add_gradescope_commands(CLI::App& app, Context& ctx);  // gradescope
+
+}  // namespace grader::cli

@@ -1,0 +1,2 @@
+// Placeholder until the first writer lands.
+namespace reports {}

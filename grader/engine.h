@@ -1,0 +1,48 @@
+// The grading engine: one submission in, one score.json object out.
+// The pipeline is a short sequence of named stages (see engine.cc):
+//   intake -> build -> run tests -> check -> score -> write.
+// Every run of student code (and every checker) is one grader-sandbox child.
+#pragma once
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace grader {
+
+// Bad input from the person running the grader (bad manifest, unknown assignment, bad
+// option): the CLI maps it to exit code 2. The message names the file and the problem.
+// A bad *student* submission is not an InputError: it is graded 0 with a reason (see
+// reports/README.md), so a batch never loses a student.
+struct InputError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+enum class Mode { Check, Grade };  // check: public tests only
+
+struct GradeRequest {
+  std::filesystem::path assignment_dir;      // resolved folder with assignment.toml
+  std::filesystem::path submission;          // folder, .zip or .tar.gz
+  std::string student = "local";
+  std::optional<std::string> submitted_at;   // RFC 3339
+  std::string submitted_at_source = "none";  // metadata|option|mtime|none
+  Mode mode = Mode::Grade;
+  std::filesystem::path scratch_root;        // staged copies and boxes (default: a temp dir)
+  std::optional<double> due_extension_days;  // per-student extension (batch/gradebook)
+};
+
+// Returns the score.json object (reports/score.schema.json). Never throws for student
+// faults; throws InputError for a bad manifest or request. Infrastructure failures give
+// status "ungradable" with a reason.
+nlohmann::json grade(const GradeRequest& request);
+
+// An id under $GRADER_ASSIGNMENTS or <source>/assignments, or a path to a folder holding
+// assignment.toml. Throws InputError when neither exists.
+std::filesystem::path resolve_assignment(const std::string& id_or_path);
+
+// "sha256:<hex>" over the assignment folder's files (paths and contents), stable.
+std::string assignment_hash(const std::filesystem::path& dir);
+
+}  // namespace grader

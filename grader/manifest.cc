@@ -1,0 +1,478 @@
+// Manifest parsing and validation (toml++). Every value is checked here, once, so that an
+// instructor's typo is reported as "FILE:LINE: KEY: problem" before any student runs.
+#include "grader/manifest.h"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <cmath>
+#include <ctime>
+#include <regex>
+#include <set>
+
+namespace grader {
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::regex kIdPattern("[a-z0-9_-]+");
+const std::regex kTestIdPattern("[A-Za-z0-9_.-]+");
+
+// Reads one manifest file, remembering where it came from for the error messages.
+class Reader {
+ public:
+  explicit Reader(fs::path file) : file_(std::move(file)) {}
+
+  [[noreturn]] void fail(const toml::node* node, const std::string& key,
+                         const std::string& problem) const {
+    int line = node ? static_cast<int>(node->source().begin.line) : 0;
+    if (line > 0)
+      throw ManifestError(fmt::format("{}:{}: {}: {}", file_.string(), line, key, problem));
+    throw ManifestError(fmt::format("{}: {}: {}", file_.string(), key, problem));
+  }
+
+  // Rejects keys the spec does not know (typos would otherwise be silently ignored).
+  void only_keys(const toml::table& table, const std::string& prefix,
+                 const std::set<std::string>& known) const {
+    for (auto&& [key, value] : table) {
+      if (!known.count(std::string(key.str()))) {
+        fail(&value, prefix + std::string(key.str()), "unknown key");
+      }
+    }
+  }
+
+  std::optional<std::string> opt_string(const toml::table& t, const std::string& key,
+                                        const std::string& name) const {
+    const toml::node* n = t.get(key);
+    if (!n) return std::nullopt;
+    if (!n->is_string()) fail(n, name, "must be a string");
+    return n->value<std::string>();
+  }
+
+  std::string string(const toml::table& t, const std::string& key, const std::string& name,
+                     const toml::node* parent) const {
+    auto v = opt_string(t, key, name);
+    if (!v) fail(parent, name, "missing (required)");
+    return *v;
+  }
+
+  std::optional<double> opt_number(const toml::table& t, const std::string& key,
+                                   const std::string& name, double min_value) const {
+    const toml::node* n = t.get(key);
+    if (!n) return std::nullopt;
+    if (!n->is_number()) fail(n, name, "must be a number");
+    double v = *n->value<double>();
+    if (!std::isfinite(v) || v < min_value)
+      fail(n, name, fmt::format("must be a number >= {}", min_value));
+    return v;
+  }
+
+  std::optional<int64_t> opt_integer(const toml::table& t, const std::string& key,
+                                     const std::string& name, int64_t min_value) const {
+    const toml::node* n = t.get(key);
+    if (!n) return std::nullopt;
+    if (!n->is_integer()) fail(n, name, "must be an integer");
+    int64_t v = *n->value<int64_t>();
+    if (v < min_value) fail(n, name, fmt::format("must be an integer >= {}", min_value));
+    return v;
+  }
+
+  std::optional<uint64_t> opt_size(const toml::table& t, const std::string& key,
+                                   const std::string& name) const {
+    const toml::node* n = t.get(key);
+    if (!n) return std::nullopt;
+    if (n->is_integer()) {
+      int64_t v = *n->value<int64_t>();
+      if (v < 0) fail(n, name, "must not be negative");
+      return static_cast<uint64_t>(v);
+    }
+    if (n->is_string()) {
+      if (auto v = parse_size(*n->value<std::string>())) return v;
+    }
+    fail(n, name, "must be a size: a number of bytes or a string such as \"512K\", \"2M\", \"1G\"");
+  }
+
+  std::vector<std::string> strings(const toml::table& t, const std::string& key,
+                                   const std::string& name) const {
+    std::vector<std::string> out;
+    const toml::node* n = t.get(key);
+    if (!n) return out;
+    const toml::array* a = n->as_array();
+    if (!a) fail(n, name, "must be an array of strings");
+    for (const toml::node& item : *a) {
+      if (!item.is_string()) fail(&item, name, "must be an array of strings");
+      out.push_back(*item.value<std::string>());
+    }
+    return out;
+  }
+
+  const toml::table* opt_table(const toml::table& t, const std::string& key,
+                               const std::string& name) const {
+    const toml::node* n = t.get(key);
+    if (!n) return nullptr;
+    if (!n->is_table()) fail(n, name, "must be a table");
+    return n->as_table();
+  }
+
+  // A path relative to the assignment folder that stays inside it and exists.
+  std::string relative_path(const fs::path& dir, const std::string& value, const toml::node* node,
+                            const std::string& name, bool want_dir) const {
+    fs::path p(value);
+    if (value.empty() || p.is_absolute())
+      fail(node, name, "must be a relative path inside the assignment folder");
+    for (const auto& part : p) {
+      if (part == "..") fail(node, name, fmt::format("'{}' leaves the assignment folder", value));
+    }
+    std::error_code ec;
+    auto status = fs::symlink_status(dir / p, ec);
+    if (ec || !fs::exists(status))
+      fail(node, name, fmt::format("'{}' does not exist in {}", value, dir.string()));
+    if (want_dir && !fs::is_directory(status))
+      fail(node, name, fmt::format("'{}' is not a folder", value));
+    if (!want_dir && !fs::is_regular_file(status))
+      fail(node, name, fmt::format("'{}' is not a regular file", value));
+    return p.lexically_normal().string();
+  }
+
+  std::vector<std::string> relative_files(const fs::path& dir, const toml::table& t,
+                                          const std::string& key, const std::string& name) const {
+    std::vector<std::string> out;
+    const toml::node* n = t.get(key);
+    for (const std::string& v : strings(t, key, name))
+      out.push_back(relative_path(dir, v, n, name, false));
+    return out;
+  }
+
+  Limits limits(const toml::table* t, const std::string& name) const {
+    Limits l;
+    if (!t) return l;
+    only_keys(*t, name + ".",
+              {"cpu_time", "wall_time", "memory", "pids", "output", "file_size", "open_files",
+               "network"});
+    l.cpu_time = opt_number(*t, "cpu_time", name + ".cpu_time", 0.001);
+    l.wall_time = opt_number(*t, "wall_time", name + ".wall_time", 0.001);
+    l.memory = opt_size(*t, "memory", name + ".memory");
+    l.output = opt_size(*t, "output", name + ".output");
+    l.file_size = opt_size(*t, "file_size", name + ".file_size");
+    l.pids = opt_integer(*t, "pids", name + ".pids", 1);
+    l.open_files = opt_integer(*t, "open_files", name + ".open_files", 8);
+    l.network = opt_string(*t, "network", name + ".network");
+    if (l.network && *l.network != "none" && *l.network != "loopback") {
+      fail(t->get("network"), name + ".network", "must be \"none\" or \"loopback\"");
+    }
+    return l;
+  }
+
+ private:
+  fs::path file_;
+};
+
+template <typename T>
+std::optional<T> pick(const std::optional<T>& a, const std::optional<T>& b) {
+  return a ? a : b;
+}
+
+void parse_test(const Reader& r, const Manifest& m, const toml::table& t, int index,
+                TestSpec& spec) {
+  const std::string at = fmt::format("tests[{}]", index);
+  r.only_keys(t, at + ".",
+              {"id",      "name",     "visibility", "points", "kind",    "files",       "args",
+               "scoring", "cases",    "limits",     "seed",   "produce", "check_files", "expected",
+               "command", "baseline", "iterations", "pairs",  "measure", "thresholds"});
+  spec.line = static_cast<int>(t.source().begin.line);
+  spec.id = r.string(t, "id", at + ".id", &t);
+  if (!std::regex_match(spec.id, kTestIdPattern))
+    r.fail(t.get("id"), at + ".id", "must match [A-Za-z0-9_.-]+");
+  const std::string name = fmt::format("tests.{}", spec.id);
+  spec.name = r.opt_string(t, "name", name + ".name").value_or(spec.id);
+  spec.visibility = r.opt_string(t, "visibility", name + ".visibility").value_or("hidden");
+  if (spec.visibility != "public" && spec.visibility != "hidden" &&
+      spec.visibility != "after_due_date") {
+    r.fail(t.get("visibility"), name + ".visibility", "must be public, hidden or after_due_date");
+  }
+  auto points = r.opt_number(t, "points", name + ".points", 0);
+  if (!points) r.fail(&t, name + ".points", "missing (required)");
+  spec.points = *points;
+  spec.kind = r.string(t, "kind", name + ".kind", &t);
+  spec.files = r.relative_files(m.dir, t, "files", name + ".files");
+  spec.args = r.strings(t, "args", name + ".args");
+  spec.scoring = r.opt_string(t, "scoring", name + ".scoring").value_or("proportional");
+  if (spec.scoring != "proportional" && spec.scoring != "all_or_nothing") {
+    r.fail(t.get("scoring"), name + ".scoring", "must be proportional or all_or_nothing");
+  }
+  spec.cases = r.opt_integer(t, "cases", name + ".cases", 1);
+  spec.limits =
+      r.limits(r.opt_table(t, "limits", name + ".limits"), name + ".limits").over(m.limits);
+  spec.seed = r.opt_integer(t, "seed", name + ".seed", 0).value_or(0);
+
+  auto require = [&](const char* key) {
+    if (!t.get(key))
+      r.fail(&t, name + "." + key, fmt::format("missing (required for kind \"{}\")", spec.kind));
+  };
+  if (spec.kind == "pytest") {
+    if (spec.files.empty()) r.fail(&t, name + ".files", "a pytest test needs at least one file");
+  } else if (spec.kind == "produce_check") {
+    require("produce");
+    require("check_files");
+    spec.produce = r.relative_path(m.dir, *r.opt_string(t, "produce", name + ".produce"),
+                                   t.get("produce"), name + ".produce", false);
+    spec.check_files = r.relative_files(m.dir, t, "check_files", name + ".check_files");
+    if (spec.check_files.empty())
+      r.fail(t.get("check_files"), name + ".check_files", "must not be empty");
+    if (auto e = r.opt_string(t, "expected", name + ".expected")) {
+      spec.expected = r.relative_path(m.dir, *e, t.get("expected"), name + ".expected", true);
+    }
+  } else if (spec.kind == "perf" || spec.kind == "command") {
+    require("command");
+    spec.command = r.strings(t, "command", name + ".command");
+    if (spec.command.empty()) r.fail(t.get("command"), name + ".command", "must not be empty");
+    if (spec.kind == "perf") {
+      require("baseline");
+      require("thresholds");
+      spec.baseline = r.relative_path(m.dir, *r.opt_string(t, "baseline", name + ".baseline"),
+                                      t.get("baseline"), name + ".baseline", true);
+      if (const toml::node* n = t.get("iterations")) {
+        const toml::array* a = n->as_array();
+        if (!a || a->size() != 2 || !(*a)[0].is_integer() || !(*a)[1].is_integer()) {
+          r.fail(n, name + ".iterations", "must be two integers [low, high]");
+        }
+        spec.iterations = {*(*a)[0].value<int64_t>(), *(*a)[1].value<int64_t>()};
+        if (spec.iterations.first < 0 || spec.iterations.second <= spec.iterations.first) {
+          r.fail(n, name + ".iterations", "must satisfy 0 <= low < high");
+        }
+      }
+      spec.pairs = r.opt_integer(t, "pairs", name + ".pairs", 1).value_or(3);
+      spec.measure = r.opt_string(t, "measure", name + ".measure").value_or("cpu");
+      if (spec.measure != "cpu" && spec.measure != "wall")
+        r.fail(t.get("measure"), name + ".measure", "must be cpu or wall");
+      const toml::node* n = t.get("thresholds");
+      const toml::array* a = n->as_array();
+      if (!a || a->empty())
+        r.fail(n, name + ".thresholds", "must be a non-empty array of [min_speedup, fraction]");
+      for (const toml::node& item : *a) {
+        const toml::array* pair = item.as_array();
+        if (!pair || pair->size() != 2 || !(*pair)[0].is_number() || !(*pair)[1].is_number()) {
+          r.fail(&item, name + ".thresholds", "each entry must be [min_speedup, fraction]");
+        }
+        double speedup = *(*pair)[0].value<double>(), fraction = *(*pair)[1].value<double>();
+        if (!(speedup > 0) || !(fraction >= 0 && fraction <= 1)) {
+          r.fail(&item, name + ".thresholds", "min_speedup must be > 0 and fraction in [0, 1]");
+        }
+        if (!spec.thresholds.empty() && speedup >= spec.thresholds.back().first) {
+          r.fail(&item, name + ".thresholds", "must be sorted best first (decreasing min_speedup)");
+        }
+        spec.thresholds.emplace_back(speedup, fraction);
+      }
+    }
+  } else {
+    r.fail(t.get("kind"), name + ".kind", "must be pytest, produce_check, perf or command");
+  }
+}
+
+}  // namespace
+
+Limits Limits::over(const Limits& d) const {
+  Limits l;
+  l.cpu_time = pick(cpu_time, d.cpu_time);
+  l.wall_time = pick(wall_time, d.wall_time);
+  l.memory = pick(memory, d.memory);
+  l.output = pick(output, d.output);
+  l.file_size = pick(file_size, d.file_size);
+  l.pids = pick(pids, d.pids);
+  l.open_files = pick(open_files, d.open_files);
+  l.network = pick(network, d.network);
+  return l;
+}
+
+std::optional<uint64_t> parse_size(const std::string& text) {
+  static const std::regex pattern(R"(\s*([0-9]+(\.[0-9]+)?)\s*([kKmMgGtT]?)(i?[bB])?\s*)");
+  std::smatch m;
+  if (!std::regex_match(text, m, pattern)) return std::nullopt;
+  if (m[4].matched && m[4].length() == 2 && !m[3].matched) return std::nullopt;  // "5iB"
+  double value = std::stod(m[1].str());
+  int shift = 0;
+  switch (m[3].length() ? std::tolower(m[3].str()[0]) : 0) {
+    case 'k':
+      shift = 10;
+      break;
+    case 'm':
+      shift = 20;
+      break;
+    case 'g':
+      shift = 30;
+      break;
+    case 't':
+      shift = 40;
+      break;
+    default:
+      break;
+  }
+  double bytes = std::ldexp(value, shift);
+  if (bytes > 1.8e19) return std::nullopt;
+  return static_cast<uint64_t>(std::llround(bytes));
+}
+
+std::optional<int64_t> parse_rfc3339(const std::string& text) {
+  static const std::regex pattern(
+      R"(([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?([Zz]|([+-])([0-9]{2}):([0-9]{2})))");
+  std::smatch m;
+  if (!std::regex_match(text, m, pattern)) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = std::stoi(m[1]) - 1900;
+  tm.tm_mon = std::stoi(m[2]) - 1;
+  tm.tm_mday = std::stoi(m[3]);
+  tm.tm_hour = std::stoi(m[4]);
+  tm.tm_min = std::stoi(m[5]);
+  tm.tm_sec = std::stoi(m[6]);
+  if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+      tm.tm_sec > 60) {
+    return std::nullopt;
+  }
+  int64_t epoch = timegm(&tm);
+  if (m[9].matched) {
+    int64_t offset = std::stoi(m[10]) * 3600 + std::stoi(m[11]) * 60;
+    epoch += (m[9] == "+") ? -offset : offset;  // local = UTC + offset
+  }
+  return epoch;
+}
+
+std::string format_rfc3339(int64_t epoch_seconds) {
+  std::time_t t = static_cast<std::time_t>(epoch_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+Manifest load_manifest(const fs::path& dir) {
+  Manifest m;
+  m.dir = dir;
+  m.file = dir / "assignment.toml";
+  Reader r(m.file);
+  if (!fs::is_regular_file(m.file)) {
+    throw ManifestError(fmt::format("{}: no such file (is {} an assignment folder?)",
+                                    m.file.string(), dir.string()));
+  }
+  toml::table root;
+  try {
+    root = toml::parse_file(m.file.string());
+  } catch (const toml::parse_error& e) {
+    throw ManifestError(
+        fmt::format("{}:{}: {}", m.file.string(), e.source().begin.line, e.description()));
+  }
+  r.only_keys(
+      root, "",
+      {"id", "title", "version", "points", "due", "submission", "runtime", "build", "tests"});
+
+  m.id = r.string(root, "id", "id", nullptr);
+  if (!std::regex_match(m.id, kIdPattern)) r.fail(root.get("id"), "id", "must match [a-z0-9_-]+");
+  std::string folder = fs::absolute(dir).lexically_normal().filename().string();
+  if (folder.empty())
+    folder = fs::absolute(dir).lexically_normal().parent_path().filename().string();
+  if (m.id != folder)
+    r.fail(root.get("id"), "id",
+           fmt::format("\"{}\" must equal the folder name \"{}\"", m.id, folder));
+  m.title = r.string(root, "title", "title", nullptr);
+  m.version = r.string(root, "version", "version", nullptr);
+  auto points = r.opt_number(root, "points", "points", 0);
+  if (!points) r.fail(nullptr, "points", "missing (required)");
+  m.points = *points;
+
+  if (const toml::table* due = r.opt_table(root, "due", "due")) {
+    r.only_keys(*due, "due.", {"date", "late_percent_per_day", "late_max_days"});
+    if (const toml::node* n = due->get("date")) {
+      std::optional<int64_t> epoch;
+      if (n->is_string()) {
+        m.due_date = *n->value<std::string>();
+        epoch = parse_rfc3339(*m.due_date);
+      } else if (const auto* dt = n->as_date_time(); dt && dt->get().offset) {
+        std::ostringstream text;
+        text << dt->get();
+        m.due_date = text.str();
+        epoch = parse_rfc3339(*m.due_date);
+      }
+      if (!epoch)
+        r.fail(n, "due.date",
+               "must be an RFC 3339 date-time with an offset, e.g. \"2026-10-02T23:59:00-04:00\"");
+      m.due_epoch = epoch;
+    }
+    m.late_percent_per_day =
+        r.opt_number(*due, "late_percent_per_day", "due.late_percent_per_day", 0).value_or(0);
+    if (m.late_percent_per_day > 100)
+      r.fail(due->get("late_percent_per_day"), "due.late_percent_per_day", "must be at most 100");
+    m.late_max_days = r.opt_integer(*due, "late_max_days", "due.late_max_days", 0);
+  }
+
+  if (const toml::table* sub = r.opt_table(root, "submission", "submission")) {
+    r.only_keys(*sub, "submission.", {"required", "allowed", "max_bytes", "max_files"});
+    m.required = r.strings(*sub, "required", "submission.required");
+    for (const auto& name : m.required) {
+      fs::path p(name);
+      bool bad = name.empty() || p.is_absolute();
+      for (const auto& part : p) bad = bad || part == "..";
+      if (bad)
+        r.fail(sub->get("required"), "submission.required",
+               fmt::format("'{}' must be a relative path", name));
+    }
+    m.allowed = r.strings(*sub, "allowed", "submission.allowed");
+    m.max_bytes = r.opt_size(*sub, "max_bytes", "submission.max_bytes").value_or(m.max_bytes);
+    if (auto n = r.opt_integer(*sub, "max_files", "submission.max_files", 1))
+      m.max_files = static_cast<uint64_t>(*n);
+  }
+  if (m.allowed.empty()) m.allowed = {"*"};
+
+  if (const toml::table* rt = r.opt_table(root, "runtime", "runtime")) {
+    r.only_keys(*rt, "runtime.", {"python", "env", "limits"});
+    m.python = r.opt_string(*rt, "python", "runtime.python").value_or(m.python);
+    if (!fs::path(m.python).is_absolute())
+      r.fail(rt->get("python"), "runtime.python", "must be an absolute path");
+    if (const toml::table* env = r.opt_table(*rt, "env", "runtime.env")) {
+      for (auto&& [key, value] : *env) {
+        std::string name = "runtime.env." + std::string(key.str());
+        if (!value.is_string()) r.fail(&value, name, "must be a string");
+        m.env[std::string(key.str())] = *value.value<std::string>();
+      }
+    }
+    m.limits = r.limits(r.opt_table(*rt, "limits", "runtime.limits"), "runtime.limits");
+  }
+
+  if (const toml::table* b = r.opt_table(root, "build", "build")) {
+    r.only_keys(*b, "build.", {"command", "files", "limits"});
+    BuildSpec build;
+    build.command = r.strings(*b, "command", "build.command");
+    if (build.command.empty()) r.fail(b, "build.command", "missing or empty");
+    build.files = r.relative_files(dir, *b, "files", "build.files");
+    build.limits =
+        r.limits(r.opt_table(*b, "limits", "build.limits"), "build.limits").over(m.limits);
+    m.build = build;
+  }
+
+  const toml::node* tests = root.get("tests");
+  if (!tests) r.fail(nullptr, "tests", "missing: a manifest needs at least one [[tests]]");
+  const toml::array* list = tests->as_array();
+  if (!list || list->empty())
+    r.fail(tests, "tests", "must be a non-empty array of tables ([[tests]])");
+  std::set<std::string> ids;
+  double sum = 0;
+  int index = 0;
+  for (const toml::node& item : *list) {
+    const toml::table* t = item.as_table();
+    if (!t) r.fail(&item, fmt::format("tests[{}]", index), "must be a table");
+    TestSpec spec;
+    parse_test(r, m, *t, index, spec);
+    if (!ids.insert(spec.id).second)
+      r.fail(t->get("id"), fmt::format("tests[{}].id", index),
+             fmt::format("duplicate id \"{}\"", spec.id));
+    sum += spec.points;
+    m.tests.push_back(std::move(spec));
+    ++index;
+  }
+  if (std::abs(sum - m.points) > 1e-6) {
+    r.fail(root.get("points"), "points",
+           fmt::format("is {} but the tests' points add up to {}", m.points, sum));
+  }
+  return m;
+}
+
+}  // namespace grader

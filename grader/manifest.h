@@ -1,0 +1,105 @@
+// assignment.toml: the manifest of one assignment folder (spec: assignments/README.md).
+// load_manifest validates everything up front so the pipeline never meets a bad value;
+// errors name the file, the line and the key.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "grader/engine.h"
+
+namespace grader {
+
+// A manifest the grader cannot use. The message reads "FILE:LINE: KEY: problem".
+struct ManifestError : InputError {
+  using InputError::InputError;
+};
+
+// Limits of one sandbox run; unset values fall back to the runtime defaults, then to
+// grader-sandbox's own defaults.
+struct Limits {
+  std::optional<double> cpu_time, wall_time;  // seconds
+  std::optional<uint64_t> memory, output, file_size;
+  std::optional<int64_t> pids, open_files;
+  std::optional<std::string> network;  // none | loopback
+
+  // This set, with the gaps filled from `defaults`.
+  Limits over(const Limits& defaults) const;
+};
+
+struct TestSpec {
+  std::string id, name;
+  std::string visibility;  // public | hidden | after_due_date
+  std::string kind;        // pytest | produce_check | perf | command
+  double points = 0;
+  std::vector<std::string> files;        // relative to the assignment folder
+  std::vector<std::string> args;         // extra pytest args
+  std::string scoring = "proportional";  // proportional | all_or_nothing
+  std::optional<int64_t> cases;
+  Limits limits;  // already merged over the runtime defaults
+  int64_t seed = 0;
+  int line = 0;  // where the test starts in the manifest
+
+  // produce_check
+  std::string produce;                   // driver run as `python3 /grader/<produce>`
+  std::vector<std::string> check_files;  // pytest files of the checker box
+  std::string expected;                  // folder mounted at /expected (may be empty)
+
+  // perf and command
+  std::vector<std::string> command;
+  std::string baseline;  // perf: folder whose files replace the student's
+  std::pair<int64_t, int64_t> iterations{1, 2};
+  int64_t pairs = 3;
+  std::string measure = "cpu";                        // cpu | wall
+  std::vector<std::pair<double, double>> thresholds;  // (min speedup, fraction), best first
+};
+
+struct BuildSpec {
+  std::vector<std::string> command;
+  std::vector<std::string> files;  // copied into /grader for the build (optional)
+  Limits limits;
+};
+
+struct Manifest {
+  std::filesystem::path dir;   // the assignment folder
+  std::filesystem::path file;  // dir / "assignment.toml"
+  std::string id, title, version;
+  double points = 0;
+
+  std::optional<std::string> due_date;  // RFC 3339 as written
+  std::optional<int64_t> due_epoch;     // seconds since the epoch (UTC)
+  double late_percent_per_day = 0;
+  std::optional<int64_t> late_max_days;  // none: no cap beyond 100%
+
+  std::vector<std::string> required, allowed;
+  uint64_t max_bytes = 10ull << 20;
+  uint64_t max_files = 100;
+
+  std::string python = "/usr/bin/python3";
+  std::map<std::string, std::string> env;
+  Limits limits;  // runtime defaults
+
+  std::optional<BuildSpec> build;
+  std::vector<TestSpec> tests;
+};
+
+// Reads and validates dir/assignment.toml. Throws ManifestError.
+Manifest load_manifest(const std::filesystem::path& dir);
+
+// "2M", "512K", "1G", "1.5G", "100" (bytes; K, M, G, T are powers of 1024; a trailing "B"
+// or "iB" is accepted). Returns nullopt for anything else.
+std::optional<uint64_t> parse_size(const std::string& text);
+
+// RFC 3339 date-time ("2026-10-02T23:59:00-04:00", "...Z", fractional seconds allowed) to
+// seconds since the epoch. Returns nullopt when malformed.
+std::optional<int64_t> parse_rfc3339(const std::string& text);
+
+// Seconds since the epoch to "2026-10-02T03:59:00Z".
+std::string format_rfc3339(int64_t epoch_seconds);
+
+}  // namespace grader

@@ -1,2 +1,0 @@
-// Placeholder until the first writer lands.
-namespace reports {}

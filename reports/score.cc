@@ -1,0 +1,221 @@
+#include "reports/score.h"
+
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <pugixml.hpp>
+#include <sstream>
+
+#include "reports/atomic.h"
+
+namespace reports {
+using nlohmann::json;
+
+namespace {
+
+std::string text_or(const json& j, const char* key, const std::string& fallback = "") {
+  auto it = j.find(key);
+  return (it != j.end() && it->is_string()) ? it->get<std::string>() : fallback;
+}
+
+double number_or(const json& j, const char* key, double fallback = 0) {
+  auto it = j.find(key);
+  return (it != j.end() && it->is_number()) ? it->get<double>() : fallback;
+}
+
+std::string gradescope_visibility(const std::string& ours) {
+  if (ours == "public") return "visible";
+  if (ours == "after_due_date") return "after_due_date";
+  return "hidden";
+}
+
+// The lines a reader wants before the tests: rejection, build failure, late penalty.
+std::string summary_text(const json& score) {
+  std::ostringstream out;
+  const json& sub = score.value("submission", json::object());
+  if (sub.contains("rejected") && sub["rejected"].is_string()) {
+    out << "Submission rejected: " << sub["rejected"].get<std::string>() << "\n";
+  }
+  if (score.contains("build") && score["build"].is_object() &&
+      score["build"].value("verdict", "ok") != "ok") {
+    out << "Build failed (" << score["build"].value("verdict", "") << "):\n"
+        << score["build"].value("output", "") << "\n";
+  }
+  const json& totals = score.value("totals", json::object());
+  if (number_or(totals, "late_penalty") > 0) {
+    out << fmt::format("Late by {} day(s): penalty {:.2f} points.\n", sub.value("late_days", 0),
+                       number_or(totals, "late_penalty"));
+  }
+  return out.str();
+}
+
+}  // namespace
+
+std::string printable_text(std::string_view in) {
+  static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+  std::string out;
+  out.reserve(in.size());
+  size_t i = 0;
+  while (i < in.size()) {
+    auto c = static_cast<unsigned char>(in[i]);
+    if (c < 0x80) {
+      if (c == '\r' && i + 1 < in.size() && in[i + 1] == '\n') {
+        ++i;
+        continue;
+      }
+      if (c == '\n' || c == '\t' || (c >= 0x20 && c != 0x7f)) {
+        out.push_back(static_cast<char>(c));
+      } else {
+        out.append(kReplacement);
+      }
+      ++i;
+      continue;
+    }
+    // Length and minimum code point of a UTF-8 sequence; overlong forms, surrogates and
+    // code points above U+10FFFF are invalid.
+    size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+    uint32_t cp = len == 4 ? (c & 0x07u) : len == 3 ? (c & 0x0Fu) : (c & 0x1Fu);
+    bool ok = len != 0 && c <= 0xF4 && i + len <= in.size();
+    for (size_t k = 1; ok && k < len; ++k) {
+      auto cc = static_cast<unsigned char>(in[i + k]);
+      ok = (cc & 0xC0) == 0x80;
+      cp = (cp << 6) | (cc & 0x3Fu);
+    }
+    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    ok = ok && cp >= kMin[len] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF) &&
+         !(cp >= 0x80 && cp < 0xA0);  // C1 controls
+    if (ok) {
+      out.append(in.substr(i, len));
+      i += len;
+    } else {
+      out.append(kReplacement);
+      ++i;
+    }
+  }
+  return out;
+}
+
+void write_score_json(const std::filesystem::path& path, const json& score) {
+  write_file_atomic(path, score.dump(2) + "\n");
+}
+
+json gradescope_results(const json& score) {
+  json out;
+  out["execution_time"] = number_or(score, "duration_seconds");
+  out["visibility"] = "visible";
+  out["stdout_visibility"] = "hidden";
+  if (text_or(score, "status") != "graded") {
+    out["output"] =
+        "This submission could not be graded because of a problem on the grading side (not "
+        "your code): " +
+        text_or(score, "ungradable_reason", "unknown reason") + ". It will be regraded.";
+    out["extra_data"] = {{"status", "ungradable"}};
+    out["tests"] = json::array();
+    return out;
+  }
+  out["score"] = number_or(score["totals"], "final");
+  out["output"] = summary_text(score);
+  out["extra_data"] = {{"status", "graded"},
+                       {"content_hash", score["submission"].value("content_hash", "")},
+                       {"assignment_hash", score["assignment"].value("hash", "")}};
+  json tests = json::array();
+  for (const json& t : score.value("tests", json::array())) {
+    std::string status = text_or(t, "status");
+    json g;
+    g["name"] = text_or(t, "name", text_or(t, "id"));
+    g["score"] = number_or(t, "score");
+    g["max_score"] = number_or(t, "max_score");
+    g["status"] = status == "passed" ? "passed" : "failed";
+    g["visibility"] = gradescope_visibility(text_or(t, "visibility", "hidden"));
+    std::string output = text_or(t, "output");
+    if (status == "not_run") output = "Not run. " + output;
+    g["output"] = output;
+    g["tags"] = json::array({text_or(t, "kind")});
+    tests.push_back(std::move(g));
+  }
+  out["tests"] = std::move(tests);
+  return out;
+}
+
+void write_gradescope_results(const std::filesystem::path& path, const json& score) {
+  write_file_atomic(path, gradescope_results(score).dump(2) + "\n");
+}
+
+std::string junit_xml(const json& score) {
+  pugi::xml_document doc;
+  auto decl = doc.append_child(pugi::node_declaration);
+  decl.append_attribute("version") = "1.0";
+  decl.append_attribute("encoding") = "UTF-8";
+  auto suites = doc.append_child("testsuites");
+  auto suite = suites.append_child("testsuite");
+  const json& assignment = score.value("assignment", json::object());
+  const json& sub = score.value("submission", json::object());
+  std::string suite_name =
+      text_or(assignment, "id", "assignment") + "." + text_or(sub, "student", "student");
+  suite.append_attribute("name") = suite_name.c_str();
+  suite.append_attribute("timestamp") = text_or(score, "started_at").c_str();
+  suite.append_attribute("time") = number_or(score, "duration_seconds");
+
+  int tests = 0, failures = 0, errors = 0, skipped = 0;
+  auto props = suite.append_child("properties");
+  auto property = [&](const char* name, const std::string& value) {
+    auto p = props.append_child("property");
+    p.append_attribute("name") = name;
+    p.append_attribute("value") = value.c_str();
+  };
+  property("status", text_or(score, "status"));
+  property("content_hash", text_or(sub, "content_hash"));
+  if (score.contains("totals")) {
+    property("score", fmt::format("{}", number_or(score["totals"], "final")));
+    property("max_score", fmt::format("{}", number_or(score["totals"], "max")));
+  }
+
+  if (text_or(score, "status") != "graded") {
+    auto tc = suite.append_child("testcase");
+    tc.append_attribute("classname") = suite_name.c_str();
+    tc.append_attribute("name") = "grading";
+    auto e = tc.append_child("error");
+    e.append_attribute("message") = ("ungradable: " + text_or(score, "ungradable_reason")).c_str();
+    ++tests;
+    ++errors;
+  }
+  for (const json& t : score.value("tests", json::array())) {
+    auto tc = suite.append_child("testcase");
+    tc.append_attribute("classname") = suite_name.c_str();
+    tc.append_attribute("name") = text_or(t, "id").c_str();
+    tc.append_attribute("time") = number_or(t, "wall_seconds");
+    ++tests;
+    std::string status = text_or(t, "status");
+    std::string message =
+        fmt::format("{}: {} of {} points ({})", status, number_or(t, "score"),
+                    number_or(t, "max_score"), text_or(t, "verdict", "no verdict"));
+    pugi::xml_node detail;
+    if (status == "failed" || status == "partial") {
+      detail = tc.append_child("failure");
+      ++failures;
+    } else if (status == "error") {
+      detail = tc.append_child("error");
+      ++errors;
+    } else if (status == "not_run") {
+      detail = tc.append_child("skipped");
+      ++skipped;
+    }
+    if (detail) {
+      detail.append_attribute("message") = message.c_str();
+      detail.text() = text_or(t, "output").c_str();
+    }
+  }
+  suite.append_attribute("tests") = tests;
+  suite.append_attribute("failures") = failures;
+  suite.append_attribute("errors") = errors;
+  suite.append_attribute("skipped") = skipped;
+  std::ostringstream out;
+  doc.save(out, "  ", pugi::format_default, pugi::encoding_utf8);
+  return out.str();
+}
+
+void write_junit(const std::filesystem::path& path, const json& score) {
+  write_file_atomic(path, junit_xml(score));
+}
+
+}  // namespace reports

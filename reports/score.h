@@ -1,0 +1,33 @@
+// score.json (the record of one grading) and the formats derived from it: Gradescope's
+// results.json and JUnit XML. All writers are atomic (reports/atomic.h).
+#pragma once
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+namespace reports {
+
+inline constexpr int kScoreSchemaVersion = 1;
+
+// Untrusted program output made safe for JSON and XML: invalid UTF-8 becomes U+FFFD,
+// control characters other than newline and tab become U+FFFD, "\r\n" becomes "\n".
+std::string printable_text(std::string_view bytes);
+
+// score.json, pretty-printed.
+void write_score_json(const std::filesystem::path& path, const nlohmann::json& score);
+
+// Gradescope's results.json object for a score.json object. Visibility maps public ->
+// visible, hidden -> hidden, after_due_date -> after_due_date. An ungradable score gives
+// no score, no tests and an output that says why, plus extra_data.status = "ungradable",
+// so the Gradescope entry point can fail the run instead of recording a zero.
+nlohmann::json gradescope_results(const nlohmann::json& score);
+void write_gradescope_results(const std::filesystem::path& path, const nlohmann::json& score);
+
+// JUnit XML: one <testsuite> per submission, one <testcase> per test; <failure> for failed
+// or partial tests, <error> for errors, <skipped> for tests not run.
+std::string junit_xml(const nlohmann::json& score);
+void write_junit(const std::filesystem::path& path, const nlohmann::json& score);
+
+}  // namespace reports

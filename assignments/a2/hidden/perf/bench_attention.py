@@ -1,0 +1,39 @@
+"""Perf driver: calls the fused attention kernel ITERATIONS times.
+
+Run as `python3 -I bench_attention.py ITERATIONS` (-I: nothing from /work is importable; the
+only student code is /work/kernels.so). The grader times two iteration counts from outside
+and differences them, so the start-up and the correctness check below cancel out.
+Exit status 1 when the kernel fails or gives a wrong answer: a wrong kernel earns no speed.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import numpy as np  # noqa: E402
+
+import ckernels  # noqa: E402
+import reference  # noqa: E402
+
+# Causal, as in a decoder: the naive kernel scores every pair and masks afterwards; a fused
+# kernel skips the key blocks above the diagonal.
+BH, N, D, CAUSAL = 2, 512, 64, True
+
+
+def main():
+    iterations = int(sys.argv[1])
+    lib = ckernels.load()
+    rng = np.random.default_rng(2024)
+    q, k, v = (rng.standard_normal((BH, N, D)).astype(np.float32) for _ in range(3))
+    for i in range(iterations):
+        o, lse = ckernels.attention_forward(lib, q, k, v, causal=CAUSAL)
+        if i == 0:
+            want_o, want_l = reference.attention(q[:1], k[:1], v[:1], causal=CAUSAL)
+            if not (np.allclose(o[:1], want_o, atol=1e-3) and np.allclose(lse[:1], want_l,
+                                                                          atol=1e-3)):
+                print("bench_attention: attention_forward gives a wrong answer", file=sys.stderr)
+                return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

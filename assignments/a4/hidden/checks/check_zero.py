@@ -1,0 +1,15 @@
+"""Hidden test zero: the sharded Adam alone on 2 ranks."""
+import pytest
+
+from ddp_checks import check_state_sharded, check_step
+
+TEST = "zero"
+
+
+@pytest.mark.parametrize("step", [1, 2, 3])
+def test_parameters_match_single_process(step):
+    check_step(TEST, step)
+
+
+def test_optimizer_state_sharded():
+    check_state_sharded(TEST)

@@ -1,0 +1,18 @@
+"""Driver of the hidden test ddp_unused: DDP training, parameters after every step."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+harness.install_counter()
+(ddp,) = harness.import_student("ddp")
+CFG = harness.common.CONFIGS["ddp_unused"]
+
+
+def worker(rank, cfg):
+    harness.train_ddp(rank, cfg, ddp)
+
+
+if __name__ == "__main__":
+    harness.launch(worker, CFG)

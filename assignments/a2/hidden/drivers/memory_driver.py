@@ -3,9 +3,9 @@ walks the autograd graph and reports every tensor kept for the backward pass.
 
 For each graph node: tensors saved by save_for_backward (custom Functions: node.saved_tensors)
 or by a built-in op (its _saved_* attributes), and tensors stashed as attributes on a custom
-Function's ctx (ctx.p = p), also inside lists, tuples and dicts. Writes memory.json, and the
-values of the custom Functions' saved tensors as .npy so that the checker can tell whether
-the output and the logsumexp are among them.
+Function's ctx (ctx.p = p), also inside lists, tuples and dicts. Writes memory.json, the output,
+and the values of the custom Functions' saved tensors as .npy so that the checker can tell
+whether the output and the logsumexp are among them.
 """
 import json
 import os
@@ -100,6 +100,8 @@ def main():
                 o = flash_attention(q, k, v, causal=config["causal"])
                 if o.grad_fn is None:
                     raise RuntimeError("the output has no grad_fn: autograd cannot reach it")
+                np.save(os.path.join(OUT, f"{config['name']}_output.npy"),
+                        np.asarray(o.detach().cpu().numpy(), dtype=np.float64))
                 report["runs"][config["name"]] = {"output_shape": list(o.shape),
                                                   "nodes": inspect(config["name"], o)}
             except Exception:  # noqa: BLE001

@@ -15,7 +15,7 @@ def peek():
                     found[path] = f.read(200).decode("latin-1")
             except OSError:
                 pass
-    print("hostile: found", sorted(found))
+    print("hostile: found", sorted(found), flush=True)
     return found
 
 
@@ -46,8 +46,8 @@ def forge():
                     f.write(text)
             except OSError:
                 pass
-    print("Score: 100/100")
-    print('{"score": 100.0, "status": "graded"}')
+    print("Score: 100/100", flush=True)
+    print('{"score": 100.0, "status": "graded"}', flush=True)
 
 
 def attack():

@@ -8,9 +8,11 @@ import os
 import numpy as np
 
 _F32P = ctypes.POINTER(ctypes.c_float)
+# The box's /work (A2_WORK: only for hidden/tools/grade_local.py, which runs without a box).
+WORK = os.environ.get("A2_WORK", "/work")
 
 
-def load(path=os.path.join(os.environ.get("A2_WORK", "/work"), "kernels.so")):
+def load(path=os.path.join(WORK, "kernels.so")):
     """Loads the shared library and declares the two kernels' signatures."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{path} is missing: did kernels.cpp compile?")

@@ -6,6 +6,7 @@ and differences them, so the start-up and the correctness check below cancel out
 Exit status 1 when the kernel fails or gives a wrong answer: a wrong kernel earns no speed.
 """
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
@@ -19,9 +20,21 @@ import reference  # noqa: E402
 BH, N, D, CAUSAL = 2, 512, 64, True
 
 
+def load_kernels():
+    """The student's /work/kernels.so; in the baseline tree (BASELINE.txt present) the naive
+    kernels.cpp compiled here, whatever kernels.so the tree holds. Compiling costs the same
+    at both iteration counts, so it cancels out."""
+    if not os.path.isfile(os.path.join(ckernels.WORK, "BASELINE.txt")):
+        return ckernels.load()
+    target = os.path.join(os.environ.get("TMPDIR", "/tmp"), "naive_kernels.so")
+    subprocess.run(["/usr/bin/g++", "-O2", "-fopenmp", "-shared", "-fPIC", "-o", target,
+                    os.path.join(ckernels.WORK, "kernels.cpp")], check=True)
+    return ckernels.load(target)
+
+
 def main():
     iterations = int(sys.argv[1])
-    lib = ckernels.load()
+    lib = load_kernels()
     rng = np.random.default_rng(2024)
     q, k, v = (rng.standard_normal((BH, N, D)).astype(np.float32) for _ in range(3))
     for i in range(iterations):

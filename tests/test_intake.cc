@@ -1,0 +1,404 @@
+// Intake of submissions and copies out of boxes. Hostile archives are built here, at test time,
+// with libarchive's writer, so every case is visible in this file.
+#include <archive.h>
+#include <archive_entry.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "grader/intake.h"
+
+namespace fs = std::filesystem;
+using grader::IntakeError;
+using grader::IntakeRules;
+
+namespace {
+
+enum class Format { Zip, TarGz, Tar };
+
+struct Entry {
+  std::string name;
+  std::string content;
+  mode_t type = AE_IFREG;
+  std::string target;  // symbolic or hard link target
+  bool hardlink = false;
+  uint64_t zeros = 0;  // when set, the content is this many zero bytes
+};
+
+void make_archive(const fs::path& path, Format format, const std::vector<Entry>& entries) {
+  archive* a = archive_write_new();
+  if (format == Format::Zip) {
+    archive_write_set_format_zip(a);
+  } else {
+    archive_write_set_format_ustar(a);  // stores names as raw bytes, whatever they are
+    if (format == Format::TarGz) archive_write_add_filter_gzip(a);
+  }
+  ASSERT_EQ(archive_write_open_filename(a, path.c_str()), ARCHIVE_OK) << archive_error_string(a);
+  for (const Entry& e : entries) {
+    archive_entry* entry = archive_entry_new();
+    archive_entry_copy_pathname(entry, e.name.c_str());
+    archive_entry_set_filetype(entry, e.type);
+    archive_entry_set_perm(entry, e.type == AE_IFDIR ? 0755 : 0644);
+    if (e.type == AE_IFLNK) archive_entry_copy_symlink(entry, e.target.c_str());
+    if (e.hardlink) archive_entry_copy_hardlink(entry, e.target.c_str());
+    uint64_t size = e.zeros ? e.zeros : e.content.size();
+    if (e.type == AE_IFREG && !e.hardlink) archive_entry_set_size(entry, size);
+    ASSERT_GE(archive_write_header(a, entry), ARCHIVE_WARN) << archive_error_string(a);
+    if (e.zeros) {
+      std::string chunk(1 << 20, '\0');
+      for (uint64_t done = 0; done < e.zeros; done += chunk.size())
+        archive_write_data(a, chunk.data(), std::min<uint64_t>(chunk.size(), e.zeros - done));
+    } else if (!e.content.empty()) {
+      archive_write_data(a, e.content.data(), e.content.size());
+    }
+    archive_entry_free(entry);
+  }
+  ASSERT_EQ(archive_write_close(a), ARCHIVE_OK) << archive_error_string(a);
+  archive_write_free(a);
+}
+
+void write_file(const fs::path& path, const std::string& content,
+                fs::perms perms = fs::perms(0644)) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary) << content;
+  fs::permissions(path, perms);
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Everything about a tree that intake must not change: paths, types, modes, mtimes, contents.
+std::map<std::string, std::string> snapshot(const fs::path& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    struct stat st {};
+    lstat(entry.path().c_str(), &st);
+    std::string facts = std::to_string(st.st_mode) + " " + std::to_string(st.st_mtim.tv_sec) + "." +
+                        std::to_string(st.st_mtim.tv_nsec);
+    if (S_ISREG(st.st_mode)) facts += " " + read_file(entry.path());
+    out[fs::relative(entry.path(), dir)] = facts;
+  }
+  return out;
+}
+
+uint64_t bytes_written_by_this_process() {
+  std::ifstream io("/proc/self/io");
+  std::string key;
+  uint64_t value = 0;
+  while (io >> key >> value)
+    if (key == "wchar:") return value;
+  return 0;
+}
+
+const std::vector<Entry> kGoodEntries = {
+    {"main.py", "print('hello')\n"},
+    {"util/helpers.py", "def helper():\n    return 42\n"},
+    {"README.md", "# My submission\n"},
+    {"data/notes.txt", "caf\xc3\xa9\n"},
+    {"donn\xc3\xa9\x65s/\xe6\x97\xa5\xe6\x9c\xac.py", "x = 1\n"},  // UTF-8 names are fine
+};
+
+class Intake : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "test_intake.XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    tmp = pattern;
+  }
+  void TearDown() override { fs::remove_all(tmp); }
+
+  IntakeRules rules() const { return {{"main.py"}, {"*.py", "*.md", "data/*.txt"}, 1 << 20, 20}; }
+
+  fs::path good_folder() {
+    fs::path dir = tmp / "folder";
+    for (const Entry& e : kGoodEntries) write_file(dir / e.name, e.content);
+    return dir;
+  }
+
+  // Stages source, expects an IntakeError and returns its message. Nothing may be left behind.
+  std::string rejection(const fs::path& source, const IntakeRules& r) {
+    fs::path dest = tmp / "staged-rejected";
+    try {
+      grader::stage_submission(source, dest, r);
+    } catch (const IntakeError& e) {
+      EXPECT_FALSE(fs::exists(dest));
+      EXPECT_FALSE(fs::exists(tmp / ".staged-rejected.partial"));
+      return e.what();
+    }
+    ADD_FAILURE() << source << " was accepted";
+    return "";
+  }
+
+  std::string rejection(Format format, const std::vector<Entry>& entries) {
+    fs::path path = tmp / (format == Format::Zip   ? "bad.zip"
+                           : format == Format::Tar ? "bad.tar"
+                                                   : "bad.tar.gz");
+    fs::remove(path);
+    make_archive(path, format, entries);
+    return rejection(path, rules());
+  }
+
+  fs::path tmp;
+};
+
+TEST_F(Intake, FolderZipTarGzAndTarStageTheSameContent) {
+  fs::path folder = good_folder();
+  make_archive(tmp / "s.zip", Format::Zip, kGoodEntries);
+  make_archive(tmp / "s.tar.gz", Format::TarGz, kGoodEntries);
+  make_archive(tmp / "s.tgz", Format::TarGz, kGoodEntries);
+  make_archive(tmp / "s.tar", Format::Tar, kGoodEntries);
+
+  auto from_folder = grader::stage_submission(folder, tmp / "a", rules());
+  EXPECT_EQ(from_folder.dir, tmp / "a");
+  EXPECT_EQ(from_folder.files, 5u);
+  EXPECT_EQ(from_folder.bytes, 15u + 28u + 16u + 6u + 6u);
+  EXPECT_EQ(from_folder.content_hash.rfind("sha256:", 0), 0u);
+  EXPECT_EQ(from_folder.content_hash.size(), 7u + 64u);
+  EXPECT_EQ(read_file(tmp / "a/util/helpers.py"), "def helper():\n    return 42\n");
+  EXPECT_EQ(fs::status(tmp / "a/main.py").permissions(), fs::perms(0644));
+  EXPECT_EQ(fs::status(tmp / "a/util").permissions(), fs::perms(0755));
+
+  int n = 0;
+  for (const char* name : {"s.zip", "s.tar.gz", "s.tgz", "s.tar"}) {
+    auto staged = grader::stage_submission(tmp / name, tmp / ("b" + std::to_string(n++)), rules());
+    EXPECT_EQ(staged.content_hash, from_folder.content_hash) << name;
+    EXPECT_EQ(staged.files, 5u) << name;
+    EXPECT_EQ(staged.bytes, from_folder.bytes) << name;
+  }
+}
+
+TEST_F(Intake, StagedFilesLoseExecAndSetuidBits) {
+  fs::path folder = good_folder();
+  fs::permissions(folder / "main.py", fs::perms(04755));
+  grader::stage_submission(folder, tmp / "staged", rules());
+  EXPECT_EQ(fs::status(tmp / "staged/main.py").permissions(), fs::perms(0644));
+}
+
+TEST_F(Intake, HashChangesWithContentAndNamesButIsStable) {
+  fs::path folder = good_folder();
+  std::string hash = grader::hash_tree(folder);
+  EXPECT_EQ(grader::hash_tree(folder), hash);
+  write_file(folder / "main.py", "print('hellp')\n");
+  std::string changed = grader::hash_tree(folder);
+  EXPECT_NE(changed, hash);
+  fs::rename(folder / "README.md", folder / "README2.md");
+  EXPECT_NE(grader::hash_tree(folder), changed);
+}
+
+TEST_F(Intake, SingleWrappingFolderIsUnwrappedAndMacClutterDropped) {
+  std::vector<Entry> wrapped = {
+      {"hw1/", "", AE_IFDIR}, {"__MACOSX/hw1/._main.py", "junk"}, {"hw1/.DS_Store", "junk"}};
+  for (const Entry& e : kGoodEntries) wrapped.push_back({"hw1/" + e.name, e.content});
+  make_archive(tmp / "wrapped.zip", Format::Zip, wrapped);
+  auto staged = grader::stage_submission(tmp / "wrapped.zip", tmp / "staged", rules());
+  EXPECT_TRUE(fs::is_regular_file(tmp / "staged/main.py"));
+  EXPECT_FALSE(fs::exists(tmp / "staged/.DS_Store"));
+  EXPECT_FALSE(fs::exists(tmp / "staged/__MACOSX"));
+  EXPECT_EQ(staged.content_hash, grader::hash_tree(good_folder()));
+}
+
+TEST_F(Intake, TarWithDotSlashPrefixesIsAccepted) {
+  std::vector<Entry> entries = {{"./", "", AE_IFDIR}};
+  for (const Entry& e : kGoodEntries) entries.push_back({"./" + e.name, e.content});
+  make_archive(tmp / "dot.tar.gz", Format::TarGz, entries);
+  auto staged = grader::stage_submission(tmp / "dot.tar.gz", tmp / "staged", rules());
+  EXPECT_EQ(staged.content_hash, grader::hash_tree(good_folder()));
+}
+
+TEST_F(Intake, PathTraversalAndAbsolutePathsAreRejected) {
+  for (Format format : {Format::Zip, Format::TarGz}) {
+    std::string message = rejection(format, {{"main.py", "x"}, {"../evil.py", "x"}});
+    EXPECT_NE(message.find("'../evil.py'"), std::string::npos) << message;
+    EXPECT_NE(message.find("leaves the submission folder"), std::string::npos) << message;
+    message = rejection(format, {{"main.py", "x"}, {"a/../../evil.py", "x"}});
+    EXPECT_NE(message.find("'a/../../evil.py'"), std::string::npos) << message;
+    message = rejection(format, {{"/tmp/evil.py", "x"}, {"main.py", "x"}});
+    EXPECT_NE(message.find("'/tmp/evil.py': absolute path"), std::string::npos) << message;
+  }
+  EXPECT_FALSE(fs::exists(tmp / "evil.py"));
+  EXPECT_FALSE(fs::exists("/tmp/evil.py"));
+}
+
+TEST_F(Intake, LinksDevicesAndFifosInArchivesAreRejected) {
+  for (Format format : {Format::Zip, Format::TarGz}) {
+    std::string message =
+        rejection(format, {{"main.py", "x"}, {"shadow.py", "", AE_IFLNK, "/etc/shadow"}});
+    EXPECT_NE(message.find("'shadow.py': symbolic link (to '/etc/shadow')"), std::string::npos)
+        << message;
+  }
+  std::string message =
+      rejection(Format::TarGz, {{"main.py", "x"}, {"copy.py", "", AE_IFREG, "main.py", true}});
+  EXPECT_NE(message.find("'copy.py': hard link"), std::string::npos) << message;
+  message = rejection(Format::TarGz, {{"main.py", "x"}, {"pipe", "", AE_IFIFO}});
+  EXPECT_NE(message.find("'pipe': FIFO"), std::string::npos) << message;
+  message = rejection(Format::Tar, {{"main.py", "x"}, {"tty", "", AE_IFCHR}});
+  EXPECT_NE(message.find("'tty': character device"), std::string::npos) << message;
+}
+
+TEST_F(Intake, BadNamesAreRejectedAndShownEscaped) {
+  for (Format format : {Format::Zip, Format::TarGz}) {
+    std::string message = rejection(format, {{"main.py", "x"}, {"bad\xff.py", "x"}});
+    EXPECT_NE(message.find("'bad\\xff.py': name is not valid UTF-8"), std::string::npos) << message;
+    message = rejection(format, {{"main.py", "x"}, {"bad\nname.py", "x"}});
+    EXPECT_NE(message.find("'bad\\x0aname.py': name contains a control character"),
+              std::string::npos)
+        << message;
+    message = rejection(format, {{"main.py", "x"}, {"esc\x1b[2J.py", "x"}});
+    EXPECT_NE(message.find("'esc\\x1b[2J.py'"), std::string::npos) << message;
+  }
+}
+
+TEST_F(Intake, FilesOutsideTheAllowedPatternsAreNamed) {
+  std::string message =
+      rejection(Format::Zip, {{"main.py", "x"}, {"evil.exe", "MZ"}, {"data/secret.bin", "x"}});
+  EXPECT_NE(message.find("not allowed"), std::string::npos) << message;
+  EXPECT_NE(message.find("'evil.exe'"), std::string::npos) << message;
+  EXPECT_NE(message.find("'data/secret.bin'"), std::string::npos) << message;
+}
+
+TEST_F(Intake, AllMissingRequiredFilesAreNamedInOneMessage) {
+  IntakeRules r = rules();
+  r.required = {"main.py", "model.py", "train/loop.py"};
+  std::string message = rejection(good_folder(), r);
+  EXPECT_NE(message.find("missing required file(s): 'model.py', 'train/loop.py'"),
+            std::string::npos)
+      << message;
+  EXPECT_EQ(message.find("'main.py'"), std::string::npos) << message;
+}
+
+TEST_F(Intake, CountAndSizeLimitsAreEnforced) {
+  IntakeRules r = rules();
+  r.max_files = 3;
+  std::string message = rejection(good_folder(), r);
+  EXPECT_NE(message.find("more than 3 files (max_files)"), std::string::npos) << message;
+
+  r = rules();
+  r.max_bytes = 1000;
+  make_archive(tmp / "big.zip", Format::Zip,
+               {{"main.py", "x"}, {"big.py", std::string(1001, 'a')}});
+  message = rejection(tmp / "big.zip", r);
+  EXPECT_NE(message.find("'big.py': submission is larger than 1000 bytes"), std::string::npos)
+      << message;
+
+  message = rejection(Format::TarGz, {{"main.py", "x"}, {"main.py", "y"}});
+  EXPECT_NE(message.find("'main.py': appears twice"), std::string::npos) << message;
+}
+
+TEST_F(Intake, ZipBombStopsAtTheCapWithoutExpanding) {
+  make_archive(tmp / "bomb.zip", Format::Zip,
+               {{"main.py", "x"}, {"zeros.py", "", AE_IFREG, "", false, 50u << 20}});
+  ASSERT_LT(fs::file_size(tmp / "bomb.zip"), 1u << 20);
+
+  IntakeRules r = rules();
+  r.max_bytes = 2u << 20;
+  uint64_t before = bytes_written_by_this_process();
+  std::string message = rejection(tmp / "bomb.zip", r);
+  uint64_t written = bytes_written_by_this_process() - before;
+  EXPECT_NE(message.find("'zeros.py': submission is larger than"), std::string::npos) << message;
+  EXPECT_LE(written, r.max_bytes + (256u << 10));
+
+  r.max_bytes = 1u << 30;  // the size cap allows it: the ratio cap must catch it
+  before = bytes_written_by_this_process();
+  message = rejection(tmp / "bomb.zip", r);
+  written = bytes_written_by_this_process() - before;
+  EXPECT_NE(message.find("'zeros.py': archive expands more than 100:1"), std::string::npos)
+      << message;
+  EXPECT_LE(written, 100 * fs::file_size(tmp / "bomb.zip") + (256u << 10));
+}
+
+TEST_F(Intake, FolderWithLinksOrFifoIsRejectedAndLeftUntouched) {
+  fs::path folder = good_folder();
+  write_file(tmp / "host-secret.txt", "secret");
+  fs::create_symlink(tmp / "host-secret.txt", folder / "data/notes2.txt");
+  auto before = snapshot(folder);
+  std::string message = rejection(folder, rules());
+  EXPECT_NE(message.find("'data/notes2.txt': symbolic link"), std::string::npos) << message;
+  EXPECT_EQ(snapshot(folder), before);
+  fs::remove(folder / "data/notes2.txt");
+
+  ASSERT_EQ(mkfifo((folder / "pipe.py").c_str(), 0644), 0);
+  message = rejection(folder, rules());  // must not block on the FIFO
+  EXPECT_NE(message.find("'pipe.py': FIFO"), std::string::npos) << message;
+  fs::remove(folder / "pipe.py");
+
+  fs::create_hard_link(tmp / "host-secret.txt", folder / "data/notes3.txt");
+  message = rejection(folder, rules());
+  EXPECT_NE(message.find("'data/notes3.txt': hard link"), std::string::npos) << message;
+  fs::remove(folder / "data/notes3.txt");
+
+  before = snapshot(folder);
+  grader::stage_submission(folder, tmp / "staged", rules());
+  write_file(tmp / "staged/main.py", "changed");
+  EXPECT_EQ(snapshot(folder), before);
+}
+
+TEST_F(Intake, ExistingDestinationIsRefused) {
+  fs::create_directories(tmp / "staged");
+  EXPECT_THROW(grader::stage_submission(good_folder(), tmp / "staged", rules()),
+               std::runtime_error);
+}
+
+TEST_F(Intake, BoxOutputsCopyOnlyRegularFiles) {
+  fs::path box = tmp / "box-out";
+  write_file(box / "result.json", "{\"loss\": 0.5}");
+  write_file(box / "arrays/w.npy", "NUMPY");
+  write_file(tmp / "host-secret.txt", "secret");
+  fs::create_symlink(tmp / "host-secret.txt", box / "leak.json");
+  fs::create_directory_symlink(tmp, box / "escape");
+  ASSERT_EQ(mkfifo((box / "pipe.json").c_str(), 0644), 0);
+
+  auto skipped = grader::copy_box_outputs(box, tmp / "copied", {1 << 20, 10});
+  EXPECT_EQ(read_file(tmp / "copied/result.json"), "{\"loss\": 0.5}");
+  EXPECT_EQ(read_file(tmp / "copied/arrays/w.npy"), "NUMPY");
+  EXPECT_FALSE(fs::exists(fs::symlink_status(tmp / "copied/leak.json")));
+  EXPECT_FALSE(fs::exists(fs::symlink_status(tmp / "copied/escape")));
+  EXPECT_FALSE(fs::exists(fs::symlink_status(tmp / "copied/pipe.json")));
+  ASSERT_EQ(skipped.size(), 3u);
+  EXPECT_EQ(skipped[0], "escape: symbolic link, not copied");
+  EXPECT_EQ(skipped[1], "leak.json: symbolic link, not copied");
+  EXPECT_EQ(skipped[2], "pipe.json: FIFO, not copied");
+}
+
+TEST_F(Intake, BoxOutputsAreCapped) {
+  fs::path box = tmp / "box-out";
+  write_file(box / "a.json", std::string(600, 'a'));
+  write_file(box / "b.json", std::string(600, 'b'));
+  try {
+    grader::copy_box_outputs(box, tmp / "c1", {1000, 10});
+    ADD_FAILURE() << "byte cap not enforced";
+  } catch (const IntakeError& e) {
+    EXPECT_NE(std::string(e.what()).find("'b.json': outputs are larger than 1000 bytes"),
+              std::string::npos)
+        << e.what();
+  }
+  try {
+    grader::copy_box_outputs(box, tmp / "c2", {1 << 20, 1});
+    ADD_FAILURE() << "file cap not enforced";
+  } catch (const IntakeError& e) {
+    EXPECT_NE(std::string(e.what()).find("'b.json': more than 1 files"), std::string::npos)
+        << e.what();
+  }
+  fs::create_directory_symlink(box, tmp / "box-link");  // the box folder itself swapped for a link
+  EXPECT_THROW(grader::copy_box_outputs(tmp / "box-link", tmp / "c3", {1 << 20, 10}), IntakeError);
+}
+
+TEST_F(Intake, CopyTreeKeepsPathsAndExecBitsOnly) {
+  fs::path src = tmp / "assignment";
+  write_file(src / "hidden/run.sh", "#!/bin/sh\n", fs::perms(04755));
+  write_file(src / "hidden/expected/data.json", "{}", fs::perms(0600));
+  grader::copy_tree(src, tmp / "copy");
+  EXPECT_EQ(fs::status(tmp / "copy/hidden/run.sh").permissions(), fs::perms(0755));
+  EXPECT_EQ(fs::status(tmp / "copy/hidden/expected/data.json").permissions(), fs::perms(0644));
+  EXPECT_EQ(grader::hash_tree(tmp / "copy"), grader::hash_tree(src));
+}
+
+}  // namespace

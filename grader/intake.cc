@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -280,6 +281,8 @@ class Stager {
     throw IntakeError(fmt::format("{}: '{}': {}", label_, printable(rel), problem));
   }
 
+  uint64_t max_files() const { return rules_.max_files; }
+
   void add_directory(const std::string& rel) { open_directory(rel); }
 
   // Creates the file rel, filled by read(buffer, size) -> bytes read, 0 at the end.
@@ -375,7 +378,9 @@ void stage_archive(Stager& stager, const fs::path& source, const std::string& la
   if (archive_read_open_filename(a.get(), source.c_str(), kBufferBytes) != ARCHIVE_OK)
     throw IntakeError(fmt::format("{}: not a readable .zip or .tar(.gz) archive: {}", label,
                                   archive_error_string(a.get())));
-  for (;;) {
+  // Entries that stage nothing (repeated folders, macOS clutter) still cost time: capped too.
+  const uint64_t max_entries = 4 * stager.max_files() + 100;
+  for (uint64_t entries = 1;; ++entries) {
     archive_entry* entry = nullptr;
     int status = archive_read_next_header(a.get(), &entry);
     if (status == ARCHIVE_EOF) break;
@@ -388,6 +393,7 @@ void stage_archive(Stager& stager, const fs::path& source, const std::string& la
     std::string raw = name == nullptr ? "" : name, problem;
     std::string rel = normalize_name(raw, &problem);
     if (!problem.empty()) stager.fail(raw, problem);
+    if (entries > max_entries) stager.fail(rel, fmt::format("more than {} entries", max_entries));
     if (is_os_clutter(rel)) continue;
     mode_t type = archive_entry_filetype(entry);
     if (const char* target = archive_entry_hardlink(entry))
@@ -493,7 +499,7 @@ struct CopyRules {
 };
 
 struct CopyState {
-  uint64_t files = 0, bytes = 0;
+  uint64_t files = 0, dirs = 0, bytes = 0;
   std::vector<std::string> skipped;
 };
 
@@ -505,6 +511,9 @@ void copy_level(int src, int dst, const std::string& prefix, int depth, const Co
     if (S_ISDIR(st.st_mode)) {
       if (depth >= kMaxDepth)
         throw IntakeError(fmt::format("'{}': folders are nested too deeply", printable(rel)));
+      if (++state.dirs > rules.max_files)
+        throw IntakeError(
+            fmt::format("'{}': more than {} folders", printable(rel), rules.max_files));
       bool created = false;
       Fd out = make_subdir(dst, name, rel, &created);
       copy_level(open_subdir(src, name, rel).get(), out.get(), rel, depth + 1, rules, state);
@@ -572,7 +581,8 @@ StagedSubmission stage_submission(const fs::path& source, const fs::path& dest_d
   uint64_t archive_bytes = 0;
   if (fs::is_regular_file(status)) {
     std::string lower = label;
-    std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (!ends_with(lower, ".zip") && !ends_with(lower, ".tar.gz") && !ends_with(lower, ".tgz") &&
         !ends_with(lower, ".tar"))
       throw IntakeError(label + ": a submission is a folder, a .zip, a .tar.gz or a .tar");

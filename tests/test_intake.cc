@@ -291,6 +291,12 @@ TEST_F(Intake, CountAndSizeLimitsAreEnforced) {
 
   message = rejection(Format::TarGz, {{"main.py", "x"}, {"main.py", "y"}});
   EXPECT_NE(message.find("'main.py': appears twice"), std::string::npos) << message;
+
+  // Entries that stage nothing are capped too: rules() allows 20 files, so 4 * 20 + 100 entries.
+  std::vector<Entry> repeated = {{"main.py", "x"}};
+  for (int i = 0; i < 200; ++i) repeated.push_back({"src/", "", AE_IFDIR});
+  message = rejection(Format::Tar, repeated);
+  EXPECT_NE(message.find("'src': more than 180 entries"), std::string::npos) << message;
 }
 
 TEST_F(Intake, ZipBombStopsAtTheCapWithoutExpanding) {
@@ -387,6 +393,8 @@ TEST_F(Intake, BoxOutputsAreCapped) {
     EXPECT_NE(std::string(e.what()).find("'b.json': more than 1 files"), std::string::npos)
         << e.what();
   }
+  for (int i = 0; i < 11; ++i) fs::create_directories(box / "empty" / std::to_string(i));
+  EXPECT_THROW(grader::copy_box_outputs(box, tmp / "c4", {1 << 20, 10}), IntakeError);
   fs::create_directory_symlink(box, tmp / "box-link");  // the box folder itself swapped for a link
   EXPECT_THROW(grader::copy_box_outputs(tmp / "box-link", tmp / "c3", {1 << 20, 10}), IntakeError);
 }

@@ -76,12 +76,20 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
+// C1 control characters (U+0080..U+009F) are 0xC2 0x80..0x9F in UTF-8.
+bool is_c1_control_at(std::string_view s, size_t i) {
+  return i + 1 < s.size() && static_cast<unsigned char>(s[i]) == 0xC2 &&
+         static_cast<unsigned char>(s[i + 1]) < 0xA0;
+}
+
 // A name as it may appear in a message: bytes a terminal would act on are escaped.
 std::string printable(std::string_view name) {
   bool utf8 = is_valid_utf8(name);
   std::string out;
-  for (unsigned char c : name) {
-    if (c < 0x20 || c == 0x7F || (!utf8 && c >= 0x80))
+  for (size_t i = 0; i < name.size(); ++i) {
+    unsigned char c = name[i];
+    bool c1 = utf8 && (is_c1_control_at(name, i) || (i > 0 && is_c1_control_at(name, i - 1)));
+    if (c < 0x20 || c == 0x7F || (!utf8 && c >= 0x80) || c1)
       out += fmt::format("\\x{:02x}", c);
     else
       out += static_cast<char>(c);
@@ -118,16 +126,9 @@ std::string normalize_name(std::string_view raw, std::string* problem) {
     *problem = "name is not valid UTF-8";
     return {};
   }
-  for (unsigned char c : raw) {
-    if (c < 0x20 || c == 0x7F) {
-      *problem = "name contains a control character";
-      return {};
-    }
-  }
-  // C1 control characters (U+0080..U+009F) are two bytes in UTF-8: 0xC2 0x80..0x9F.
-  for (size_t i = 0; i + 1 < raw.size(); ++i) {
-    if (static_cast<unsigned char>(raw[i]) == 0xC2 &&
-        static_cast<unsigned char>(raw[i + 1]) < 0xA0) {
+  for (size_t i = 0; i < raw.size(); ++i) {
+    unsigned char c = raw[i];
+    if (c < 0x20 || c == 0x7F || is_c1_control_at(raw, i)) {
       *problem = "name contains a control character";
       return {};
     }
@@ -295,7 +296,8 @@ class Stager {
     std::string leaf = rel.substr(slash + 1);
     Fd out(::openat(parent.get(), leaf.c_str(),
                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
-    if (!out.ok()) fail(rel, errno == EEXIST ? "appears twice" : "cannot be created");
+    if (!out.ok())
+      fail(rel, errno == EEXIST ? "appears twice" : "cannot be created: " + errno_text());
     ::fchmod(out.get(), 0644);
     std::vector<char> buffer(kBufferBytes);
     for (;;) {

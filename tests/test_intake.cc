@@ -206,6 +206,14 @@ TEST_F(Intake, SingleWrappingFolderIsUnwrappedAndMacClutterDropped) {
   EXPECT_EQ(staged.content_hash, grader::hash_tree(good_folder()));
 }
 
+TEST_F(Intake, SingleFolderIsKeptWhenTheRequiredPathsNameIt) {
+  IntakeRules r = rules();
+  r.required = {"src/main.py"};
+  make_archive(tmp / "src.zip", Format::Zip, {{"src/main.py", "x"}, {"src/util.py", "y"}});
+  grader::stage_submission(tmp / "src.zip", tmp / "staged", r);
+  EXPECT_TRUE(fs::is_regular_file(tmp / "staged/src/main.py"));
+}
+
 TEST_F(Intake, TarWithDotSlashPrefixesIsAccepted) {
   std::vector<Entry> entries = {{"./", "", AE_IFDIR}};
   for (const Entry& e : kGoodEntries) entries.push_back({"./" + e.name, e.content});
@@ -254,6 +262,13 @@ TEST_F(Intake, BadNamesAreRejectedAndShownEscaped) {
         << message;
     message = rejection(format, {{"main.py", "x"}, {"esc\x1b[2J.py", "x"}});
     EXPECT_NE(message.find("'esc\\x1b[2J.py'"), std::string::npos) << message;
+    message = rejection(format, {{"main.py", "x"},
+                                 {"csi\xc2\x9b"
+                                  "2J.py",
+                                  "x"}});
+    EXPECT_NE(message.find("'csi\\xc2\\x9b2J.py': name contains a control character"),
+              std::string::npos)
+        << message;
   }
 }
 

@@ -1,0 +1,70 @@
+"""Continuous batching: which sequences run at each step, under a fixed KV block budget
+(pure Python; the engine in engine.py runs the model on what the scheduler picks)."""
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Request:
+    rid: int
+    prompt: list
+    max_new_tokens: int
+    output: list = field(default_factory=list)
+
+    @property
+    def tokens(self):
+        return self.prompt + self.output
+
+    @property
+    def done(self):
+        return len(self.output) >= self.max_new_tokens
+
+
+@dataclass
+class Scheduled:
+    """One sequence's share of a step: feed `tokens` at `positions`, store their K/V at `slots`."""
+    request: Request
+    tokens: list
+    positions: list
+    slots: list
+
+
+class Scheduler:
+    """Policy (the README spells it out; the hidden tests rely on it):
+    1. Running sequences, oldest admission first, each get one decode slot. When the blocks do
+       not fit, preempt the most recently admitted running sequence (free all its blocks, put it
+       at the front of the waiting queue) and retry; a sequence may preempt itself.
+    2. If nothing was preempted in this step, admit waiting requests in FCFS order while the
+       batch has fewer than max_batch_size sequences and the whole of the next one's tokens
+       (prompt + output so far: recompute after preemption) fit; stop at the first that does not.
+    """
+
+    def __init__(self, block_manager, max_batch_size):
+        self.bm = block_manager
+        self.max_batch_size = max_batch_size
+        self.waiting = []  # FCFS queue of Request
+        self.running = []  # admission order, oldest first
+        self.num_preemptions = 0
+        self._last = []
+
+    def add_request(self, request):
+        total = len(request.prompt) + request.max_new_tokens
+        capacity = self.bm.allocator.num_blocks * self.bm.block_size
+        if total > capacity:
+            raise ValueError(f"request {request.rid} needs {total} slots, the cache has {capacity}")
+        self.waiting.append(request)
+
+    def has_unfinished(self):
+        return bool(self.waiting or self.running)
+
+    def _preempt(self, request):
+        """Free all of request's blocks and put it at the front of the waiting queue."""
+        raise NotImplementedError("TODO: Scheduler._preempt")
+
+    def schedule(self):
+        """Pick this step's work; returns a list of Scheduled."""
+        raise NotImplementedError("TODO: Scheduler.schedule")
+
+    def update(self, sampled):
+        """sampled: {rid: next token} for every sequence of the last schedule().
+        Returns the requests that finished (their blocks are freed)."""
+        raise NotImplementedError("TODO: Scheduler.update")

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder image from the zip that
+# `grader gradescope ASSIGNMENT --out autograder.zip` writes (unpacked in /autograder/source).
+# It installs the Python stack the assignments run on and checks that the shipped grader
+# binaries start here. Choose a Gradescope base image with glibc 2.36 or newer (Debian 12,
+# Ubuntu 24.04): the binaries are built on Debian 12 and carry their other libraries in lib/.
+set -euo pipefail
+source_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+export DEBIAN_FRONTEND=noninteractive
+
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends python3 python3-numpy python3-pytest \
+  g++ libgomp1 ca-certificates >/dev/null
+# Debian 12 has torch 1.13.1 (what the assignments are written against) as a package;
+# elsewhere fall back to the CPU wheel from pytorch.org.
+if ! apt-get install -y -qq --no-install-recommends python3-torch >/dev/null 2>&1; then
+  apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
+  /usr/bin/python3 -m pip install -q --break-system-packages torch \
+      --index-url https://download.pytorch.org/whl/cpu \
+    || /usr/bin/python3 -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu
+fi
+/usr/bin/python3 -c "import torch, numpy, pytest; print('setup.sh: torch', torch.__version__)"
+
+export LD_LIBRARY_PATH="$source_dir/lib"
+if ! "$source_dir/bin/grader" --version; then
+  echo "setup.sh: the grader binaries do not start on this image (glibc $(ldd --version | head -n1 | awk '{print $NF}')); pick a base image with glibc >= 2.36" >&2
+  exit 1
+fi
+chmod 0755 "$source_dir/run_autograder" "$source_dir/bin/"*
+# Hidden tests stay readable by root only: student code runs as another user (nobody) in the
+# sandbox, and the grader copies what each box needs.
+chmod 0700 "$source_dir"

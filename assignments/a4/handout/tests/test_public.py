@@ -1,8 +1,8 @@
 """Public tests of A4 (world size 2, gloo on 127.0.0.1). Run: python3 -m pytest -q tests/
 from the folder holding ddp.py, zero.py and tp.py (or `grader check`).
 
-Each test forks 2 ranks that run your code and save what they computed; the parent compares
-with single-process training. The hidden tests check the same things more thoroughly (world
+Each test forks 2 ranks that import and run your code and save what they computed; the parent
+(which never imports your code) compares with single-process training. The hidden tests check the same things more thoroughly (world
 size 4, tied, frozen and unused parameters, every step, the number of all_reduce calls)."""
 import datetime
 import os
@@ -96,9 +96,9 @@ def single_process(steps, make_opt, make_model=Net, d=(6, 4)):
 
 
 def test_ddp_matches_single_process(tmp_path):
-    from ddp import DistributedDataParallel
-
     def fn(rank):
+        from ddp import DistributedDataParallel
+
         torch.manual_seed(rank)  # different initialisations: DDP must broadcast rank 0's
         model = DistributedDataParallel(Net(), bucket_cap_numel=50)
         opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
@@ -123,9 +123,9 @@ def test_ddp_matches_single_process(tmp_path):
 
 
 def test_sharded_adam_matches_adam(tmp_path):
-    from zero import ShardedOptimizer
-
     def fn(rank):
+        from zero import ShardedOptimizer
+
         torch.manual_seed(0)
         model = stack()
         opt = ShardedOptimizer(model.parameters(), torch.optim.Adam, lr=0.05)
@@ -157,13 +157,13 @@ def test_sharded_adam_matches_adam(tmp_path):
 
 
 def test_tensor_parallel_mlp(tmp_path):
-    from tp import ColumnParallelLinear, RowParallelLinear
-
     def layers():
         torch.manual_seed(3)
         return nn.Linear(6, 8), nn.Linear(8, 4), torch.randn(5, 6), torch.randn(5, 4)
 
     def fn(rank):
+        from tp import ColumnParallelLinear, RowParallelLinear
+
         l1, l2, x, t = layers()
         col, row = ColumnParallelLinear(l1, gather_output=False), RowParallelLinear(l2, input_is_parallel=True)
         x.requires_grad_(True)

@@ -111,18 +111,13 @@ class KVCache:
 def generate(model, prompt, max_new_tokens):
     """Greedy decoding with a KV cache: one forward over the prompt, then one token per step.
     Returns the list of new tokens."""
-    return generate_nocache(model, prompt, max_new_tokens)  # BUG (speed only): recomputes every step
-    cache = KVCache(model.cfg)
-    tokens = torch.tensor(prompt, dtype=torch.long)
-    logits = model(tokens, torch.arange(len(prompt)), kv=cache)
-    out = []
-    for i in range(max_new_tokens):
-        nxt = int(logits[-1].argmax())
-        out.append(nxt)
-        if i + 1 == max_new_tokens:
-            break
-        pos = torch.tensor([len(prompt) + i])
-        logits = model(torch.tensor([nxt]), pos, kv=cache)
+    seq, out = list(prompt), []
+    for _ in range(max_new_tokens):
+        cache = KVCache(model.cfg)  # BUG (speed only): the cache is rebuilt at every step,
+        for pos, tok in enumerate(seq):  # one token at a time, so nothing is saved
+            logits = model(torch.tensor([tok]), torch.tensor([pos]), kv=cache)
+        out.append(int(logits[-1].argmax()))
+        seq.append(out[-1])
     return out
 
 

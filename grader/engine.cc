@@ -1,0 +1,323 @@
+// The grading pipeline: intake -> build -> run tests (each with its check) -> score. Writing
+// the files is the caller's (reports/score.h), so batch grading can write where it wants.
+#include "grader/engine.h"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <spdlog/spdlog.h>
+#include <stdlib.h>
+#include <sys/utsname.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <regex>
+
+#include "grader/intake.h"
+#include "grader/manifest.h"
+#include "grader/test_runs.h"
+#include "reports/score.h"
+
+namespace grader {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string now_rfc3339() {
+  auto now = std::chrono::system_clock::now();
+  return format_rfc3339(
+      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+}
+
+double round4(double x) { return std::round(x * 1e4) / 1e4; }
+
+// A private folder for one grading, removed at the end (kept when GRADER_KEEP_SCRATCH is
+// set, for debugging).
+class Scratch {
+ public:
+  explicit Scratch(const fs::path& root) {
+    std::error_code ec;
+    fs::path base = root.empty() ? fs::temp_directory_path(ec) : root;
+    fs::create_directories(base, ec);
+    std::string pattern = (base / "grade-XXXXXX").string();
+    if (!mkdtemp(pattern.data())) {
+      throw InfrastructureError(
+          fmt::format("cannot create a scratch folder under {}", base.string()));
+    }
+    dir_ = pattern;
+  }
+  ~Scratch() {
+    if (std::getenv("GRADER_KEEP_SCRATCH")) {
+      spdlog::info("kept scratch folder {}", dir_.string());
+      return;
+    }
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  const fs::path& dir() const { return dir_; }
+
+ private:
+  fs::path dir_;
+};
+
+std::string kernel_release() {
+  struct utsname u {};
+  return uname(&u) == 0 ? u.release : "unknown";
+}
+
+// What the host enforced, from the first sandbox result.
+json host_facts(const json& enforced) {
+  json host = {{"kernel", kernel_release()},
+               {"cgroup", "unknown"},
+               {"user_namespace", nullptr},
+               {"enforced", enforced.is_object() ? enforced : json::object()}};
+  if (!enforced.is_object()) return host;
+  std::string all = enforced.dump();
+  host["cgroup"] = all.find("cgroup v2") != std::string::npos   ? "v2"
+                   : all.find("cgroup v1") != std::string::npos ? "v1"
+                                                                : "none";
+  if (enforced.contains("user_namespace")) {
+    const json& u = enforced["user_namespace"];
+    host["user_namespace"] =
+        u.is_boolean() ? u.get<bool>() : (u.is_string() && u.get<std::string>() == "yes");
+  }
+  return host;
+}
+
+bool selected(const TestSpec& t, Mode mode) {
+  return mode == Mode::Grade || t.visibility == "public";
+}
+
+json not_run_entry(const TestSpec& t, const std::string& why) {
+  return {{"id", t.id},
+          {"name", t.name},
+          {"visibility", t.visibility},
+          {"kind", t.kind},
+          {"score", 0.0},
+          {"max_score", t.points},
+          {"status", "not_run"},
+          {"verdict", nullptr},
+          {"limit_reason", nullptr},
+          {"self_reported", t.kind == "pytest"},
+          {"output", why}};
+}
+
+// Late days: whole days started after the due date (plus any extension).
+int64_t late_days(const Manifest& m, std::optional<int64_t> submitted,
+                  std::optional<double> extension_days) {
+  if (!m.due_epoch || !submitted) return 0;
+  int64_t due = *m.due_epoch + std::llround(extension_days.value_or(0) * 86400.0);
+  if (*submitted <= due) return 0;
+  return (*submitted - due + 86399) / 86400;
+}
+
+double late_penalty(const Manifest& m, int64_t days, double raw) {
+  if (days <= 0) return 0;
+  if (m.late_max_days && days > *m.late_max_days) return raw;
+  return round4(raw * std::min(1.0, static_cast<double>(days) * m.late_percent_per_day / 100.0));
+}
+
+struct Timing {
+  std::string started_at = now_rfc3339();
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+};
+
+// The score.json object, complete but for the tests and totals.
+json skeleton(const Manifest& m, const GradeRequest& req, const std::string& hash) {
+  json due_at = nullptr;
+  if (m.due_epoch) {
+    due_at =
+        format_rfc3339(*m.due_epoch + std::llround(req.due_extension_days.value_or(0) * 86400.0));
+  }
+  return {
+      {"schema_version", reports::kScoreSchemaVersion},
+      {"status", "graded"},
+      {"ungradable_reason", nullptr},
+      {"assignment", {{"id", m.id}, {"title", m.title}, {"version", m.version}, {"hash", hash}}},
+      {"submission",
+       {{"student", req.student},
+        {"content_hash", nullptr},
+        {"submitted_at", req.submitted_at ? json(*req.submitted_at) : json(nullptr)},
+        {"submitted_at_source", req.submitted_at ? req.submitted_at_source : "none"},
+        {"late_days", 0},
+        {"due_at", due_at},
+        {"files", 0},
+        {"bytes", 0},
+        {"rejected", nullptr}}},
+      {"grader",
+       {{"version", GRADER_VERSION}, {"mode", req.mode == Mode::Check ? "check" : "grade"}}},
+      {"host", host_facts(nullptr)},
+      {"tests", json::array()},
+      {"build", nullptr},
+      {"totals",
+       {{"raw", 0.0}, {"max", 0.0}, {"late_penalty", 0.0}, {"final", 0.0}, {"percent", 0.0}}}};
+}
+
+void finish(json& score, const Timing& timing) {
+  score["started_at"] = timing.started_at;
+  score["finished_at"] = now_rfc3339();
+  score["duration_seconds"] = round4(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - timing.start).count());
+}
+
+// Stage "score": totals from the tests that ran (check mode: public tests only), then the
+// late penalty.
+void total_up(json& score, const Manifest& m, Mode mode, int64_t days) {
+  double raw = 0, max = 0;
+  for (const json& t : score["tests"]) {
+    if (t["status"] == "not_run" && mode == Mode::Check) continue;
+    raw += t["score"].get<double>();
+    max += t["max_score"].get<double>();
+  }
+  raw = round4(raw);
+  double penalty = mode == Mode::Grade ? late_penalty(m, days, raw) : 0.0;
+  double final_score = round4(std::max(0.0, raw - penalty));
+  score["submission"]["late_days"] = mode == Mode::Grade ? days : 0;
+  score["totals"] = {{"raw", raw},
+                     {"max", round4(max)},
+                     {"late_penalty", penalty},
+                     {"final", final_score},
+                     {"percent", max > 0 ? round4(100.0 * final_score / max) : 0.0}};
+}
+
+}  // namespace
+
+std::string assignment_hash(const fs::path& dir) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    // Caches Python or pytest leave behind are not part of the assignment.
+    if (it->is_directory() && (name == "__pycache__" || name == ".pytest_cache")) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file() && it->path().extension() != ".pyc")
+      files.push_back(it->path().lexically_relative(dir));
+  }
+  std::sort(files.begin(), files.end());
+  EVP_MD_CTX* md = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(md, EVP_sha256(), nullptr);
+  std::vector<char> buf(1 << 16);
+  for (const fs::path& rel : files) {
+    std::string header =
+        rel.generic_string() + '\0' + std::to_string(fs::file_size(dir / rel, ec)) + '\0';
+    EVP_DigestUpdate(md, header.data(), header.size());
+    std::ifstream in(dir / rel, std::ios::binary);
+    while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0) {
+      EVP_DigestUpdate(md, buf.data(), static_cast<size_t>(in.gcount()));
+    }
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(md, digest, &len);
+  EVP_MD_CTX_free(md);
+  std::string hex = "sha256:";
+  for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", digest[i]);
+  return hex;
+}
+
+fs::path resolve_assignment(const std::string& id_or_path) {
+  fs::path given(id_or_path);
+  std::error_code ec;
+  if (fs::is_regular_file(given / "assignment.toml", ec)) return fs::canonical(given);
+  std::vector<fs::path> roots;
+  if (const char* env = std::getenv("GRADER_ASSIGNMENTS"); env && *env) roots.emplace_back(env);
+  roots.emplace_back(fs::path(GRADER_SOURCE_DIR) / "assignments");
+  static const std::regex id_pattern("[a-z0-9_-]+");
+  if (std::regex_match(id_or_path, id_pattern)) {
+    for (const fs::path& root : roots) {
+      if (fs::is_regular_file(root / id_or_path / "assignment.toml", ec))
+        return fs::canonical(root / id_or_path);
+    }
+  }
+  std::string searched;
+  for (const fs::path& root : roots) searched += (searched.empty() ? "" : ", ") + root.string();
+  throw InputError(fmt::format(
+      "no assignment '{}': not a folder holding assignment.toml, and no such id under {}",
+      id_or_path, searched));
+}
+
+json grade(const GradeRequest& req) {
+  Timing timing;
+  // Stage "intake" (manifest): a bad manifest or request is the caller's problem.
+  Manifest m = load_manifest(req.assignment_dir);
+  std::optional<int64_t> submitted;
+  if (req.submitted_at) {
+    submitted = parse_rfc3339(*req.submitted_at);
+    if (!submitted)
+      throw InputError(fmt::format("submitted-at '{}' is not an RFC 3339 time", *req.submitted_at));
+  }
+  std::error_code ec;
+  if (!fs::exists(req.submission, ec)) {
+    throw InputError(fmt::format("{}: no such file or folder", req.submission.string()));
+  }
+  json score = skeleton(m, req, assignment_hash(m.dir));
+  const int64_t days = late_days(m, submitted, req.due_extension_days);
+
+  auto ungradable = [&](const std::string& reason) {
+    score["status"] = "ungradable";
+    score["ungradable_reason"] = reports::printable_text(reason);
+    total_up(score, m, req.mode, days);
+    finish(score, timing);
+    return score;
+  };
+
+  try {
+    Scratch scratch(req.scratch_root);
+    GradingContext ctx{m, SandboxRunner(SandboxRunner::locate()), scratch.dir(), {}, nullptr, 0};
+
+    // Stage "intake" (submission): a rejected submission is graded 0 with the reason, so a
+    // batch never loses a student; nothing of it runs.
+    try {
+      IntakeRules rules{m.required, m.allowed, m.max_bytes, m.max_files};
+      StagedSubmission staged =
+          stage_submission(req.submission, scratch.dir() / "submission", rules);
+      score["submission"]["content_hash"] = staged.content_hash;
+      score["submission"]["files"] = staged.files;
+      score["submission"]["bytes"] = staged.bytes;
+      ctx.work_base = staged.dir;
+    } catch (const IntakeError& e) {
+      score["submission"]["rejected"] = reports::printable_text(e.what());
+      for (const TestSpec& t : m.tests) {
+        if (selected(t, req.mode))
+          score["tests"].push_back(not_run_entry(t, "Not run: the submission was rejected."));
+      }
+      total_up(score, m, req.mode, days);
+      finish(score, timing);
+      return score;
+    }
+
+    // Stage "build": a failed build is reported and the tests still run (and then fail).
+    if (m.build) score["build"] = run_build(ctx, *m.build);
+
+    // Stages "run tests" and "check" (inside each produce_check test).
+    for (const TestSpec& t : m.tests) {
+      if (!selected(t, req.mode)) {
+        score["tests"].push_back(
+            not_run_entry(t, "Not run by `grader check` (only public tests run)."));
+        continue;
+      }
+      score["tests"].push_back(run_test(ctx, t));
+    }
+    score["host"] = host_facts(ctx.enforced);
+  } catch (const InfrastructureError& e) {
+    return ungradable(e.what());
+  } catch (const fs::filesystem_error& e) {
+    return ungradable(std::string("file system: ") + e.what());
+  } catch (const std::bad_alloc&) {
+    return ungradable("out of memory on the grading host");
+  }
+
+  // Stage "score".
+  total_up(score, m, req.mode, days);
+  finish(score, timing);
+  return score;
+}
+
+}  // namespace grader

@@ -1,0 +1,205 @@
+#include "grader/sandbox_runner.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/process.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "reports/score.h"
+
+namespace grader {
+namespace fs = std::filesystem;
+namespace bp = boost::process;
+using nlohmann::json;
+
+namespace {
+
+// Reads at most `cap` bytes of a host file the grader itself created.
+std::string read_small_file(const fs::path& path, size_t cap) {
+  std::ifstream in(path, std::ios::binary);
+  std::string data(cap, '\0');
+  in.read(data.data(), static_cast<std::streamsize>(cap));
+  data.resize(static_cast<size_t>(in.gcount()));
+  return data;
+}
+
+double number_or_zero(const json& j, const char* key) {
+  auto it = j.find(key);
+  return (it != j.end() && it->is_number()) ? it->get<double>() : 0.0;
+}
+
+json limits_to_policy(const Limits& l) {
+  json p = json::object();
+  if (l.cpu_time) p["cpu_time"] = *l.cpu_time;
+  if (l.wall_time) p["wall_time"] = *l.wall_time;
+  if (l.memory) p["memory"] = *l.memory;
+  if (l.output) p["output"] = *l.output;
+  if (l.file_size) p["file_size"] = *l.file_size;
+  if (l.pids) p["pids"] = *l.pids;
+  if (l.open_files) p["open_files"] = *l.open_files;
+  p["network"] = l.network.value_or("none");
+  return p;
+}
+
+// How long the host waits for grader-sandbox before it declares the run lost: the box's
+// own wall limit (grader-sandbox defaults: 3 x cpu, cpu 10 s) plus a margin.
+std::chrono::milliseconds host_deadline(const Limits& l) {
+  double wall = l.wall_time.value_or(3 * l.cpu_time.value_or(10.0));
+  return std::chrono::milliseconds(static_cast<int64_t>((wall + 60.0) * 1000));
+}
+
+}  // namespace
+
+fs::path SandboxRunner::locate() {
+  if (const char* env = std::getenv("GRADER_SANDBOX"); env && *env) return env;
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  return self.parent_path() / "grader-sandbox";
+}
+
+std::string text_excerpt(const std::string& text, size_t budget) {
+  if (text.size() <= budget) return reports::printable_text(text);
+  size_t head = budget / 3, tail = budget - head;
+  std::string cut = fmt::format("\n[... {} bytes cut ...]\n", text.size() - head - tail);
+  return reports::printable_text(text.substr(0, head)) + cut +
+         reports::printable_text(text.substr(text.size() - tail));
+}
+
+std::string file_excerpt(const fs::path& path, size_t budget) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return "";
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return "";
+  }
+  auto size = static_cast<size_t>(st.st_size);
+  auto read_at = [&](off_t offset, size_t n) {
+    std::string buf(n, '\0');
+    ssize_t got = ::pread(fd, buf.data(), n, offset);
+    buf.resize(got > 0 ? static_cast<size_t>(got) : 0);
+    return buf;
+  };
+  std::string out;
+  if (size <= budget) {
+    out = reports::printable_text(read_at(0, size));
+  } else {
+    size_t head = budget / 3, tail = budget - head;
+    out = reports::printable_text(read_at(0, head)) +
+          fmt::format("\n[... {} bytes cut ...]\n", size - head - tail) +
+          reports::printable_text(read_at(static_cast<off_t>(size - tail), tail));
+  }
+  ::close(fd);
+  return out;
+}
+
+BoxResult SandboxRunner::run(const BoxSpec& spec, const fs::path& run_dir,
+                             size_t max_output) const {
+  BoxResult out;
+  std::error_code ec;
+  fs::create_directories(run_dir, ec);
+  if (ec) {
+    out.error = fmt::format("cannot create {}: {}", run_dir.string(), ec.message());
+    return out;
+  }
+  json policy = limits_to_policy(spec.limits);
+  policy["argv"] = spec.argv;
+  policy["cwd"] = spec.cwd;
+  policy["env"] = spec.env;
+  json binds = json::array();
+  for (const Bind& b : spec.binds)
+    binds.push_back({{"src", b.src.string()}, {"dst", b.dst}, {"writable", b.writable}});
+  policy["binds"] = binds;
+  policy["stdin"] = "/dev/null";
+  const fs::path stdout_path = run_dir / "stdout.txt", stderr_path = run_dir / "stderr.txt";
+  const fs::path result_path = run_dir / "result.json", policy_path = run_dir / "policy.json";
+  const fs::path log_path = run_dir / "sandbox.log";
+  policy["stdout"] = stdout_path.string();
+  policy["stderr"] = stderr_path.string();
+  {
+    std::ofstream p(policy_path);
+    p << policy.dump(2) << "\n";
+    if (!p) {
+      out.error = fmt::format("cannot write {}", policy_path.string());
+      return out;
+    }
+  }
+
+  std::vector<std::string> args{"--policy", policy_path.string(), "--result", result_path.string()};
+  bp::child child(executable_.string(), bp::args(args),
+                  bp::std_in<bp::null, (bp::std_out & bp::std_err)> log_path.string(), ec);
+  if (ec) {
+    out.error = fmt::format("cannot start {}: {}", executable_.string(), ec.message());
+    return out;
+  }
+  // Poll rather than wait_for (unreliable in Boost 1.74); the sleep grows to 10 ms so short
+  // runs are not slowed down.
+  const auto deadline = std::chrono::steady_clock::now() + host_deadline(spec.limits);
+  auto pause = std::chrono::microseconds(200);
+  while (child.running(ec)) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      child.terminate(ec);
+      child.wait(ec);
+      out.error = "grader-sandbox did not finish within its wall-time limit plus 60 s; killed";
+      return out;
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min<std::chrono::microseconds>(pause * 2, std::chrono::milliseconds(10));
+  }
+  if (ec) {
+    out.error = fmt::format("waiting for grader-sandbox failed: {}", ec.message());
+    return out;
+  }
+  int status = child.exit_code();
+  std::string log = read_small_file(log_path, 2048);
+  std::string result_text = read_small_file(result_path, 1 << 20);
+  try {
+    out.result = json::parse(result_text);
+  } catch (const json::exception&) {
+    out.error = fmt::format("grader-sandbox exited with {} and wrote no readable result{}{}",
+                            status, log.empty() ? "" : ": ", reports::printable_text(log));
+    return out;
+  }
+  out.verdict = out.result.value("verdict", "sandbox_error");
+  if (status != 0 || out.verdict == "sandbox_error") {
+    std::string why = out.result.contains("error") && out.result["error"].is_string()
+                          ? out.result["error"].get<std::string>()
+                          : reports::printable_text(log);
+    out.error = fmt::format("grader-sandbox exited with {}: {}", status, why);
+    out.verdict = "sandbox_error";
+    return out;
+  }
+  out.carried_out = true;
+  if (out.result.contains("limit_reason") && out.result["limit_reason"].is_string()) {
+    out.limit_reason = out.result["limit_reason"].get<std::string>();
+  }
+  if (out.result.contains("exit_code") && out.result["exit_code"].is_number_integer()) {
+    out.exit_code = out.result["exit_code"].get<int>();
+  }
+  out.cpu_seconds = number_or_zero(out.result, "cpu_seconds");
+  out.wall_seconds = number_or_zero(out.result, "wall_seconds");
+  if (out.result.contains("peak_memory_bytes") &&
+      out.result["peak_memory_bytes"].is_number_unsigned()) {
+    out.peak_memory_bytes = out.result["peak_memory_bytes"].get<uint64_t>();
+  }
+  // Output excerpt: stdout then stderr, sharing the budget; an empty stream gives its share.
+  std::string so = file_excerpt(stdout_path, max_output),
+              se = file_excerpt(stderr_path, max_output);
+  if (!so.empty() && !se.empty()) {
+    so = file_excerpt(stdout_path, max_output / 2);
+    se = file_excerpt(stderr_path, max_output - max_output / 2);
+  }
+  out.output = so;
+  if (!se.empty()) out.output += (so.empty() || so.back() == '\n' ? "" : "\n") + se;
+  return out;
+}
+
+}  // namespace grader

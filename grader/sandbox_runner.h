@@ -1,0 +1,68 @@
+// Starts one grader-sandbox child per box run (Boost.Process) and reads its result. The
+// grader never runs student code itself.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "grader/manifest.h"
+
+namespace grader {
+
+struct Bind {
+  std::filesystem::path src;  // host path
+  std::string dst;            // path in the box
+  bool writable = false;
+};
+
+struct BoxSpec {
+  std::vector<std::string> argv;
+  Limits limits;
+  std::vector<Bind> binds;
+  std::string cwd = "/work";
+  std::map<std::string, std::string> env;
+};
+
+struct BoxResult {
+  bool carried_out = false;  // false: the sandbox could not do its job (see error)
+  std::string error;
+  nlohmann::json result;  // grader-sandbox's result JSON
+  std::string verdict = "sandbox_error";
+  std::optional<std::string> limit_reason;
+  std::optional<int> exit_code;
+  double cpu_seconds = 0, wall_seconds = 0;
+  std::optional<uint64_t> peak_memory_bytes;
+  std::string output;  // stdout then stderr, head and tail, printable, at most ~max_output bytes
+};
+
+class SandboxRunner {
+ public:
+  explicit SandboxRunner(std::filesystem::path executable) : executable_(std::move(executable)) {}
+
+  // $GRADER_SANDBOX, else grader-sandbox next to the running program (/proc/self/exe).
+  static std::filesystem::path locate();
+
+  // Runs one box. run_dir (created) receives policy.json, result.json, stdout.txt,
+  // stderr.txt and sandbox.log; it must not be inside any bound folder.
+  BoxResult run(const BoxSpec& spec, const std::filesystem::path& run_dir,
+                size_t max_output = 4096) const;
+
+  const std::filesystem::path& executable() const { return executable_; }
+
+ private:
+  std::filesystem::path executable_;
+};
+
+// The head and tail of a host file, at most `budget` bytes in all, made printable.
+std::string file_excerpt(const std::filesystem::path& path, size_t budget);
+
+// Head and tail of a text, at most `budget` bytes in all (cut on byte boundaries, then
+// made printable).
+std::string text_excerpt(const std::string& text, size_t budget);
+
+}  // namespace grader

@@ -1,0 +1,536 @@
+// The test kinds. Box layout (assignments/README.md): /work a fresh copy of the submission,
+// /grader the test's own files, /out outputs, /expected expected data (check boxes only),
+// /report pytest's JUnit file. Host code opens box files only with O_NOFOLLOW.
+#include "grader/test_runs.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <pugixml.hpp>
+
+#include "grader/intake.h"
+#include "reports/score.h"
+
+namespace grader {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr size_t kJunitCap = 8u << 20;             // a JUnit file larger than this is not read
+constexpr uint64_t kOutputsMaxBytes = 1ull << 30;  // what a produce box may hand to its checker
+constexpr uint64_t kOutputsMaxFiles = 10000;
+
+// Modes on a tree the grader made, before any box sees it: the box runs as an
+// unprivileged user, so it needs read (and for /work, write) access by mode.
+void set_tree_modes(const fs::path& root, bool writable) {
+  auto mode_for = [&](bool dir, bool exec) {
+    if (dir) return writable ? fs::perms(0777) : fs::perms(0755);
+    if (exec) return writable ? fs::perms(0777) : fs::perms(0755);
+    return writable ? fs::perms(0666) : fs::perms(0644);
+  };
+  std::error_code ec;
+  fs::permissions(root, mode_for(true, true), ec);
+  for (auto it = fs::recursive_directory_iterator(root, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    auto st = it->symlink_status(ec);
+    if (ec || fs::is_symlink(st)) continue;
+    bool exec = (st.permissions() & fs::perms::owner_exec) != fs::perms::none;
+    fs::permissions(it->path(), mode_for(fs::is_directory(st), exec), ec);
+  }
+}
+
+void make_dir(const fs::path& dir, bool writable) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    throw InfrastructureError(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
+  set_tree_modes(dir, writable);
+}
+
+// A fresh writable copy of `base` for one run.
+fs::path fresh_work(const fs::path& base, const fs::path& dir) {
+  try {
+    copy_tree(base, dir);
+  } catch (const std::exception& e) {
+    throw InfrastructureError(
+        fmt::format("cannot copy the submission to {}: {}", dir.string(), e.what()));
+  }
+  set_tree_modes(dir, true);
+  return dir;
+}
+
+// The test's own files, keeping their relative paths, read-only for the box.
+fs::path grader_files(const Manifest& m, const std::vector<std::string>& files,
+                      const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  for (const std::string& rel : files) {
+    fs::path dst = dir / rel;
+    fs::create_directories(dst.parent_path(), ec);
+    fs::copy_file(m.dir / rel, dst, fs::copy_options::overwrite_existing, ec);
+    if (ec)
+      throw InfrastructureError(
+          fmt::format("cannot copy {}: {}", (m.dir / rel).string(), ec.message()));
+  }
+  set_tree_modes(dir, false);
+  return dir;
+}
+
+void remove_quietly(const fs::path& dir) {
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+// Reads a file a box may control: never follows a link, refuses anything but a regular file.
+std::optional<std::string> read_box_file(const fs::path& path, size_t cap) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || static_cast<size_t>(st.st_size) > cap) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  std::string data(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::read(fd, data.data() + done, data.size() - done);
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  data.resize(done);
+  ::close(fd);
+  return data;
+}
+
+std::map<std::string, std::string> box_env(const Manifest& m, const TestSpec* test,
+                                           bool student_run) {
+  std::map<std::string, std::string> env{{"PATH", "/usr/local/bin:/usr/bin:/bin"}};
+  for (const auto& [k, v] : m.env) env[k] = v;
+  env["PYTHONDONTWRITEBYTECODE"] = "1";
+  env["HOME"] = "/tmp";
+  env["GRADER_OUT"] = "/out";
+  env["GRADER_EXPECTED"] = "/expected";
+  env["GRADER_SEED"] = std::to_string(test ? test->seed : 0);
+  if (student_run) env["PYTHONPATH"] = "/work";
+  return env;
+}
+
+std::vector<std::string> pytest_argv(const Manifest& m, const TestSpec& t,
+                                     const std::vector<std::string>& files) {
+  std::vector<std::string> argv{m.python,
+                                "-m",
+                                "pytest",
+                                "-q",
+                                "-p",
+                                "no:cacheprovider",
+                                "--junitxml=/report/junit.xml",
+                                "--rootdir=/grader"};
+  argv.insert(argv.end(), t.args.begin(), t.args.end());
+  for (const auto& f : files) argv.push_back("/grader/" + f);
+  return argv;
+}
+
+// Replaces {iterations} and {python} in a manifest command.
+std::vector<std::string> expand(const std::vector<std::string>& command, const Manifest& m,
+                                std::optional<int64_t> iterations) {
+  std::vector<std::string> out;
+  for (std::string arg : command) {
+    auto replace = [&](const std::string& key, const std::string& value) {
+      for (size_t pos; (pos = arg.find(key)) != std::string::npos;)
+        arg.replace(pos, key.size(), value);
+    };
+    replace("{python}", m.python);
+    if (iterations) replace("{iterations}", std::to_string(*iterations));
+    out.push_back(arg);
+  }
+  return out;
+}
+
+double round4(double x) { return std::round(x * 1e4) / 1e4; }
+
+json base_entry(const TestSpec& t) {
+  return {{"id", t.id},
+          {"name", t.name},
+          {"visibility", t.visibility},
+          {"kind", t.kind},
+          {"score", 0.0},
+          {"max_score", t.points},
+          {"status", "failed"},
+          {"verdict", nullptr},
+          {"limit_reason", nullptr},
+          {"self_reported", t.kind == "pytest"},
+          {"output", ""}};
+}
+
+void set_score(json& entry, const TestSpec& t, double fraction) {
+  fraction = std::clamp(fraction, 0.0, 1.0);
+  entry["score"] = round4(t.points * fraction);
+  entry["status"] = fraction >= 1.0 ? "passed" : fraction > 0.0 ? "partial" : "failed";
+}
+
+void record_run(json& entry, const BoxResult& r) {
+  entry["verdict"] = r.verdict;
+  entry["limit_reason"] = r.limit_reason ? json(*r.limit_reason) : json(nullptr);
+  entry["cpu_seconds"] = r.cpu_seconds;
+  entry["wall_seconds"] = r.wall_seconds;
+  entry["peak_memory_bytes"] = r.peak_memory_bytes ? json(*r.peak_memory_bytes) : json(nullptr);
+}
+
+// One line a student understands, for verdicts that are not a plain exit status.
+std::string verdict_note(const BoxResult& r, const Limits& l) {
+  if (r.verdict == "time_limit") {
+    if (r.limit_reason == "cpu")
+      return fmt::format("Killed: CPU time limit ({} s) reached.\n", l.cpu_time.value_or(10));
+    return fmt::format("Killed: wall-clock limit ({} s) reached.\n",
+                       l.wall_time.value_or(3 * l.cpu_time.value_or(10)));
+  }
+  if (r.verdict == "memory_limit")
+    return fmt::format("Killed: memory limit ({} MiB) reached.\n",
+                       l.memory.value_or(512ull << 20) >> 20);
+  if (r.verdict == "output_limit") return "Killed: too much output.\n";
+  if (r.verdict == "process_limit")
+    return fmt::format("Killed: process limit ({}) reached.\n", l.pids.value_or(64));
+  if (r.verdict == "signaled")
+    return fmt::format("Killed by signal {}.\n", r.result.value("signal", json(0)).dump());
+  return "";
+}
+
+BoxResult run_box(GradingContext& ctx, const BoxSpec& spec, const fs::path& run_dir,
+                  const std::string& what, size_t max_output = 4096) {
+  BoxResult r = ctx.runner.run(spec, run_dir, max_output);
+  if (!r.carried_out) throw InfrastructureError(fmt::format("{}: {}", what, r.error));
+  if (ctx.enforced.is_null() && r.result.contains("enforced")) ctx.enforced = r.result["enforced"];
+  return r;
+}
+
+// Fraction of points from (passed, reported) JUnit cases and the manifest's `cases`.
+double case_fraction(const TestSpec& t, int64_t passed, int64_t reported, json& entry) {
+  int64_t total = std::max(reported, t.cases.value_or(0));
+  passed = std::min(passed, total);
+  entry["cases"] = {{"passed", passed}, {"total", total}};
+  if (total == 0) return 0.0;
+  if (t.scoring == "all_or_nothing") return passed == total ? 1.0 : 0.0;
+  return static_cast<double>(passed) / static_cast<double>(total);
+}
+
+json run_pytest(GradingContext& ctx, const TestSpec& t) {
+  json entry = base_entry(t);
+  fs::path dir = ctx.new_run_dir(t.id);
+  BoxSpec spec;
+  spec.argv = pytest_argv(ctx.manifest, t, t.files);
+  spec.limits = t.limits;
+  spec.cwd = "/work";
+  spec.env = box_env(ctx.manifest, &t, true);
+  make_dir(dir / "report", true);
+  spec.binds = {{fresh_work(ctx.work_base, dir / "work"), "/work", true},
+                {grader_files(ctx.manifest, t.files, dir / "grader"), "/grader", false},
+                {dir / "report", "/report", true}};
+  BoxResult r = run_box(ctx, spec, dir, "test " + t.id);
+  remove_quietly(dir / "work");
+  record_run(entry, r);
+  std::string note = verdict_note(r, t.limits);
+  auto xml = read_box_file(dir / "report" / "junit.xml", kJunitCap);
+  double fraction = 0;
+  bool parsed = false;
+  if (xml) {
+    try {
+      auto [passed, reported] = count_junit_cases(*xml);
+      fraction = case_fraction(t, passed, reported, entry);
+      parsed = true;
+    } catch (const std::exception&) {
+    }
+  }
+  set_score(entry, t, fraction);
+  if (!parsed) {
+    entry["status"] = "error";
+    note += "pytest wrote no test report (did the code crash or exit at import?).\n";
+    entry["cases"] = {{"passed", 0}, {"total", t.cases.value_or(0)}};
+  }
+  entry["output"] = note + r.output;
+  return entry;
+}
+
+json run_produce_check(GradingContext& ctx, const TestSpec& t) {
+  const Manifest& m = ctx.manifest;
+  json entry = base_entry(t);
+  fs::path dir = ctx.new_run_dir(t.id + "-produce");
+  std::vector<std::string> files = t.files;
+  if (std::find(files.begin(), files.end(), t.produce) == files.end()) files.push_back(t.produce);
+  BoxSpec produce;
+  produce.argv = {m.python, "/grader/" + t.produce};
+  produce.limits = t.limits;
+  produce.cwd = "/work";
+  produce.env = box_env(m, &t, true);
+  make_dir(dir / "out", true);
+  produce.binds = {{fresh_work(ctx.work_base, dir / "work"), "/work", true},
+                   {grader_files(m, files, dir / "grader"), "/grader", false},
+                   {dir / "out", "/out", true}};
+  BoxResult p = run_box(ctx, produce, dir, "test " + t.id + " (produce)", 1536);
+  remove_quietly(dir / "work");
+  record_run(entry, p);
+  std::string produce_text = verdict_note(p, t.limits) + p.output;
+
+  // Only what the produce box left in /out crosses over, as plain files.
+  fs::path check_dir = ctx.new_run_dir(t.id + "-check");
+  std::string copy_note;
+  try {
+    auto skipped =
+        copy_box_outputs(dir / "out", check_dir / "out", {kOutputsMaxBytes, kOutputsMaxFiles});
+    for (const auto& s : skipped) copy_note += "ignored output " + s + "\n";
+  } catch (const IntakeError& e) {
+    entry["output"] = text_excerpt(produce_text, 1536) + "\nOutputs rejected: " + e.what();
+    entry["cases"] = {{"passed", 0}, {"total", t.cases.value_or(0)}};
+    set_score(entry, t, 0);
+    return entry;
+  } catch (const std::exception& e) {
+    throw InfrastructureError(fmt::format("test {}: copying outputs failed: {}", t.id, e.what()));
+  }
+  set_tree_modes(check_dir / "out", false);
+  remove_quietly(dir / "out");
+
+  BoxSpec check;
+  check.argv = pytest_argv(m, t, t.check_files);
+  check.limits = t.limits;
+  check.cwd = "/grader";
+  check.env = box_env(m, &t, false);
+  make_dir(check_dir / "report", true);
+  check.binds = {{grader_files(m, t.check_files, check_dir / "grader"), "/grader", false},
+                 {check_dir / "out", "/out", false},
+                 {check_dir / "report", "/report", true}};
+  if (!t.expected.empty()) {
+    fs::path expected = check_dir / "expected";
+    try {
+      copy_tree(m.dir / t.expected, expected);
+    } catch (const std::exception& e) {
+      throw InfrastructureError(
+          fmt::format("test {}: cannot copy expected data: {}", t.id, e.what()));
+    }
+    set_tree_modes(expected, false);
+    check.binds.push_back({expected, "/expected", false});
+  }
+  BoxResult c = run_box(ctx, check, check_dir, "test " + t.id + " (check)", 2560);
+  entry["check_verdict"] = c.verdict;
+  auto xml = read_box_file(check_dir / "report" / "junit.xml", kJunitCap);
+  std::optional<std::pair<int64_t, int64_t>> cases;
+  if (xml) {
+    try {
+      cases = count_junit_cases(*xml);
+    } catch (const std::exception&) {
+    }
+  }
+  std::string check_text = verdict_note(c, t.limits) + c.output;
+  if (!cases) {
+    // A trusted checker that stopped at a limit was fed something it could not digest by
+    // the student's outputs; any other missing report is the grading side's fault.
+    bool limit =
+        c.verdict == "time_limit" || c.verdict == "memory_limit" || c.verdict == "output_limit";
+    if (!limit) {
+      throw InfrastructureError(fmt::format("test {}: the checker wrote no JUnit report ({}): {}",
+                                            t.id, c.verdict, text_excerpt(c.output, 600)));
+    }
+    cases = std::make_pair(int64_t{0}, int64_t{0});
+  }
+  double fraction = case_fraction(t, cases->first, cases->second, entry);
+  set_score(entry, t, fraction);
+  entry["output"] = text_excerpt(produce_text, 1536) + (produce_text.empty() ? "" : "\n") +
+                    copy_note + "--- checker ---\n" + text_excerpt(check_text, 2560);
+  return entry;
+}
+
+json run_command(GradingContext& ctx, const TestSpec& t) {
+  json entry = base_entry(t);
+  fs::path dir = ctx.new_run_dir(t.id);
+  BoxSpec spec;
+  spec.argv = expand(t.command, ctx.manifest, std::nullopt);
+  spec.limits = t.limits;
+  spec.cwd = "/work";
+  spec.env = box_env(ctx.manifest, &t, true);
+  spec.binds = {{fresh_work(ctx.work_base, dir / "work"), "/work", true},
+                {grader_files(ctx.manifest, t.files, dir / "grader"), "/grader", false}};
+  BoxResult r = run_box(ctx, spec, dir, "test " + t.id);
+  remove_quietly(dir / "work");
+  record_run(entry, r);
+  set_score(entry, t, r.verdict == "ok" ? 1.0 : 0.0);
+  entry["output"] = verdict_note(r, t.limits) + r.output;
+  return entry;
+}
+
+json run_perf(GradingContext& ctx, const TestSpec& t) {
+  const Manifest& m = ctx.manifest;
+  json entry = base_entry(t);
+  fs::path dir = ctx.new_run_dir(t.id);
+  fs::path grader = grader_files(m, t.files, dir / "grader");
+  // The baseline is the student's tree with the baseline folder's files laid over it.
+  fs::path baseline_base = dir / "baseline";
+  try {
+    copy_tree(ctx.work_base, baseline_base);
+    copy_tree(m.dir / t.baseline, baseline_base);
+  } catch (const std::exception& e) {
+    throw InfrastructureError(
+        fmt::format("test {}: cannot prepare the baseline: {}", t.id, e.what()));
+  }
+
+  auto timed_run = [&](bool student, int64_t iterations, int index) -> BoxResult {
+    fs::path run_dir =
+        dir / fmt::format("{}-{}-{}", student ? "student" : "baseline", iterations, index);
+    BoxSpec spec;
+    spec.argv = expand(t.command, m, iterations);
+    spec.limits = t.limits;
+    spec.cwd = "/work";
+    spec.env = box_env(m, &t, true);
+    spec.binds = {
+        {fresh_work(student ? ctx.work_base : baseline_base, run_dir / "work"), "/work", true},
+        {grader, "/grader", false}};
+    BoxResult r = run_box(ctx, spec, run_dir, "test " + t.id);
+    remove_quietly(run_dir / "work");
+    return r;
+  };
+  auto seconds = [&](const BoxResult& r) {
+    return t.measure == "cpu" ? r.cpu_seconds : r.wall_seconds;
+  };
+
+  std::vector<double> speedups, student_seconds, baseline_seconds;
+  double cpu = 0, wall = 0;
+  BoxResult last;
+  for (int pair = 0; pair < t.pairs; ++pair) {
+    double s[2] = {0, 0}, b[2] = {0, 0};
+    int k = 0;
+    for (int64_t iterations : {t.iterations.first, t.iterations.second}) {
+      // Alternate who goes first, so a warm cache or a noisy neighbour favours no one.
+      for (bool student : {pair % 2 == 0, pair % 2 != 0}) {
+        BoxResult r = timed_run(student, iterations, pair);
+        if (student) {
+          cpu += r.cpu_seconds;
+          wall += r.wall_seconds;
+          last = r;
+          if (r.verdict != "ok") {
+            record_run(entry, r);
+            entry["cpu_seconds"] = cpu;
+            entry["wall_seconds"] = wall;
+            entry["perf"] = {{"measure", t.measure}, {"speedup", nullptr}, {"speedups", speedups}};
+            entry["output"] =
+                fmt::format("Your code failed at {} iterations; no speedup measured.\n",
+                            iterations) +
+                verdict_note(r, t.limits) + r.output;
+            set_score(entry, t, 0);
+            return entry;
+          }
+          s[k] = seconds(r);
+          student_seconds.push_back(s[k]);
+        } else {
+          if (r.verdict != "ok") {
+            throw InfrastructureError(fmt::format("test {}: the baseline failed ({}): {}", t.id,
+                                                  r.verdict, text_excerpt(r.output, 600)));
+          }
+          b[k] = seconds(r);
+          baseline_seconds.push_back(b[k]);
+        }
+      }
+      ++k;
+    }
+    // Differencing two iteration counts cancels start-up (interpreter, imports).
+    constexpr double kFloor = 1e-3;
+    speedups.push_back(std::max(b[1] - b[0], kFloor) / std::max(s[1] - s[0], kFloor));
+  }
+  std::vector<double> sorted = speedups;
+  std::sort(sorted.begin(), sorted.end());
+  size_t n = sorted.size();
+  double median = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+  double fraction = perf_fraction(median, t.thresholds);
+  record_run(entry, last);
+  entry["cpu_seconds"] = cpu;
+  entry["wall_seconds"] = wall;
+  entry["perf"] = {{"measure", t.measure},
+                   {"speedup", round4(median)},
+                   {"speedups", speedups},
+                   {"student_seconds", student_seconds},
+                   {"baseline_seconds", baseline_seconds},
+                   {"iterations", {t.iterations.first, t.iterations.second}}};
+  set_score(entry, t, fraction);
+  std::string needed;
+  for (const auto& [speedup, frac] : t.thresholds)
+    needed += fmt::format(" {}x: {}%,", speedup, frac * 100);
+  if (!needed.empty()) needed.pop_back();
+  entry["output"] = fmt::format(
+      "Median speedup {:.2f}x over the baseline ({} time, {} pairs, {} minus {} iterations). "
+      "Thresholds:{}.\n",
+      median, t.measure, t.pairs, t.iterations.second, t.iterations.first, needed);
+  entry["output"] = entry["output"].get<std::string>() + text_excerpt(last.output, 2048);
+  return entry;
+}
+
+}  // namespace
+
+fs::path GradingContext::new_run_dir(const std::string& label) {
+  fs::path dir = scratch / "runs" / fmt::format("{:03}-{}", ++run_counter, label);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec)
+    throw InfrastructureError(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
+  return dir;
+}
+
+std::pair<int64_t, int64_t> count_junit_cases(const std::string& xml) {
+  pugi::xml_document doc;
+  pugi::xml_parse_result ok = doc.load_buffer(xml.data(), xml.size());
+  if (!ok) throw std::runtime_error(std::string("JUnit XML: ") + ok.description());
+  pugi::xml_node root = doc.document_element();
+  if (std::string(root.name()) != "testsuites" && std::string(root.name()) != "testsuite") {
+    throw std::runtime_error("JUnit XML: the root is neither <testsuites> nor <testsuite>");
+  }
+  int64_t passed = 0, reported = 0;
+  for (pugi::xpath_node node : doc.select_nodes("//testcase")) {
+    pugi::xml_node tc = node.node();
+    ++reported;
+    if (!tc.child("failure") && !tc.child("error") && !tc.child("skipped")) ++passed;
+  }
+  return {passed, reported};
+}
+
+double perf_fraction(double speedup, const std::vector<std::pair<double, double>>& thresholds) {
+  for (const auto& [min_speedup, fraction] : thresholds) {
+    if (speedup >= min_speedup) return fraction;
+  }
+  return 0.0;
+}
+
+json run_test(GradingContext& ctx, const TestSpec& test) {
+  if (test.kind == "pytest") return run_pytest(ctx, test);
+  if (test.kind == "produce_check") return run_produce_check(ctx, test);
+  if (test.kind == "perf") return run_perf(ctx, test);
+  return run_command(ctx, test);
+}
+
+json run_build(GradingContext& ctx, const BuildSpec& build) {
+  const Manifest& m = ctx.manifest;
+  fs::path dir = ctx.new_run_dir("build");
+  BoxSpec spec;
+  spec.argv = expand(build.command, m, std::nullopt);
+  spec.limits = build.limits;
+  spec.cwd = "/work";
+  spec.env = box_env(m, nullptr, true);
+  spec.binds = {{fresh_work(ctx.work_base, dir / "work"), "/work", true},
+                {grader_files(m, build.files, dir / "grader"), "/grader", false}};
+  BoxResult r = run_box(ctx, spec, dir, "build");
+  std::string output = verdict_note(r, build.limits) + r.output;
+  if (r.verdict == "ok") {
+    // The built tree crosses back as plain files only (the build ran student code).
+    try {
+      copy_box_outputs(dir / "work", ctx.scratch / "built",
+                       {m.max_bytes + (1ull << 30), m.max_files + kOutputsMaxFiles});
+      ctx.work_base = ctx.scratch / "built";
+    } catch (const IntakeError& e) {
+      output += std::string("\nBuild result rejected: ") + e.what();
+      return {{"verdict", r.verdict}, {"output", text_excerpt(output, 4096)}};
+    }
+  }
+  remove_quietly(dir / "work");
+  return {{"verdict", r.verdict}, {"output", text_excerpt(output, 4096)}};
+}
+
+}  // namespace grader

@@ -1,0 +1,51 @@
+// The four test kinds (pytest, produce_check, perf, command), each a function from one
+// test of the manifest to one test entry of score.json. Internal to the engine.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+
+#include "grader/manifest.h"
+#include "grader/sandbox_runner.h"
+
+namespace grader {
+
+// Something went wrong on the grading side (sandbox could not start, checker crashed
+// without a report, disk full): the submission is ungradable, never a zero.
+struct InfrastructureError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// What every test run needs: the manifest, the runner, where the (built) submission lies,
+// and a scratch folder for this grading.
+struct GradingContext {
+  const Manifest& manifest;
+  SandboxRunner runner;
+  std::filesystem::path scratch;    // private to this grading
+  std::filesystem::path work_base;  // staged submission, or the build's result
+  nlohmann::json enforced;          // from the first sandbox result (host facts)
+  int run_counter = 0;
+
+  // A fresh, empty folder scratch/runs/<n>-<label>.
+  std::filesystem::path new_run_dir(const std::string& label);
+};
+
+// Runs one test and returns its score.json entry (score, status, verdict, output...).
+// Throws InfrastructureError for grading-side failures.
+nlohmann::json run_test(GradingContext& ctx, const TestSpec& test);
+
+// Runs the manifest's build step in a box; on success ctx.work_base becomes the built tree.
+// Returns the score.json "build" object.
+nlohmann::json run_build(GradingContext& ctx, const BuildSpec& build);
+
+// Parses pytest's JUnit XML: (passed, reported cases). Throws std::runtime_error when the
+// text is not JUnit XML.
+std::pair<int64_t, int64_t> count_junit_cases(const std::string& xml);
+
+// Maps a median speedup to a fraction of the points by the manifest's thresholds.
+double perf_fraction(double speedup, const std::vector<std::pair<double, double>>& thresholds);
+
+}  // namespace grader

@@ -1,0 +1,294 @@
+#include "sandbox/cgroup.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+namespace sandbox {
+namespace {
+
+bool write_file(const std::string& path, const std::string& text) {
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  close(fd);
+  return ok;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+uint64_t read_number(const std::string& path) {
+  std::string text = read_file(path);
+  return text.empty() ? 0 : std::strtoull(text.c_str(), nullptr, 10);
+}
+
+// Value of "key N" in a flat keyed file such as memory.events or cpu.stat.
+uint64_t read_key(const std::string& path, const std::string& key) {
+  std::istringstream in(read_file(path));
+  std::string k;
+  uint64_t v;
+  while (in >> k >> v)
+    if (k == key) return v;
+  return 0;
+}
+
+struct Mount {
+  std::string point;
+  std::set<std::string> controllers;  // empty for cgroup2
+  bool v2 = false;
+};
+
+std::vector<Mount> cgroup_mounts() {
+  std::vector<Mount> mounts;
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    // id parent major:minor root mountpoint options [optional...] - fstype source superoptions
+    std::istringstream ls(line);
+    std::string id, parent, dev, root, point, opts, field;
+    ls >> id >> parent >> dev >> root >> point >> opts;
+    while (ls >> field && field != "-") {
+    }
+    std::string fstype, source, super;
+    ls >> fstype >> source >> super;
+    if (fstype == "cgroup2") {
+      mounts.push_back({point, {}, true});
+    } else if (fstype == "cgroup") {
+      Mount m{point, {}, false};
+      std::istringstream ss(super);
+      std::string opt;
+      while (std::getline(ss, opt, ',')) m.controllers.insert(opt);
+      mounts.push_back(m);
+    }
+  }
+  return mounts;
+}
+
+// Our own cgroup path for a v1 controller, or for v2 (key ""), from /proc/self/cgroup.
+std::string own_path(const std::string& controller) {
+  std::ifstream in("/proc/self/cgroup");
+  std::string line;
+  while (std::getline(in, line)) {
+    auto a = line.find(':');
+    auto b = line.find(':', a + 1);
+    if (a == std::string::npos || b == std::string::npos) continue;
+    std::string list = line.substr(a + 1, b - a - 1);
+    std::string path = line.substr(b + 1);
+    if (controller.empty()) {
+      if (list.empty() && line.compare(0, a, "0") == 0) return path;
+      continue;
+    }
+    std::istringstream ss(list);
+    std::string c;
+    while (std::getline(ss, c, ','))
+      if (c == controller) return path;
+  }
+  return "";
+}
+
+std::string unique_name() {
+  std::random_device rd;
+  return "grader-sandbox-" + std::to_string(getpid()) + "-" + std::to_string(rd());
+}
+
+std::string make_child(const std::string& parent, const std::string& name) {
+  std::string dir = parent + "/" + name;
+  if (mkdir(dir.c_str(), 0755) != 0) return "";
+  return dir;
+}
+
+bool has_all(const std::string& list_file, std::initializer_list<const char*> names) {
+  std::istringstream in(read_file(list_file));
+  std::set<std::string> have;
+  std::string w;
+  while (in >> w) have.insert(w);
+  for (const char* n : names)
+    if (!have.count(n)) return false;
+  return true;
+}
+
+}  // namespace
+
+Cgroup Cgroup::create(uint64_t memory_bytes, uint64_t pids) {
+  Cgroup cg;
+  auto mounts = cgroup_mounts();
+  const std::string name = unique_name();
+
+  // v2 first: the unified hierarchy with memory and pids available to our cgroup.
+  for (const auto& m : mounts) {
+    if (!m.v2) continue;
+    std::string base = m.point + own_path("");
+    if (!has_all(base + "/cgroup.controllers", {"memory", "pids"})) {
+      cg.why_none_ = "cgroup v2 at " + base + " has no memory and pids controllers";
+      continue;
+    }
+    if (!has_all(base + "/cgroup.subtree_control", {"memory", "pids"}) &&
+        !write_file(base + "/cgroup.subtree_control", "+memory +pids")) {
+      cg.why_none_ = "cannot enable memory and pids controllers in " + base +
+                     "/cgroup.subtree_control (" + std::strerror(errno) +
+                     "); start grader in a delegated cgroup of its own, e.g. "
+                     "'systemd-run --user --scope -p Delegate=yes grader ...'";
+      continue;
+    }
+    write_file(base + "/cgroup.subtree_control", "+cpu");  // optional: cpu.stat exists anyway
+    std::string dir = make_child(base, name);
+    if (dir.empty()) {
+      cg.why_none_ = "cannot create a cgroup in " + base + ": " + std::strerror(errno);
+      continue;
+    }
+    cg.mode_ = Mode::V2;
+    cg.memory_dir_ = cg.pids_dir_ = cg.cpu_dir_ = dir;
+    if (!write_file(dir + "/memory.max", std::to_string(memory_bytes)) ||
+        !write_file(dir + "/pids.max", std::to_string(pids))) {
+      cg.why_none_ = "cannot set limits in " + dir;
+      cg.remove();
+      cg.mode_ = Mode::None;
+      continue;
+    }
+    write_file(dir + "/memory.swap.max", "0");
+    write_file(dir + "/memory.oom.group", "1");
+    return cg;
+  }
+
+  // v1: one hierarchy per controller.
+  auto v1_dir = [&](const std::string& controller) -> std::string {
+    for (const auto& m : mounts)
+      if (!m.v2 && m.controllers.count(controller))
+        return make_child(m.point + own_path(controller), name);
+    return "";
+  };
+  cg.memory_dir_ = v1_dir("memory");
+  cg.pids_dir_ = v1_dir("pids");
+  cg.cpu_dir_ = v1_dir("cpuacct");
+  if (cg.memory_dir_.empty() && cg.pids_dir_.empty() && cg.cpu_dir_.empty()) {
+    if (cg.why_none_.empty()) cg.why_none_ = "no writable cgroup hierarchy";
+    cg.why_none_ += std::string("; cgroup v1: ") + std::strerror(errno);
+    return cg;
+  }
+  cg.mode_ = Mode::V1;
+  if (!cg.memory_dir_.empty()) {
+    write_file(cg.memory_dir_ + "/memory.swappiness", "0");
+    if (!write_file(cg.memory_dir_ + "/memory.limit_in_bytes", std::to_string(memory_bytes))) {
+      rmdir(cg.memory_dir_.c_str());
+      cg.memory_dir_.clear();
+    } else {
+      write_file(cg.memory_dir_ + "/memory.memsw.limit_in_bytes", std::to_string(memory_bytes));
+    }
+  }
+  if (!cg.pids_dir_.empty() && !write_file(cg.pids_dir_ + "/pids.max", std::to_string(pids))) {
+    rmdir(cg.pids_dir_.c_str());
+    cg.pids_dir_.clear();
+  }
+  return cg;
+}
+
+Cgroup::Cgroup(Cgroup&& o) noexcept
+    : mode_(o.mode_),
+      why_none_(std::move(o.why_none_)),
+      memory_dir_(std::move(o.memory_dir_)),
+      pids_dir_(std::move(o.pids_dir_)),
+      cpu_dir_(std::move(o.cpu_dir_)) {
+  o.mode_ = Mode::None;
+  o.memory_dir_.clear();
+  o.pids_dir_.clear();
+  o.cpu_dir_.clear();
+}
+
+Cgroup::~Cgroup() {
+  if (mode_ == Mode::None) return;
+  kill_all();
+  remove();
+}
+
+const char* Cgroup::mode_name() const {
+  switch (mode_) {
+    case Mode::V1:
+      return "cgroup v1";
+    case Mode::V2:
+      return "cgroup v2";
+    case Mode::None:
+      break;
+  }
+  return "none";
+}
+
+bool Cgroup::add(pid_t pid) const {
+  std::set<std::string> dirs = {memory_dir_, pids_dir_, cpu_dir_};
+  bool ok = true;
+  for (const auto& d : dirs)
+    if (!d.empty()) ok = write_file(d + "/cgroup.procs", std::to_string(pid)) && ok;
+  return ok;
+}
+
+double Cgroup::cpu_seconds() const {
+  if (cpu_dir_.empty()) return 0;
+  if (mode_ == Mode::V2)
+    return static_cast<double>(read_key(cpu_dir_ + "/cpu.stat", "usage_usec")) / 1e6;
+  return static_cast<double>(read_number(cpu_dir_ + "/cpuacct.usage")) / 1e9;
+}
+
+uint64_t Cgroup::peak_memory() const {
+  if (memory_dir_.empty()) return 0;
+  if (mode_ == Mode::V2) {
+    uint64_t peak = read_number(memory_dir_ + "/memory.peak");
+    return peak ? peak : read_number(memory_dir_ + "/memory.current");
+  }
+  return read_number(memory_dir_ + "/memory.max_usage_in_bytes");
+}
+
+bool Cgroup::oom_killed() const {
+  if (memory_dir_.empty()) return false;
+  if (mode_ == Mode::V2) return read_key(memory_dir_ + "/memory.events", "oom_kill") > 0;
+  return read_key(memory_dir_ + "/memory.oom_control", "oom_kill") > 0;
+}
+
+bool Cgroup::pids_limit_hit() const {
+  if (pids_dir_.empty()) return false;
+  return read_key(pids_dir_ + "/pids.events", "max") > 0;
+}
+
+void Cgroup::kill_all() const {
+  std::set<std::string> dirs = {memory_dir_, pids_dir_, cpu_dir_};
+  dirs.erase("");
+  if (mode_ == Mode::V2 && write_file(cpu_dir_ + "/cgroup.kill", "1")) return;
+  // Killing races with forks: repeat until no process is left.
+  for (int round = 0; round < 100; ++round) {
+    bool any = false;
+    for (const auto& d : dirs) {
+      std::istringstream in(read_file(d + "/cgroup.procs"));
+      pid_t pid;
+      while (in >> pid) {
+        any = true;
+        kill(pid, SIGKILL);
+      }
+    }
+    if (!any) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+void Cgroup::remove() {
+  std::set<std::string> dirs = {memory_dir_, pids_dir_, cpu_dir_};
+  dirs.erase("");
+  for (const auto& d : dirs) {
+    // Dying processes leave the cgroup a moment after SIGKILL.
+    for (int i = 0; i < 200 && rmdir(d.c_str()) != 0 && errno == EBUSY; ++i)
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+}
+
+}  // namespace sandbox

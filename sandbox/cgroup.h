@@ -1,0 +1,51 @@
+// A fresh cgroup per run: v2 where its controllers are delegated to us, v1 where the
+// controllers are mounted and writable (Debian hybrid hosts), otherwise none (rlimits only).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sandbox {
+
+class Cgroup {
+ public:
+  enum class Mode { None, V1, V2 };
+
+  // Creates the run's cgroup with memory (swap 0) and pids limits. Never throws: when no
+  // cgroup can be had, mode() is None and why_none() says why.
+  static Cgroup create(uint64_t memory_bytes, uint64_t pids);
+
+  Cgroup(Cgroup&& other) noexcept;
+  Cgroup& operator=(Cgroup&&) = delete;
+  Cgroup(const Cgroup&) = delete;
+  ~Cgroup();  // kills what is left and removes the cgroup
+
+  Mode mode() const { return mode_; }
+  const char* mode_name() const;
+  const std::string& why_none() const { return why_none_; }
+  bool has_memory() const { return !memory_dir_.empty(); }
+  bool has_pids() const { return !pids_dir_.empty(); }
+  bool has_cpu() const { return !cpu_dir_.empty(); }
+
+  bool add(pid_t pid) const;
+  double cpu_seconds() const;
+  uint64_t peak_memory() const;
+  bool oom_killed() const;
+  bool pids_limit_hit() const;
+  // SIGKILL to every process in the cgroup until it is empty.
+  void kill_all() const;
+
+ private:
+  Cgroup() = default;
+  void remove();
+
+  Mode mode_ = Mode::None;
+  std::string why_none_;
+  // One folder per controller in v1; the same folder three times in v2.
+  std::string memory_dir_, pids_dir_, cpu_dir_;
+};
+
+}  // namespace sandbox

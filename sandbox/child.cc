@@ -1,0 +1,196 @@
+#include "sandbox/child.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sandbox/mounts.h"
+#include "sandbox/seccomp.h"
+
+namespace sandbox {
+namespace {
+
+void send_text(int fd, char kind, const std::string& text) {
+  std::string msg = kind + text;
+  (void)send(fd, msg.data(), msg.size(), MSG_NOSIGNAL);
+}
+
+void set_limit(int resource, uint64_t value) {
+  struct rlimit rl {
+    static_cast<rlim_t>(value), static_cast<rlim_t>(value)
+  };
+  if (setrlimit(resource, &rl) != 0)
+    throw std::runtime_error("setrlimit " + std::to_string(resource) + ": " + std::strerror(errno));
+}
+
+void drop_capabilities() {
+  for (int cap = 0; cap <= CAP_LAST_CAP; ++cap) prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+  struct __user_cap_header_struct header {
+    _LINUX_CAPABILITY_VERSION_3, 0
+  };
+  struct __user_cap_data_struct data[2]{};
+  if (syscall(SYS_capset, &header, data) != 0)
+    throw std::runtime_error(std::string("capset: ") + std::strerror(errno));
+}
+
+void close_other_fds(int keep) {
+  // close_range is Linux 5.9+; fall back to a loop where it is missing.
+  auto close_from_to = [](unsigned first, unsigned last) {
+    if (first > last) return;
+    if (syscall(SYS_close_range, first, last, 0) == 0) return;
+    for (unsigned fd = first; fd <= last && fd < 65536; ++fd) close(static_cast<int>(fd));
+  };
+  close_from_to(3, static_cast<unsigned>(keep) - 1);
+  close_from_to(static_cast<unsigned>(keep) + 1, ~0u);
+}
+
+// The untrusted program: limits, identity, filter, exec. Runs as PID 2 (or alone without
+// namespaces).
+[[noreturn]] void exec_program(const ChildSetup& s) {
+  const Policy& p = *s.policy;
+  try {
+    setsid();
+    if (dup2(s.stdin_fd, 0) < 0 || dup2(s.stdout_fd, 1) < 0 || dup2(s.stderr_fd, 2) < 0)
+      throw std::runtime_error(std::string("dup2: ") + std::strerror(errno));
+    // With a cgroup the supervisor enforces the precise CPU limit and this is a backstop;
+    // without one, it is the limit.
+    set_limit(RLIMIT_CPU, static_cast<uint64_t>(std::ceil(p.cpu_time)) + (s.cpu_by_rlimit ? 0 : 1));
+    set_limit(RLIMIT_FSIZE, p.file_size);
+    set_limit(RLIMIT_NOFILE, p.open_files);
+    set_limit(RLIMIT_CORE, 0);
+    set_limit(RLIMIT_MSGQUEUE, 0);
+    if (s.memory_by_rlimit) set_limit(RLIMIT_DATA, p.memory);
+    if (s.pids_by_rlimit) set_limit(RLIMIT_NPROC, p.pids);
+
+    std::string cwd = s.isolation == Isolation::None ? host_path(p, p.cwd) : p.cwd;
+    if (chdir(cwd.c_str()) != 0)
+      throw std::runtime_error("cwd " + p.cwd + ": " + std::strerror(errno));
+
+    if (getuid() == 0 || s.isolation != Isolation::None) {
+      if (s.isolation == Isolation::Namespaces && setgroups(0, nullptr) != 0)
+        throw std::runtime_error(std::string("setgroups: ") + std::strerror(errno));
+      if (setresgid(kBoxId, kBoxId, kBoxId) != 0 || setresuid(kBoxId, kBoxId, kBoxId) != 0)
+        throw std::runtime_error(std::string("cannot become uid ") + std::to_string(kBoxId) + ": " +
+                                 std::strerror(errno));
+      drop_capabilities();
+    }
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    close_other_fds(s.control_fd);
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+      throw std::runtime_error(std::string("no_new_privs: ") + std::strerror(errno));
+
+    std::vector<std::string> args = p.argv;
+    std::vector<std::string> env;
+    for (const auto& [k, v] : p.env)
+      env.push_back(k + "=" + (s.isolation == Isolation::None ? host_path(p, v) : v));
+    if (s.isolation == Isolation::None)
+      for (auto& a : args) a = host_path(p, a);
+    std::vector<char*> argv, envp;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+
+    std::string err = install_seccomp();
+    if (!err.empty()) throw std::runtime_error(err);
+    execvpe(argv[0], argv.data(), envp.data());
+    send_text(s.control_fd, kMsgExecError,
+              "cannot execute " + p.argv[0] + ": " + std::strerror(errno));
+  } catch (const std::exception& e) {
+    send_text(s.control_fd, kMsgExecError, e.what());
+  }
+  _exit(127);
+}
+
+}  // namespace
+
+std::string host_path(const Policy& p, const std::string& box_path) {
+  // Longest matching bind destination wins.
+  const Bind* best = nullptr;
+  for (const auto& b : p.binds) {
+    const std::string& d = b.dst;
+    bool under =
+        box_path == d || (box_path.size() > d.size() && box_path.compare(0, d.size(), d) == 0 &&
+                          box_path[d.size()] == '/');
+    if (under && (!best || d.size() > best->dst.size())) best = &b;
+  }
+  if (!best) {
+    // Also rewrite inside colon-separated lists such as PYTHONPATH=/work:/grader.
+    if (box_path.find(':') != std::string::npos) {
+      std::string out, part;
+      size_t start = 0;
+      while (true) {
+        size_t end = box_path.find(':', start);
+        part = box_path.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        out += host_path(p, part);
+        if (end == std::string::npos) break;
+        out += ':';
+        start = end + 1;
+      }
+      return out;
+    }
+    return box_path;
+  }
+  return best->src + box_path.substr(best->dst.size());
+}
+
+void run_init(const ChildSetup& s) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (s.isolation == Isolation::None) exec_program(s);
+  try {
+    char go = 0;
+    if (recv(s.control_fd, &go, 1, 0) != 1 || go != kMsgGo) _exit(1);
+    // Joined to the run's cgroup by now: make it the root of what the box sees.
+    if (unshare(CLONE_NEWCGROUP) != 0)
+      throw std::runtime_error(std::string("cgroup namespace: ") + std::strerror(errno));
+    set_hostname();
+    if (s.policy->network == Network::Loopback) bring_up_loopback();
+    build_root(*s.policy);
+    // Keep the program from reading our memory or environment through /proc/1.
+    prctl(PR_SET_DUMPABLE, 0);
+  } catch (const std::exception& e) {
+    send_text(s.control_fd, kMsgSetupError, e.what());
+    _exit(1);
+  }
+
+  pid_t program = fork();
+  if (program < 0) {
+    send_text(s.control_fd, kMsgSetupError, std::string("fork: ") + std::strerror(errno));
+    _exit(1);
+  }
+  if (program == 0) exec_program(s);
+  close(s.stdin_fd);
+  close(s.stdout_fd);
+  close(s.stderr_fd);
+
+  // Reap everything; when the program itself ends, report it and leave: the kernel then kills
+  // whatever it left behind in this pid namespace.
+  while (true) {
+    ExitReport report;
+    pid_t pid = wait4(-1, &report.status, 0, &report.usage);
+    if (pid == program) {
+      char msg[1 + sizeof report];
+      msg[0] = kMsgExit;
+      std::memcpy(msg + 1, &report, sizeof report);
+      (void)send(s.control_fd, msg, sizeof msg, MSG_NOSIGNAL);
+      _exit(0);
+    }
+    if (pid < 0 && errno != EINTR) _exit(1);
+  }
+}
+
+}  // namespace sandbox

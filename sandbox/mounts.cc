@@ -1,0 +1,190 @@
+#include "sandbox/mounts.h"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace sandbox {
+namespace {
+
+// The staging area: the first tmpfs becomes "/" after the first pivot and holds the host's
+// root at /oldroot and the box's root at /newroot (the bubblewrap layout).
+constexpr const char* kStage = "/tmp";
+constexpr const char* kNewRoot = "/newroot";
+constexpr const char* kOldRoot = "/oldroot";
+
+[[noreturn]] void fail(const std::string& what) {
+  throw std::runtime_error(what + ": " + std::strerror(errno));
+}
+
+void check(int rc, const std::string& what) {
+  if (rc != 0) fail(what);
+}
+
+void mkdirs(const std::string& path, mode_t mode = 0755) {
+  for (size_t pos = 1; pos != std::string::npos;) {
+    pos = path.find('/', pos + 1);
+    std::string part = path.substr(0, pos);
+    if (mkdir(part.c_str(), mode) != 0 && errno != EEXIST) fail("mkdir " + part);
+  }
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail("create " + path);
+  if (write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+    fail("write " + path);
+  close(fd);
+}
+
+// Flags the kernel locks on a mount made in another user namespace must be kept on remount.
+unsigned long locked_flags(const std::string& path) {
+  struct statvfs st {};
+  if (statvfs(path.c_str(), &st) != 0) return 0;
+  unsigned long flags = 0;
+  if (st.f_flag & ST_NOSUID) flags |= MS_NOSUID;
+  if (st.f_flag & ST_NODEV) flags |= MS_NODEV;
+  if (st.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
+  if (st.f_flag & ST_NOATIME) flags |= MS_NOATIME;
+  if (st.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
+  if (st.f_flag & ST_RELATIME) flags |= MS_RELATIME;
+  return flags;
+}
+
+// Binds host path `src` (seen under /oldroot) at `dst` inside the new root.
+void bind(const std::string& src, const std::string& dst, bool writable, bool optional = false) {
+  std::string from = std::string(kOldRoot) + src;
+  std::string to = std::string(kNewRoot) + dst;
+  struct stat st {};
+  if (stat(from.c_str(), &st) != 0) {
+    if (optional) return;
+    fail("bind source " + src);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    mkdirs(to);
+  } else {
+    mkdirs(to.substr(0, to.rfind('/')));
+    int fd = open(to.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 && errno != EEXIST && errno != EISDIR) fail("create mount point " + dst);
+    if (fd >= 0) close(fd);
+  }
+  check(mount(from.c_str(), to.c_str(), nullptr, MS_BIND | MS_REC, nullptr),
+        "bind " + src + " at " + dst);
+  unsigned long flags = MS_BIND | MS_REMOUNT | MS_NOSUID | locked_flags(to);
+  if (!writable) flags |= MS_RDONLY;
+  if (src.rfind("/dev/", 0) != 0) flags |= MS_NODEV;
+  check(mount(nullptr, to.c_str(), nullptr, flags, nullptr), "remount " + dst);
+}
+
+void tmpfs(const std::string& dst, uint64_t size, mode_t mode) {
+  std::string to = std::string(kNewRoot) + dst;
+  mkdirs(to);
+  char opts[64];
+  snprintf(opts, sizeof opts, "size=%llu,mode=%o", static_cast<unsigned long long>(size), mode);
+  check(mount("tmpfs", to.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, opts), "tmpfs at " + dst);
+}
+
+// /usr, /lib*, /bin, /sbin: links where the host has merged /usr, read-only binds otherwise.
+void system_dirs() {
+  for (const char* dir : {"/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"}) {
+    std::string host = std::string(kOldRoot) + dir;
+    struct stat st {};
+    if (lstat(host.c_str(), &st) != 0) continue;
+    if (S_ISLNK(st.st_mode)) {
+      char target[4096];
+      ssize_t n = readlink(host.c_str(), target, sizeof target - 1);
+      if (n < 0) fail("readlink " + std::string(dir));
+      target[n] = 0;
+      check(symlink(target, (std::string(kNewRoot) + dir).c_str()), std::string("symlink ") + dir);
+    } else if (S_ISDIR(st.st_mode)) {
+      bind(dir, dir, false);
+    }
+  }
+}
+
+void etc() {
+  mkdirs(std::string(kNewRoot) + "/etc");
+  for (const char* f : {"/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
+                        "/etc/localtime", "/etc/nsswitch.conf", "/etc/ssl", "/etc/alternatives",
+                        "/etc/python3", "/etc/python3.11", "/etc/mime.types"})
+    bind(f, f, false, /*optional=*/true);
+  std::string etc = std::string(kNewRoot) + "/etc/";
+  write_text(etc + "passwd",
+             "root:x:0:0:root:/:/usr/sbin/nologin\nbox:x:65534:65534:box:/tmp:/usr/sbin/nologin\n");
+  write_text(etc + "group", "root:x:0:\nbox:x:65534:\n");
+  write_text(etc + "hosts", "127.0.0.1 localhost box\n::1 localhost\n");
+  write_text(etc + "hostname", "box\n");
+}
+
+void dev(const Policy& p) {
+  tmpfs("/dev", 1 << 20, 0755);
+  for (const char* node : {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"})
+    bind(node, node, true);
+  std::string d = std::string(kNewRoot) + "/dev/";
+  check(symlink("/proc/self/fd", (d + "fd").c_str()), "symlink /dev/fd");
+  check(symlink("/proc/self/fd/0", (d + "stdin").c_str()), "symlink /dev/stdin");
+  check(symlink("/proc/self/fd/1", (d + "stdout").c_str()), "symlink /dev/stdout");
+  check(symlink("/proc/self/fd/2", (d + "stderr").c_str()), "symlink /dev/stderr");
+  tmpfs("/dev/shm", p.shm_size, 01777);
+}
+
+int pivot_root(const char* new_root, const char* put_old) {
+  return static_cast<int>(syscall(SYS_pivot_root, new_root, put_old));
+}
+
+}  // namespace
+
+void build_root(const Policy& p) {
+  // Nothing we mount may propagate back to the host.
+  check(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), "make / private");
+  check(mount("tmpfs", kStage, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755"),
+        "staging tmpfs");
+  check(mkdir((std::string(kStage) + kNewRoot).c_str(), 0755), "mkdir newroot");
+  check(mkdir((std::string(kStage) + kOldRoot).c_str(), 0755), "mkdir oldroot");
+  check(pivot_root(kStage, (std::string(kStage) + kOldRoot).c_str()), "first pivot_root");
+  check(chdir("/"), "chdir /");
+  // The new root must be a mount point of its own for the second pivot.
+  check(mount(kNewRoot, kNewRoot, nullptr, MS_BIND, nullptr), "bind newroot");
+
+  system_dirs();
+  etc();
+  dev(p);
+  mkdirs(std::string(kNewRoot) + "/proc");
+  check(mount("proc", (std::string(kNewRoot) + "/proc").c_str(), "proc",
+              MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr),
+        "mount /proc");
+  tmpfs("/tmp", p.tmp_size, 01777);
+
+  // Parents before children, so that a bind inside another bind lands on top of it.
+  std::vector<Bind> binds = p.binds;
+  std::stable_sort(binds.begin(), binds.end(),
+                   [](const Bind& a, const Bind& b) { return a.dst.size() < b.dst.size(); });
+  for (const auto& b : binds) bind(b.src, b.dst, b.writable);
+  for (const auto& t : p.tmpfs) tmpfs(t.dst, t.size, 01777);
+
+  // Second pivot: the box's root becomes "/", and the host's root goes away entirely.
+  check(mount(kOldRoot, kOldRoot, nullptr, MS_REC | MS_PRIVATE, nullptr), "make oldroot private");
+  check(umount2(kOldRoot, MNT_DETACH), "unmount oldroot");
+  int old = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (old < 0) fail("open /");
+  check(chdir(kNewRoot), "chdir newroot");
+  check(pivot_root(".", "."), "second pivot_root");
+  check(fchdir(old), "fchdir");
+  close(old);
+  check(umount2(".", MNT_DETACH), "unmount staging root");
+  check(chdir("/"), "chdir /");
+  check(mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
+              nullptr),
+        "remount / read-only");
+}
+
+}  // namespace sandbox

@@ -1,0 +1,211 @@
+#include "sandbox/policy.h"
+
+#include <cctype>
+#include <cmath>
+#include <set>
+#include <stdexcept>
+
+namespace sandbox {
+
+uint64_t parse_size(std::string_view text) {
+  auto fail = [&] { throw std::invalid_argument("bad size '" + std::string(text) + "'"); };
+  if (text.empty()) fail();
+  size_t i = 0;
+  uint64_t value = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+    if (value > (UINT64_MAX - 9) / 10) fail();
+    value = value * 10 + static_cast<uint64_t>(text[i++] - '0');
+  }
+  if (i == 0) fail();
+  std::string suffix(text.substr(i));
+  if (!suffix.empty() && (suffix.back() == 'B' || suffix.back() == 'b')) suffix.pop_back();
+  if (suffix.size() == 2 && (suffix[1] == 'i' || suffix[1] == 'I')) suffix.pop_back();
+  int shift = 0;
+  if (suffix.empty()) {
+    shift = 0;
+  } else if (suffix.size() == 1) {
+    switch (std::toupper(static_cast<unsigned char>(suffix[0]))) {
+      case 'K':
+        shift = 10;
+        break;
+      case 'M':
+        shift = 20;
+        break;
+      case 'G':
+        shift = 30;
+        break;
+      case 'T':
+        shift = 40;
+        break;
+      default:
+        fail();
+    }
+  } else {
+    fail();
+  }
+  if (shift && value > (UINT64_MAX >> shift)) fail();
+  return value << shift;
+}
+
+namespace {
+
+uint64_t size_value(const nlohmann::json& v, const std::string& key) {
+  if (v.is_number_unsigned()) return v.get<uint64_t>();
+  if (v.is_number_integer() && v.get<int64_t>() >= 0)
+    return static_cast<uint64_t>(v.get<int64_t>());
+  if (v.is_string()) {
+    try {
+      return parse_size(v.get<std::string>());
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument("policy key '" + key + "': " + e.what());
+    }
+  }
+  throw std::invalid_argument("policy key '" + key + "': expected a size (bytes or \"256M\")");
+}
+
+double seconds_value(const nlohmann::json& v, const std::string& key) {
+  if (!v.is_number() || v.get<double>() < 0 || !std::isfinite(v.get<double>()))
+    throw std::invalid_argument("policy key '" + key + "': expected seconds >= 0");
+  return v.get<double>();
+}
+
+std::string string_value(const nlohmann::json& v, const std::string& key) {
+  if (!v.is_string()) throw std::invalid_argument("policy key '" + key + "': expected a string");
+  return v.get<std::string>();
+}
+
+}  // namespace
+
+void apply_json(Policy& p, const nlohmann::json& j) {
+  if (!j.is_object()) throw std::invalid_argument("policy: expected a JSON object");
+  for (const auto& [key, v] : j.items()) {
+    if (key == "argv") {
+      if (!v.is_array() || v.empty())
+        throw std::invalid_argument("policy key 'argv': expected a non-empty array");
+      p.argv.clear();
+      for (const auto& a : v) p.argv.push_back(string_value(a, key));
+    } else if (key == "cpu_time") {
+      p.cpu_time = seconds_value(v, key);
+    } else if (key == "wall_time") {
+      p.wall_time = seconds_value(v, key);
+    } else if (key == "memory") {
+      p.memory = size_value(v, key);
+    } else if (key == "pids") {
+      p.pids = size_value(v, key);
+    } else if (key == "output") {
+      p.output = size_value(v, key);
+    } else if (key == "file_size") {
+      p.file_size = size_value(v, key);
+    } else if (key == "open_files") {
+      p.open_files = size_value(v, key);
+    } else if (key == "tmp_size") {
+      p.tmp_size = size_value(v, key);
+    } else if (key == "shm_size") {
+      p.shm_size = size_value(v, key);
+    } else if (key == "network") {
+      std::string n = string_value(v, key);
+      if (n == "none")
+        p.network = Network::None;
+      else if (n == "loopback")
+        p.network = Network::Loopback;
+      else
+        throw std::invalid_argument("policy key 'network': expected \"none\" or \"loopback\"");
+    } else if (key == "binds") {
+      if (!v.is_array()) throw std::invalid_argument("policy key 'binds': expected an array");
+      for (const auto& b : v) {
+        if (!b.is_object() || !b.contains("src"))
+          throw std::invalid_argument("policy key 'binds': each entry needs \"src\"");
+        Bind bind{string_value(b["src"], "binds.src"), "", b.value("writable", false)};
+        bind.dst = b.contains("dst") ? string_value(b["dst"], "binds.dst") : bind.src;
+        p.binds.push_back(bind);
+      }
+    } else if (key == "tmpfs") {
+      if (!v.is_array()) throw std::invalid_argument("policy key 'tmpfs': expected an array");
+      for (const auto& t : v) {
+        if (!t.is_object() || !t.contains("dst"))
+          throw std::invalid_argument("policy key 'tmpfs': each entry needs \"dst\"");
+        Tmpfs fs{string_value(t["dst"], "tmpfs.dst")};
+        if (t.contains("size")) fs.size = size_value(t["size"], "tmpfs.size");
+        p.tmpfs.push_back(fs);
+      }
+    } else if (key == "cwd") {
+      p.cwd = string_value(v, key);
+    } else if (key == "env") {
+      if (!v.is_object()) throw std::invalid_argument("policy key 'env': expected an object");
+      for (const auto& [name, value] : v.items())
+        p.env.emplace_back(name, string_value(value, "env." + name));
+    } else if (key == "stdin") {
+      p.stdin_path = string_value(v, key);
+    } else if (key == "stdout") {
+      p.stdout_path = string_value(v, key);
+    } else if (key == "stderr") {
+      p.stderr_path = string_value(v, key);
+    } else if (key == "strict") {
+      if (!v.is_boolean())
+        throw std::invalid_argument("policy key 'strict': expected true or false");
+      p.strict = v.get<bool>();
+    } else {
+      throw std::invalid_argument("policy: unknown key '" + key + "'");
+    }
+  }
+}
+
+nlohmann::json to_json(const Policy& p) {
+  nlohmann::json binds = nlohmann::json::array();
+  for (const auto& b : p.binds)
+    binds.push_back({{"src", b.src}, {"dst", b.dst}, {"writable", b.writable}});
+  nlohmann::json tmpfs = nlohmann::json::array();
+  for (const auto& t : p.tmpfs) tmpfs.push_back({{"dst", t.dst}, {"size", t.size}});
+  nlohmann::json env = nlohmann::json::object();
+  for (const auto& [k, v] : p.env) env[k] = v;
+  return {{"argv", p.argv},
+          {"cpu_time", p.cpu_time},
+          {"wall_time", p.effective_wall_time()},
+          {"memory", p.memory},
+          {"pids", p.pids},
+          {"output", p.output},
+          {"file_size", p.file_size},
+          {"open_files", p.open_files},
+          {"network", p.network == Network::Loopback ? "loopback" : "none"},
+          {"binds", binds},
+          {"tmpfs", tmpfs},
+          {"cwd", p.cwd},
+          {"env", env},
+          {"stdin", p.stdin_path},
+          {"stdout", p.stdout_path},
+          {"stderr", p.stderr_path},
+          {"tmp_size", p.tmp_size},
+          {"shm_size", p.shm_size},
+          {"strict", p.strict}};
+}
+
+std::string validate(const Policy& p) {
+  if (p.argv.empty()) return "no program to run";
+  if (p.cpu_time <= 0) return "cpu_time must be > 0";
+  if (p.memory < (4ull << 20)) return "memory must be at least 4M";
+  if (p.pids < 1) return "pids must be at least 1";
+  if (p.open_files < 4) return "open_files must be at least 4";
+  if (p.cwd.empty() || p.cwd[0] != '/') return "cwd must be an absolute path inside the box";
+  static const std::set<std::string> reserved = {"/",    "/proc",  "/dev", "/usr", "/etc",
+                                                 "/lib", "/lib64", "/bin", "/sbin"};
+  for (const auto& b : p.binds) {
+    if (b.src.empty() || b.src[0] != '/')
+      return "bind source '" + b.src + "' must be an absolute path";
+    if (b.dst.empty() || b.dst[0] != '/')
+      return "bind destination '" + b.dst + "' must be an absolute path";
+    if (b.dst.find("/..") != std::string::npos)
+      return "bind destination '" + b.dst + "' must not contain '..'";
+    if (reserved.count(b.dst)) return "bind destination '" + b.dst + "' is reserved";
+  }
+  for (const auto& t : p.tmpfs) {
+    if (t.dst.empty() || t.dst[0] != '/' || t.dst.find("/..") != std::string::npos)
+      return "tmpfs destination '" + t.dst + "' must be an absolute path without '..'";
+    if (reserved.count(t.dst)) return "tmpfs destination '" + t.dst + "' is reserved";
+  }
+  for (const auto& [k, v] : p.env)
+    if (k.empty() || k.find('=') != std::string::npos)
+      return "bad environment variable name '" + k + "'";
+  return "";
+}
+
+}  // namespace sandbox

@@ -1,0 +1,50 @@
+#include "sandbox/result.h"
+
+namespace sandbox {
+
+const char* to_string(Verdict v) {
+  switch (v) {
+    case Verdict::Ok:
+      return "ok";
+    case Verdict::NonzeroExit:
+      return "nonzero_exit";
+    case Verdict::Signaled:
+      return "signaled";
+    case Verdict::TimeLimit:
+      return "time_limit";
+    case Verdict::MemoryLimit:
+      return "memory_limit";
+    case Verdict::OutputLimit:
+      return "output_limit";
+    case Verdict::ProcessLimit:
+      return "process_limit";
+    case Verdict::SandboxError:
+      return "sandbox_error";
+  }
+  return "sandbox_error";
+}
+
+nlohmann::json to_json(const Result& r) {
+  auto opt = [](const std::optional<int>& v) {
+    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+  };
+  return {
+      {"schema_version", kResultSchemaVersion},
+      {"verdict", to_string(r.verdict)},
+      {"limit_reason",
+       r.limit_reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.limit_reason)},
+      {"exit_code", opt(r.exit_code)},
+      {"signal", opt(r.signal)},
+      {"cpu_seconds", r.cpu_seconds},
+      {"wall_seconds", r.wall_seconds},
+      {"peak_memory_bytes", r.peak_memory_bytes},
+      {"stdout_bytes", r.stdout_bytes},
+      {"stderr_bytes", r.stderr_bytes},
+      {"truncated", r.truncated},
+      {"enforced", r.enforced},
+      {"warnings", r.warnings},
+      {"error", r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error)},
+  };
+}
+
+}  // namespace sandbox

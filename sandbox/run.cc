@@ -1,0 +1,347 @@
+#include "sandbox/run.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <optional>
+#include <string>
+
+#include "sandbox/cgroup.h"
+#include "sandbox/child.h"
+
+namespace sandbox {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A file descriptor that closes itself.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& o) noexcept : fd_(o.release()) {}
+  Fd& operator=(Fd&& o) noexcept {
+    reset(o.release());
+    return *this;
+  }
+  ~Fd() { reset(); }
+  int get() const { return fd_; }
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+  void reset(int fd = -1) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// One captured stream: bytes go to a host file until the run's shared output cap is reached.
+struct Capture {
+  Fd pipe;
+  Fd file;
+  uint64_t bytes = 0;
+  bool open() const { return pipe.get() >= 0; }
+};
+
+Fd open_output(const std::string& path, std::string& error) {
+  if (path.empty()) return Fd();
+  // O_NOFOLLOW: never write through a link someone else planted at the path.
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) error = "cannot open " + path + ": " + std::strerror(errno);
+  return Fd(fd);
+}
+
+// Without namespaces the program cannot be made PID 1's child; anything else is the same.
+std::optional<Isolation> try_isolation(Isolation i, const ChildSetup& base, pid_t& child) {
+  ChildSetup setup = base;
+  setup.isolation = i;
+  pid_t pid = static_cast<pid_t>(
+      syscall(SYS_clone, clone_flags(i) | SIGCHLD, nullptr, nullptr, nullptr, 0));
+  if (pid == 0) run_init(setup);
+  if (pid < 0) return std::nullopt;
+  child = pid;
+  return i;
+}
+
+}  // namespace
+
+Result run(const Policy& p, const RunOptions& options) {
+  Result r;
+  auto log = [&](const std::string& what) {
+    if (options.verbose) spdlog::info("{}", what);
+  };
+  auto fail = [&](const std::string& why) {
+    r.verdict = Verdict::SandboxError;
+    r.error = why;
+    return r;
+  };
+  if (std::string bad = validate(p); !bad.empty()) return fail("bad policy: " + bad);
+
+  // Files first, as the supervisor: the box never sees these host paths.
+  std::string error;
+  Fd stdin_fd(::open(p.stdin_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (stdin_fd.get() < 0)
+    return fail("cannot open stdin " + p.stdin_path + ": " + std::strerror(errno));
+  Capture out, err;
+  out.file = open_output(p.stdout_path, error);
+  err.file = open_output(p.stderr_path, error);
+  if (!error.empty()) return fail(error);
+  int out_pipe[2], err_pipe[2], control[2];
+  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0 ||
+      socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, control) != 0)
+    return fail(std::string("pipes: ") + std::strerror(errno));
+  out.pipe.reset(out_pipe[0]);
+  err.pipe.reset(err_pipe[0]);
+  Fd out_w(out_pipe[1]), err_w(err_pipe[1]), control_parent(control[0]), control_child(control[1]);
+
+  Cgroup cgroup = Cgroup::create(p.memory, p.pids);
+  log(std::string("cgroup: ") + cgroup.mode_name() +
+      (cgroup.why_none().empty() ? "" : " (" + cgroup.why_none() + ")"));
+
+  ChildSetup setup;
+  setup.policy = &p;
+  setup.control_fd = control_child.get();
+  setup.stdin_fd = stdin_fd.get();
+  setup.stdout_fd = out_w.get();
+  setup.stderr_fd = err_w.get();
+  setup.memory_by_rlimit = !cgroup.has_memory();
+  setup.pids_by_rlimit = !cgroup.has_pids();
+  setup.cpu_by_rlimit = !cgroup.has_cpu();
+
+  // Strongest isolation first; each weaker one is reported, and refused under --strict.
+  const auto started = Clock::now();
+  pid_t child = -1;
+  std::optional<Isolation> isolation;
+  std::string why_weaker;
+  if (geteuid() == 0) isolation = try_isolation(Isolation::Namespaces, setup, child);
+  if (!isolation) {
+    if (geteuid() == 0)
+      why_weaker = std::string("namespaces as root: ") + std::strerror(errno) + "; ";
+    isolation = try_isolation(Isolation::UserNamespaces, setup, child);
+  }
+  if (!isolation) {
+    why_weaker += std::string("user namespaces: ") + std::strerror(errno);
+    if (p.strict) return fail("--strict: cannot create namespaces (" + why_weaker + ")");
+    isolation = try_isolation(Isolation::None, setup, child);
+    if (!isolation) return fail(std::string("clone: ") + std::strerror(errno));
+  }
+  log(std::string("isolation: ") + to_string(*isolation));
+  control_child.reset();
+  out_w.reset();
+  err_w.reset();
+  stdin_fd.reset();
+
+  auto kill_everything = [&] {
+    kill(child, SIGKILL);
+    cgroup.kill_all();
+  };
+  if (*isolation == Isolation::UserNamespaces) {
+    if (std::string e = write_id_maps(child); !e.empty()) {
+      kill_everything();
+      waitpid(child, nullptr, 0);
+      return fail("user namespace id maps: " + e);
+    }
+  }
+  if (cgroup.mode() != Cgroup::Mode::None && !cgroup.add(child)) {
+    kill_everything();
+    waitpid(child, nullptr, 0);
+    return fail(std::string("cannot join the run's cgroup: ") + std::strerror(errno));
+  }
+  if (*isolation != Isolation::None) {
+    char go = kMsgGo;
+    if (send(control_parent.get(), &go, 1, MSG_NOSIGNAL) != 1) {
+      kill_everything();
+      waitpid(child, nullptr, 0);
+      return fail("init did not start");
+    }
+  }
+
+  // What was enforced, and by what.
+  const std::string cg = cgroup.mode_name();
+  r.enforced["memory"] = cgroup.has_memory() ? cg : "rlimit (per process, RLIMIT_DATA)";
+  r.enforced["pids"] = cgroup.has_pids() ? cg : "rlimit (per user, RLIMIT_NPROC)";
+  r.enforced["cpu_time"] = cgroup.has_cpu() ? cg + " + rlimit" : "rlimit (per process)";
+  r.enforced["wall_time"] = "timer";
+  r.enforced["output"] = "supervisor";
+  r.enforced["file_size"] = "rlimit";
+  r.enforced["open_files"] = "rlimit";
+  r.enforced["seccomp"] = "seccomp-bpf";
+  r.enforced["no_new_privs"] = "prctl";
+  const bool ns = *isolation != Isolation::None;
+  r.enforced["namespaces"] =
+      ns ? (*isolation == Isolation::UserNamespaces ? "user, pid, mount, net, ipc, uts, cgroup"
+                                                    : "pid, mount, net, ipc, uts, cgroup")
+         : "not enforced";
+  r.enforced["filesystem"] = ns ? "pivot_root" : "not enforced";
+  r.enforced["network"] =
+      ns ? (p.network == Network::Loopback ? "netns (loopback only)" : "netns (no interfaces)")
+         : "not enforced";
+  r.enforced["user"] = ns || geteuid() == 0 ? "uid " + std::to_string(kBoxId) : "not enforced";
+  if (cgroup.mode() == Cgroup::Mode::None)
+    r.warnings.push_back("no cgroup (" + cgroup.why_none() +
+                         "): memory, process and CPU limits fall back to per-process rlimits");
+  if (!ns)
+    r.warnings.push_back("no namespaces (" + why_weaker +
+                         "): the program sees the host's files and network");
+
+  // Supervise: copy output with a cap, watch the clocks, wait for init's report.
+  const double wall_limit = p.effective_wall_time();
+  const bool has_cgroup_cpu = cgroup.has_cpu();
+  std::optional<ExitReport> report;
+  std::string setup_error, exec_error;
+  bool killed_output = false, killed_wall = false, killed_cpu = false, control_open = ns;
+  uint64_t total = 0;
+  char buf[65536];
+  auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - started).count(); };
+
+  auto drain = [&](Capture& c) {
+    ssize_t n = read(c.pipe.get(), buf, sizeof buf);
+    if (n <= 0) {
+      c.pipe.reset();
+      return;
+    }
+    c.bytes += static_cast<uint64_t>(n);
+    uint64_t room = total < p.output ? p.output - total : 0;
+    uint64_t keep = std::min<uint64_t>(room, static_cast<uint64_t>(n));
+    if (c.file.get() >= 0 && keep) (void)!write(c.file.get(), buf, keep);
+    total += static_cast<uint64_t>(n);
+    if (total > p.output && !killed_output) {
+      killed_output = true;
+      r.truncated = true;
+      kill_everything();
+    }
+  };
+
+  bool child_done = false;
+  int child_status = 0;
+  struct rusage child_usage {};
+  std::optional<double> ended_at;  // when the program ended or was killed
+  while (out.open() || err.open() || control_open || !child_done) {
+    double left = wall_limit - elapsed();
+    if ((report || killed_wall || killed_cpu || killed_output) && !ended_at) ended_at = elapsed();
+    // Without a pid namespace a daemon may keep the pipes open: give up on it after a grace.
+    if (ended_at && elapsed() - *ended_at > 1.0 && child_done) break;
+    if (left <= 0 && !killed_wall && !report) {
+      killed_wall = true;
+      kill_everything();
+    }
+    if (has_cgroup_cpu && !killed_cpu && !report && cgroup.cpu_seconds() > p.cpu_time) {
+      killed_cpu = true;
+      kill_everything();
+    }
+    pollfd fds[3];
+    int n = 0;
+    if (out.open()) fds[n++] = {out.pipe.get(), POLLIN, 0};
+    if (err.open()) fds[n++] = {err.pipe.get(), POLLIN, 0};
+    if (control_open) fds[n++] = {control_parent.get(), POLLIN, 0};
+    // Short ticks while there is a CPU limit to watch; otherwise sleep until the wall limit.
+    int tick = has_cgroup_cpu ? 50 : 1000;
+    int timeout = left > 0 ? std::min<int>(tick, static_cast<int>(std::ceil(left * 1000))) : tick;
+    if (!child_done && n == 0) {
+      // Nothing left to read (or no namespaces): wait for the child itself.
+      pid_t w = wait4(child, &child_status, WNOHANG, &child_usage);
+      if (w == child) {
+        child_done = true;
+        continue;
+      }
+      usleep(static_cast<useconds_t>(std::min(timeout, 5) * 1000));
+      continue;
+    }
+    int ready = poll(fds, static_cast<nfds_t>(n), timeout);
+    if (ready < 0 && errno != EINTR) break;
+    for (int i = 0; i < n && ready > 0; ++i) {
+      if (!fds[i].revents) continue;
+      if (out.open() && fds[i].fd == out.pipe.get()) {
+        drain(out);
+      } else if (err.open() && fds[i].fd == err.pipe.get()) {
+        drain(err);
+      } else if (control_open && fds[i].fd == control_parent.get()) {
+        char msg[512];
+        ssize_t len = recv(control_parent.get(), msg, sizeof msg, 0);
+        if (len <= 0) {
+          control_open = false;
+        } else if (msg[0] == kMsgExit && static_cast<size_t>(len) == 1 + sizeof(ExitReport)) {
+          ExitReport rep;
+          std::memcpy(&rep, msg + 1, sizeof rep);
+          report = rep;
+          // The program is done: end the box now, so nothing it left keeps running.
+          kill_everything();
+        } else if (msg[0] == kMsgSetupError) {
+          setup_error.assign(msg + 1, static_cast<size_t>(len - 1));
+        } else if (msg[0] == kMsgExecError) {
+          exec_error.assign(msg + 1, static_cast<size_t>(len - 1));
+        }
+      }
+    }
+    if (!child_done) {
+      pid_t w = wait4(child, &child_status, WNOHANG, &child_usage);
+      if (w == child) child_done = true;
+    }
+  }
+  if (!child_done) wait4(child, &child_status, 0, &child_usage);
+  r.wall_seconds = elapsed();
+  if (!ns) report = ExitReport{child_status, child_usage};
+
+  // Measure, then let the cgroup go (its destructor kills any survivor and removes it).
+  cgroup.kill_all();
+  r.stdout_bytes = out.bytes;
+  r.stderr_bytes = err.bytes;
+  const struct rusage* usage = report ? &report->usage : &child_usage;
+  double rusage_cpu = static_cast<double>(usage->ru_utime.tv_sec + usage->ru_stime.tv_sec) +
+                      static_cast<double>(usage->ru_utime.tv_usec + usage->ru_stime.tv_usec) / 1e6;
+  r.cpu_seconds = has_cgroup_cpu ? cgroup.cpu_seconds() : rusage_cpu;
+  r.peak_memory_bytes =
+      cgroup.has_memory() ? cgroup.peak_memory() : static_cast<uint64_t>(usage->ru_maxrss) * 1024;
+  const bool oom = cgroup.oom_killed();
+  const bool pids_hit = cgroup.pids_limit_hit();
+
+  if (!setup_error.empty()) return fail("box setup: " + setup_error);
+  if (!exec_error.empty()) return fail(exec_error);
+  if (!report && !killed_output && !killed_wall && !killed_cpu)
+    return fail("init died without a report");
+
+  int status = report ? report->status : 0;
+  if (report) {
+    if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
+  }
+  const bool cpu_over = r.cpu_seconds > p.cpu_time || (r.signal && *r.signal == SIGXCPU);
+  if (killed_output) {
+    r.verdict = Verdict::OutputLimit;
+  } else if (pids_hit && !(r.exit_code && *r.exit_code == 0)) {
+    // A fork or thread bomb usually ends on a clock; the process limit is the real story.
+    r.verdict = Verdict::ProcessLimit;
+  } else if (killed_wall) {
+    r.verdict = Verdict::TimeLimit;
+    r.limit_reason = "wall";
+  } else if (killed_cpu || (cpu_over && r.signal)) {
+    r.verdict = Verdict::TimeLimit;
+    r.limit_reason = "cpu";
+  } else if (oom) {
+    r.verdict = Verdict::MemoryLimit;
+  } else if (r.signal) {
+    r.verdict = Verdict::Signaled;
+  } else if (r.exit_code && *r.exit_code != 0) {
+    r.verdict = Verdict::NonzeroExit;
+  } else {
+    r.verdict = Verdict::Ok;
+  }
+  return r;
+}
+
+}  // namespace sandbox

@@ -1,0 +1,333 @@
+// grader-sandbox against hostile programs, in C and in Python, as root and as an
+// unprivileged user. Each test asserts the verdict and that the host is unharmed.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <thread>
+
+#include "sandbox_harness.h"
+
+using harness::Who;
+namespace fs = std::filesystem;
+
+namespace {
+
+enum class Lang { C, Python };
+
+class Hostile : public ::testing::TestWithParam<std::tuple<Who, Lang>> {
+ protected:
+  Who who() const { return std::get<0>(GetParam()); }
+  bool root() const { return who() == Who::Root; }
+  void SetUp() override {
+    if (root() && geteuid() != 0) GTEST_SKIP() << "root mode needs root";
+  }
+  // The hostile program for this language, with the binds it needs.
+  harness::Outcome run(std::vector<std::string> options, const std::string& mode,
+                       const std::string& arg = "", const std::vector<std::string>& env = {},
+                       int inherit_fd = -1) {
+    std::vector<std::string> command;
+    if (std::get<1>(GetParam()) == Lang::C) {
+      options.insert(options.end(), {"--ro-bind", std::string(BUILD_DIR) + "/hostile:/hostile"});
+      command = {"/hostile/hostile", mode, arg};
+    } else {
+      options.insert(options.end(),
+                     {"--ro-bind", std::string(SOURCE_DIR) + "/tests/hostile:/hostile"});
+      command = {"/usr/bin/python3", "/hostile/hostile.py", mode, arg};
+    }
+    auto o = harness::run_sandbox(who(), options, command, env, inherit_fd);
+    EXPECT_EQ(o.exit_status, 0) << "grader-sandbox itself failed: " << o.result.dump();
+    return o;
+  }
+  static std::string verdict(const harness::Outcome& o) {
+    return o.result.value("verdict", "missing");
+  }
+};
+
+TEST_P(Hostile, NormalProgramIsOkWithItsOutput) {
+  auto o = run({}, "echo", "hello");
+  EXPECT_EQ(verdict(o), "ok");
+  EXPECT_EQ(o.result["exit_code"], 0);
+  EXPECT_EQ(o.out, "hello\n");
+  EXPECT_EQ(o.err, "err:hello\n");
+  EXPECT_EQ(o.result["stdout_bytes"], 6);
+  EXPECT_FALSE(o.result["truncated"].get<bool>());
+}
+
+TEST_P(Hostile, ExitCodeIsReported) {
+  auto o = run({}, "exit", "7");
+  EXPECT_EQ(verdict(o), "nonzero_exit");
+  EXPECT_EQ(o.result["exit_code"], 7);
+}
+
+TEST_P(Hostile, SameResultOnRepeat) {
+  auto a = run({}, "exit", "3");
+  auto b = run({}, "exit", "3");
+  EXPECT_EQ(a.result["verdict"], b.result["verdict"]);
+  EXPECT_EQ(a.result["exit_code"], b.result["exit_code"]);
+  EXPECT_EQ(a.result["enforced"], b.result["enforced"]);
+}
+
+TEST_P(Hostile, MemoryBombIsStopped) {
+  auto o = run({"--memory", "256M", "--cpu-time", "5"}, "memory");
+  if (root()) {
+    EXPECT_EQ(verdict(o), "memory_limit");
+    EXPECT_LE(o.result["peak_memory_bytes"].get<uint64_t>(), 257ull << 20);
+  } else {
+    // Without a delegated cgroup the per-process RLIMIT_DATA refuses the allocation.
+    EXPECT_NE(verdict(o), "ok") << o.out;
+    EXPECT_EQ(o.result["enforced"]["memory"], "rlimit (per process, RLIMIT_DATA)");
+  }
+}
+
+TEST_P(Hostile, ForkBombIsContained) {
+  auto o = run({"--pids", "32", "--cpu-time", "1", "--wall-time", "3"}, "fork");
+  if (root())
+    EXPECT_EQ(verdict(o), "process_limit");
+  else
+    EXPECT_TRUE(verdict(o) == "process_limit" || verdict(o) == "time_limit") << verdict(o);
+  EXPECT_LT(o.result["wall_seconds"].get<double>(), 6.0);
+}
+
+TEST_P(Hostile, ThreadBombIsContained) {
+  auto o = run({"--pids", "48", "--cpu-time", "1", "--wall-time", "3"}, "threads");
+  if (root())
+    EXPECT_EQ(verdict(o), "process_limit");
+  else
+    EXPECT_TRUE(verdict(o) == "process_limit" || verdict(o) == "time_limit") << verdict(o);
+}
+
+TEST_P(Hostile, CpuSpinHitsCpuLimit) {
+  // The wall limit is far away: on a loaded machine one CPU second takes longer.
+  auto o = run({"--cpu-time", "1", "--wall-time", "30"}, "spin");
+  EXPECT_EQ(verdict(o), "time_limit");
+  EXPECT_EQ(o.result["limit_reason"], "cpu");
+  EXPECT_GE(o.result["cpu_seconds"].get<double>(), 0.9);
+}
+
+TEST_P(Hostile, SleepHitsWallLimit) {
+  auto o = run({"--cpu-time", "5", "--wall-time", "1"}, "sleep");
+  EXPECT_EQ(verdict(o), "time_limit");
+  EXPECT_EQ(o.result["limit_reason"], "wall");
+  EXPECT_GE(o.result["wall_seconds"].get<double>(), 1.0);
+  EXPECT_LT(o.result["wall_seconds"].get<double>(), 3.0);
+}
+
+TEST_P(Hostile, DaemonDoesNotOutliveTheRun) {
+  fs::path host = harness::fresh_dir("daemon");
+  std::string marker = "marker-" + host.filename().string();
+  auto o = run({"--bind", host.string() + ":/out"}, "daemon", "/out/" + marker);
+  EXPECT_EQ(verdict(o), "ok");
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_FALSE(fs::exists(host / marker)) << "a daemon survived the run and wrote its marker";
+  EXPECT_EQ(harness::count_processes(marker), 0);
+  fs::remove_all(host);
+}
+
+TEST_P(Hostile, OutputFloodIsCut) {
+  auto o = run({"--output", "1M", "--cpu-time", "10"}, "flood");
+  EXPECT_EQ(verdict(o), "output_limit");
+  EXPECT_TRUE(o.result["truncated"].get<bool>());
+  EXPECT_LE(o.out.size(), 1u << 20);
+  EXPECT_LT(o.result["wall_seconds"].get<double>(), 10.0);
+}
+
+TEST_P(Hostile, FileSizeFloodIsStopped) {
+  fs::path host = harness::fresh_dir("fsize");
+  auto o = run({"--file-size", "1M", "--bind", host.string() + ":/out"}, "fill", "/out/big");
+  // C dies of SIGXFSZ; Python ignores that signal and sees EFBIG.
+  if (std::get<1>(GetParam()) == Lang::C) {
+    EXPECT_EQ(verdict(o), "signaled");
+    EXPECT_EQ(o.result["signal"], SIGXFSZ);
+  } else {
+    EXPECT_EQ(verdict(o), "nonzero_exit");
+  }
+  EXPECT_LE(fs::file_size(host / "big"), 1u << 20);
+  fs::remove_all(host);
+}
+
+TEST_P(Hostile, TmpAndShmAreCapped) {
+  fs::path dir = harness::fresh_dir("policy");
+  std::ofstream(dir / "policy.json") << R"({"tmp_size": "8M", "shm_size": "8M"})";
+  for (const char* target : {"/tmp/fill", "/dev/shm/fill"}) {
+    auto o = run({"--policy", (dir / "policy.json").string()}, "fill", target);
+    EXPECT_EQ(verdict(o), "nonzero_exit") << target;
+    EXPECT_EQ(o.result["exit_code"], 4) << target << ": expected ENOSPC, got " << o.out;
+  }
+  fs::remove_all(dir);
+}
+
+TEST_P(Hostile, CannotReachHostListener) {
+  int listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(listener, 8), 0);
+  socklen_t len = sizeof addr;
+  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::string port = std::to_string(ntohs(addr.sin_port));
+  for (const char* network : {"none", "loopback"}) {
+    auto o = run({"--network", network, "--wall-time", "5"}, "connect", port);
+    EXPECT_EQ(verdict(o), "nonzero_exit") << network << ": " << o.out;
+    EXPECT_EQ(accept(listener, nullptr, nullptr), -1) << network << ": the box reached the host";
+  }
+  close(listener);
+}
+
+TEST_P(Hostile, CannotReadOutsideTheBinds) {
+  fs::path secret_dir = harness::fresh_dir("secret");
+  std::ofstream(secret_dir / "expected.json") << "{\"answer\": 42}";
+  chmod((secret_dir / "expected.json").c_str(), 0644);
+  for (std::string path : {(secret_dir / "expected.json").string(), std::string("/etc/shadow"),
+                           std::string(SOURCE_DIR) + "/CMakeLists.txt"}) {
+    auto o = run({}, "read", path);
+    EXPECT_EQ(verdict(o), "nonzero_exit") << path << ": " << o.out;
+  }
+  fs::remove_all(secret_dir);
+}
+
+TEST_P(Hostile, CannotWriteReadOnlyBind) {
+  fs::path host = harness::fresh_dir("ro");
+  auto o = run({"--ro-bind", host.string() + ":/ro"}, "write", "/ro/owned");
+  EXPECT_EQ(verdict(o), "nonzero_exit") << o.out;
+  EXPECT_FALSE(fs::exists(host / "owned"));
+  fs::remove_all(host);
+}
+
+TEST_P(Hostile, PtraceIsDenied) {
+  auto o = run({}, "ptrace");
+  EXPECT_EQ(verdict(o), "nonzero_exit") << o.out;
+  EXPECT_NE(o.out.find("Operation not permitted"), std::string::npos) << o.out;
+}
+
+TEST_P(Hostile, NewNamespacesAreDenied) {
+  auto o = run({}, "unshare");
+  EXPECT_EQ(verdict(o), "nonzero_exit") << o.out;
+}
+
+TEST_P(Hostile, KillAllReachesNothingOutside) {
+  // A bystander with the box's own uid on the host: kill(-1) inside must not reach it.
+  int uid = root() ? 65534 : harness::unprivileged_uid();
+  pid_t bystander = fork();
+  if (bystander == 0) {
+    if (geteuid() == 0 && (setgid(uid) != 0 || setuid(uid) != 0)) _exit(1);
+    execl("/bin/sleep", "sleep", "30", nullptr);
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto o = run({}, "killall");
+  EXPECT_TRUE(verdict(o) == "ok" || verdict(o) == "signaled") << verdict(o);
+  EXPECT_EQ(kill(bystander, 0), 0) << "kill(-1) in the box reached a host process";
+  kill(bystander, SIGKILL);
+  waitpid(bystander, nullptr, 0);
+}
+
+TEST_P(Hostile, CannotSeeTheGradersEnvironment) {
+  auto o = run({}, "environ", "s3cr3t-token", {"GRADER_SECRET=s3cr3t-token"});
+  EXPECT_EQ(verdict(o), "nonzero_exit") << o.out;
+  EXPECT_NE(o.out.find("not found"), std::string::npos) << o.out;
+}
+
+TEST_P(Hostile, InheritedDescriptorIsClosed) {
+  fs::path dir = harness::fresh_dir("fd");
+  std::ofstream(dir / "secret") << "secret";
+  int fd = open((dir / "secret").c_str(), O_RDONLY);
+  ASSERT_GE(fd, 3);
+  auto o = run({}, "fds", "", {}, fd);
+  close(fd);
+  EXPECT_EQ(verdict(o), "nonzero_exit") << "leaked: " << o.out;
+  fs::remove_all(dir);
+}
+
+std::string name(const ::testing::TestParamInfo<std::tuple<Who, Lang>>& info) {
+  return std::string(std::get<0>(info.param) == Who::Root ? "Root" : "Unprivileged") +
+         (std::get<1>(info.param) == Lang::C ? "C" : "Python");
+}
+
+INSTANTIATE_TEST_SUITE_P(All, Hostile,
+                         ::testing::Combine(::testing::Values(Who::Root, Who::Unprivileged),
+                                            ::testing::Values(Lang::C, Lang::Python)),
+                         name);
+
+// Debian's Python stack in the box: pytest, torch, and torch.distributed (gloo over loopback).
+class PythonStack : public ::testing::TestWithParam<Who> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == Who::Root && geteuid() != 0) GTEST_SKIP() << "root mode needs root";
+  }
+  harness::Outcome python(const std::string& code, std::vector<std::string> options = {}) {
+    fs::path dir = harness::fresh_dir("py");
+    std::ofstream(dir / "main.py") << code;
+    chmod((dir / "main.py").c_str(), 0644);
+    options.insert(options.end(), {"--ro-bind", dir.string() + ":/work", "--cwd", "/work", "--env",
+                                   "OMP_NUM_THREADS=1", "--env", "HOME=/tmp", "--memory", "1G",
+                                   "--pids", "128", "--cpu-time", "60"});
+    auto o = harness::run_sandbox(GetParam(), options, {"/usr/bin/python3", "/work/main.py"});
+    fs::remove_all(dir);
+    return o;
+  }
+};
+
+TEST_P(PythonStack, PythonRuns) {
+  auto o = python("import sys; print(sys.version_info[0])");
+  EXPECT_EQ(o.result["verdict"], "ok") << o.err;
+  EXPECT_EQ(o.out, "3\n");
+}
+
+TEST_P(PythonStack, PytestRuns) {
+  auto o = python(
+      "import pytest, sys\n"
+      "open('/tmp/test_x.py','w').write('def test_ok():\\n    assert 1 + 1 == 2\\n')\n"
+      "sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', '/tmp/test_x.py']))\n");
+  EXPECT_EQ(o.result["verdict"], "ok") << o.out << o.err;
+  EXPECT_NE(o.out.find("1 passed"), std::string::npos) << o.out;
+}
+
+TEST_P(PythonStack, TorchImportsAndComputes) {
+  auto o = python("import torch\nprint(int(torch.arange(4).sum()))\n");
+  EXPECT_EQ(o.result["verdict"], "ok") << o.err;
+  EXPECT_EQ(o.out, "6\n");
+}
+
+TEST_P(PythonStack, TorchDistributedGlooOverLoopback) {
+  const char* code = R"(
+import os, datetime, torch, torch.distributed as dist, torch.multiprocessing as mp
+def work(rank):
+    dist.init_process_group('gloo', init_method='tcp://127.0.0.1:29533', rank=rank, world_size=2,
+                            timeout=datetime.timedelta(seconds=30))
+    t = torch.tensor([rank + 1.0])
+    dist.all_reduce(t)
+    if rank == 0: print(int(t.item()), flush=True)
+    dist.destroy_process_group()
+if __name__ == '__main__':
+    mp.spawn(work, nprocs=2)
+)";
+  auto o = python(code, {"--network", "loopback"});
+  EXPECT_EQ(o.result["verdict"], "ok") << o.err;
+  EXPECT_EQ(o.out, "3\n");
+}
+
+INSTANTIATE_TEST_SUITE_P(All, PythonStack, ::testing::Values(Who::Root, Who::Unprivileged),
+                         [](const auto& info) {
+                           return info.param == Who::Root ? "Root" : "Unprivileged";
+                         });
+
+// Usage errors and policy files.
+TEST(SandboxCli, BadUsageExitsTwo) {
+  auto o = harness::run_sandbox(Who::Root, {"--memory", "lots"}, {"/bin/true"});
+  EXPECT_EQ(o.exit_status, 2);
+}
+
+TEST(SandboxCli, MissingProgramIsSandboxError) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root";
+  auto o = harness::run_sandbox(Who::Root, {}, {"/no/such/program"});
+  EXPECT_EQ(o.exit_status, 1);
+  EXPECT_EQ(o.result["verdict"], "sandbox_error");
+  EXPECT_NE(o.result["error"].get<std::string>().find("/no/such/program"), std::string::npos);
+}
+
+}  // namespace

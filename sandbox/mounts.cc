@@ -151,6 +151,14 @@ void etc() {
 
 void dev(const Policy& p) {
   tmpfs("/dev", 1 << 20, 0755);
+  for (const char* node : {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"}) {
+    // A host whose /dev/null was replaced by a plain file would hand the box a shared file.
+    struct stat st {};
+    if (stat((std::string(kOldRoot) + node).c_str(), &st) != 0 || !S_ISCHR(st.st_mode)) {
+      errno = ENODEV;
+      fail(std::string("host ") + node + " is not a character device");
+    }
+  }
   for (const char* node : {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"})
     bind(node, node, true);
   std::string d = std::string(kNewRoot) + "/dev/";

@@ -320,7 +320,8 @@ Result run(const Policy& p, const RunOptions& options) {
     if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
   }
-  const bool cpu_over = r.cpu_seconds > p.cpu_time || (r.signal && *r.signal == SIGXCPU);
+  // RLIMIT_CPU kills at whole seconds, and rusage counts in ticks: allow for a tick.
+  const bool cpu_over = r.cpu_seconds >= p.cpu_time - 0.02 || (r.signal && *r.signal == SIGXCPU);
   if (killed_output) {
     r.verdict = Verdict::OutputLimit;
   } else if (pids_hit && !(r.exit_code && *r.exit_code == 0)) {

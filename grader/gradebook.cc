@@ -1,0 +1,337 @@
+#include "grader/gradebook.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "grader/batch.h"
+#include "grader/engine.h"
+#include "grader/manifest.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace grader {
+
+std::string lower(std::string text) {
+  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+std::vector<std::vector<std::string>> read_csv(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(fmt::format("{}: cannot read", path.string()));
+  std::stringstream buf;
+  buf << in.rdbuf();
+  std::string text = buf.str();
+  if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);  // spreadsheet BOM
+
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> row;
+  std::string cell;
+  bool quoted = false, any = false;
+  int line = 1;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        cell += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        if (c == '\n') ++line;
+        cell += c;
+      }
+      continue;
+    }
+    if (c == '"' && cell.empty()) {
+      quoted = any = true;
+    } else if (c == ',') {
+      row.push_back(cell);
+      cell.clear();
+      any = true;
+    } else if (c == '\n' || c == '\r') {
+      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      row.push_back(cell);
+      cell.clear();
+      if (!(row.size() == 1 && row[0].empty() && !any)) rows.push_back(row);
+      row.clear();
+      any = false;
+      ++line;
+    } else {
+      cell += c;
+      any = true;
+    }
+  }
+  if (quoted)
+    throw InputError(fmt::format("{}:{}: unterminated quoted field", path.string(), line));
+  if (any || !cell.empty()) {
+    row.push_back(cell);
+    rows.push_back(row);
+  }
+  for (auto& r : rows) {
+    for (auto& c : r) {
+      while (!c.empty() && (c.back() == ' ' || c.back() == '\t')) c.pop_back();
+      while (!c.empty() && (c.front() == ' ' || c.front() == '\t')) c.erase(0, 1);
+    }
+  }
+  return rows;
+}
+
+namespace {
+
+std::vector<RosterRow> load_roster(const fs::path& csv) {
+  auto rows = read_csv(csv);
+  if (rows.empty()) return {};
+  auto column = [&](std::initializer_list<const char*> names) -> int {
+    for (size_t i = 0; i < rows[0].size(); ++i) {
+      for (const char* n : names) {
+        if (lower(rows[0][i]) == n) return static_cast<int>(i);
+      }
+    }
+    return -1;
+  };
+  int name = column({"student", "name"}), id = column({"id", "student id", "student_id"}),
+      sis_user = column({"sis user id", "sis_user_id"}),
+      sis_login = column({"sis login id", "sis_login_id", "login"}), section = column({"section"});
+  if (id < 0 && sis_user < 0 && sis_login < 0) {
+    throw InputError(
+        fmt::format("{}:1: needs one of the columns ID, SIS User ID, SIS Login ID", csv.string()));
+  }
+  std::vector<RosterRow> out;
+  for (size_t r = 1; r < rows.size(); ++r) {
+    auto cell = [&](int i) {
+      return i >= 0 && static_cast<size_t>(i) < rows[r].size() ? rows[r][i] : std::string();
+    };
+    // Canvas exports carry a "Points Possible" row under the header.
+    if (lower(cell(name)).find("points possible") != std::string::npos) continue;
+    RosterRow row{cell(name), cell(id), cell(sis_user), cell(sis_login), cell(section)};
+    if (row.id.empty() && row.sis_user_id.empty() && row.sis_login_id.empty()) continue;
+    out.push_back(row);
+  }
+  return out;
+}
+
+// (student, assignment) -> days; assignment "*" applies to all.
+std::map<std::pair<std::string, std::string>, double> load_all_extensions(const fs::path& csv) {
+  auto rows = read_csv(csv);
+  std::map<std::pair<std::string, std::string>, double> out;
+  if (rows.empty()) return out;
+  int student = -1, days = -1, assignment = -1;
+  for (size_t i = 0; i < rows[0].size(); ++i) {
+    std::string h = lower(rows[0][i]);
+    if (h == "student") student = static_cast<int>(i);
+    if (h == "days") days = static_cast<int>(i);
+    if (h == "assignment") assignment = static_cast<int>(i);
+  }
+  if (student < 0 || days < 0) {
+    throw InputError(
+        fmt::format("{}:1: needs the columns 'student' and 'days' (and optionally 'assignment')",
+                    csv.string()));
+  }
+  for (size_t r = 1; r < rows.size(); ++r) {
+    auto cell = [&](int i) {
+      return i >= 0 && static_cast<size_t>(i) < rows[r].size() ? rows[r][i] : std::string();
+    };
+    if (cell(student).empty()) continue;
+    std::string a = cell(assignment).empty() ? "*" : cell(assignment);
+    double d = 0;
+    try {
+      size_t used = 0;
+      d = std::stod(cell(days), &used);
+      if (used != cell(days).size() || d < 0) throw std::invalid_argument("");
+    } catch (const std::exception&) {
+      throw InputError(
+          fmt::format("{}:{}: days '{}' is not a number >= 0", csv.string(), r + 1, cell(days)));
+    }
+    out[{batch::safe_student_id(cell(student)), a}] = d;
+  }
+  return out;
+}
+
+double as_number(const json& v) { return v.is_number() ? v.get<double>() : 0.0; }
+
+}  // namespace
+
+json build_gradebook(const GradebookOptions& o) {
+  struct Assignment {
+    json info;
+    std::map<std::string, json> students;  // summary rows by student id
+  };
+  std::vector<Assignment> assignments;
+  for (const auto& dir : o.dirs) {
+    fs::path file = dir / "summary.json";
+    std::ifstream in(file);
+    if (!in)
+      throw InputError(
+          fmt::format("{}: missing (is {} a 'grader batch' output?)", file.string(), dir.string()));
+    json s;
+    try {
+      s = json::parse(in);
+    } catch (const json::exception& e) {
+      throw InputError(fmt::format("{}: {}", file.string(), e.what()));
+    }
+    if (s.value("kind", "") != "class_summary")
+      throw InputError(fmt::format("{}: not a class summary", file.string()));
+    if (s["shard"].is_object()) {
+      throw InputError(
+          fmt::format("{}: holds one shard only; run 'grader merge' first", file.string()));
+    }
+    Assignment a{s["assignment"], {}};
+    for (const auto& st : s["students"]) a.students[st.value("student", "")] = st;
+    for (const auto& other : assignments) {
+      if (other.info["id"] == a.info["id"]) {
+        throw InputError(
+            fmt::format("{}: assignment {} given twice", dir.string(), a.info.value("id", "")));
+      }
+    }
+    assignments.push_back(std::move(a));
+  }
+  std::sort(assignments.begin(), assignments.end(), [](const Assignment& a, const Assignment& b) {
+    return a.info.value("id", "") < b.info.value("id", "");
+  });
+
+  std::vector<RosterRow> roster;
+  if (o.roster) roster = load_roster(*o.roster);
+  std::map<std::pair<std::string, std::string>, double> extensions;
+  if (o.extensions) extensions = load_all_extensions(*o.extensions);
+
+  // Students: the roster (in its order), then anyone graded who is not on it.
+  struct Person {
+    RosterRow row;
+    std::set<std::string> keys;  // ids under which the batch may know them
+    bool on_roster = false;
+  };
+  std::vector<Person> people;
+  for (const auto& r : roster) {
+    Person p{r, {}, true};
+    for (const auto& k : {r.id, r.sis_user_id, r.sis_login_id}) {
+      if (!k.empty()) p.keys.insert(batch::safe_student_id(k));
+    }
+    people.push_back(p);
+  }
+  std::set<std::string> all_graded;
+  for (const auto& a : assignments) {
+    for (const auto& [id, _] : a.students) all_graded.insert(id);
+  }
+  std::set<std::string> matched;
+  for (const auto& p : people) matched.insert(p.keys.begin(), p.keys.end());
+  for (const auto& id : all_graded) {
+    if (matched.count(id)) continue;
+    Person p;
+    p.row.name = id;
+    p.row.sis_login_id = id;
+    p.keys = {id};
+    people.push_back(p);
+  }
+
+  const double per_assignment = o.bucket_points / 5.0;
+  json out_assignments = json::array();
+  for (const auto& a : assignments) {
+    out_assignments.push_back({{"id", a.info["id"]},
+                               {"title", a.info["title"]},
+                               {"points", a.info["points"]},
+                               {"due", a.info["due"]},
+                               {"weight", per_assignment}});
+  }
+
+  json students = json::array();
+  for (const auto& p : people) {
+    json row = {{"name", p.row.name},
+                {"id", p.row.id},
+                {"sis_user_id", p.row.sis_user_id},
+                {"sis_login_id", p.row.sis_login_id},
+                {"section", p.row.section},
+                {"on_roster", p.on_roster},
+                {"assignments", json::object()}};
+    json flags = json::array();
+    double bucket = 0;
+    bool attention = false;
+    for (const auto& a : assignments) {
+      std::string aid = a.info.value("id", "");
+      const json* found = nullptr;
+      std::string key;
+      for (const auto& k : p.keys) {
+        if (auto it = a.students.find(k); it != a.students.end()) {
+          found = &it->second;
+          key = k;
+          break;
+        }
+      }
+      double ext = 0;
+      for (const auto& k : p.keys) {
+        if (auto it = extensions.find({k, aid}); it != extensions.end())
+          ext = it->second;
+        else if (auto all = extensions.find({k, "*"}); all != extensions.end() && ext == 0)
+          ext = all->second;
+      }
+      json cell = {{"extension_days", ext}};
+      if (!found) {
+        cell.update({{"status", "missing"},
+                     {"percent", 0.0},
+                     {"late_days", 0},
+                     {"late_penalty_percent", 0.0}});
+        flags.push_back(fmt::format("{}: missing", aid));
+      } else if ((*found)["status"] != "graded") {
+        cell.update({{"status", "needs_attention"},
+                     {"percent", nullptr},
+                     {"late_days", nullptr},
+                     {"late_penalty_percent", nullptr},
+                     {"reason", (*found)["ungradable_reason"]}});
+        flags.push_back(fmt::format("{}: needs attention (ungradable)", aid));
+        attention = true;
+      } else {
+        double raw = as_number((*found)["raw"]), max = as_number((*found)["max"]);
+        double raw_percent = max > 0 ? 100.0 * raw / max : 0.0;
+        double percent = as_number((*found)["percent"]);
+        int64_t late_days = (*found).value("late_days", 0);
+        double penalty = raw_percent > 0 ? 100.0 * (1.0 - percent / raw_percent) : 0.0;
+        // Recompute lateness here so that an extension granted after grading still counts.
+        const json& due = a.info["due"];
+        const json& when = (*found)["submitted_at"];
+        if (due.is_object() && when.is_string()) {
+          auto due_epoch = parse_rfc3339(due.value("date", ""));
+          auto at = parse_rfc3339(when.get<std::string>());
+          if (due_epoch && at) {
+            double late = double(*at - *due_epoch) - ext * 86400.0;
+            late_days = late > 0 ? static_cast<int64_t>(std::ceil(late / 86400.0)) : 0;
+            double per_day = as_number(due["late_percent_per_day"]);
+            penalty = std::min(100.0, per_day * late_days);
+            if (due["late_max_days"].is_number() && late_days > due["late_max_days"].get<int64_t>())
+              penalty = 100.0;
+            percent = raw_percent * (1.0 - penalty / 100.0);
+          }
+        }
+        cell.update({{"status", "graded"},
+                     {"percent", percent},
+                     {"raw_percent", raw_percent},
+                     {"late_days", late_days},
+                     {"late_penalty_percent", penalty},
+                     {"student_key", key}});
+        if (late_days > 0)
+          flags.push_back(
+              fmt::format("{}: {} late day{}", aid, late_days, late_days == 1 ? "" : "s"));
+        bucket += percent / 100.0 * per_assignment;
+      }
+      row["assignments"][aid] = cell;
+    }
+    if (!p.on_roster && !roster.empty()) flags.push_back("not on the roster");
+    row["bucket"] = attention ? json(nullptr) : json(std::round(bucket * 100) / 100);
+    row["bucket_so_far"] = std::round(bucket * 100) / 100;
+    row["needs_attention"] = attention;
+    row["flags"] = flags;
+    students.push_back(row);
+  }
+  return {{"schema_version", 1},
+          {"kind", "gradebook"},
+          {"bucket_points", o.bucket_points},
+          {"assignments", out_assignments},
+          {"students", students}};
+}
+
+}  // namespace grader

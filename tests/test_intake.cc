@@ -362,6 +362,17 @@ TEST_F(Intake, FolderWithLinksOrFifoIsRejectedAndLeftUntouched) {
   EXPECT_EQ(snapshot(folder), before);
 }
 
+TEST_F(Intake, DamagedOrUnknownArchivesAreRejected) {
+  make_archive(tmp / "cut.tar.gz", Format::TarGz,
+               {{"main.py", "x"}, {"big.py", std::string(200000, 'q')}});
+  fs::resize_file(tmp / "cut.tar.gz", fs::file_size(tmp / "cut.tar.gz") / 2);
+  EXPECT_EQ(rejection(tmp / "cut.tar.gz", rules()).rfind("cut.tar.gz: ", 0), 0u);
+  write_file(tmp / "text.zip", "this is not a zip file\n");
+  EXPECT_EQ(rejection(tmp / "text.zip", rules()).rfind("text.zip: ", 0), 0u);
+  write_file(tmp / "sub.rar", "Rar!");
+  EXPECT_NE(rejection(tmp / "sub.rar", rules()).find("a folder, a .zip"), std::string::npos);
+}
+
 TEST_F(Intake, ExistingDestinationIsRefused) {
   fs::create_directories(tmp / "staged");
   EXPECT_THROW(grader::stage_submission(good_folder(), tmp / "staged", rules()),

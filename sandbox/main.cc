@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -14,12 +15,22 @@
 
 namespace {
 
-// Writes the result atomically when it goes to a file, so a reader never sees half of it.
+// Writes the result atomically when it goes to a regular file, so a reader never sees half
+// of it. Anything else (stdout, /dev/null, a pipe) is written in place: renaming over a device
+// would replace it with a plain file.
 bool write_result(const std::string& path, const nlohmann::json& j) {
   std::string text = j.dump(2) + "\n";
   if (path == "-") {
     std::cout << text << std::flush;
     return true;
+  }
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    close(fd);
+    return ok;
   }
   std::string tmp = path + ".tmp." + std::to_string(getpid());
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -27,7 +38,11 @@ bool write_result(const std::string& path, const nlohmann::json& j) {
   bool ok =
       write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
   close(fd);
-  return ok && rename(tmp.c_str(), path.c_str()) == 0;
+  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
+    unlink(tmp.c_str());
+    return false;
+  }
+  return true;
 }
 
 }  // namespace

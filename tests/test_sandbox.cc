@@ -331,3 +331,14 @@ TEST(SandboxCli, MissingProgramIsSandboxError) {
 }
 
 }  // namespace
+
+namespace {
+// Writing the result atomically must never rename over a device (it once replaced /dev/null).
+TEST(SandboxCli, ResultToDevNullKeepsTheDevice) {
+  std::string cmd = std::string(BUILD_DIR) + "/bin/grader-sandbox --result /dev/null -- /bin/true";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  struct stat st {};
+  ASSERT_EQ(stat("/dev/null", &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+}
+}  // namespace

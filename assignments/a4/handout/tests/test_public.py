@@ -7,7 +7,6 @@ size 4, tied, frozen and unused parameters, every step, the number of all_reduce
 import datetime
 import os
 import sys
-import traceback
 
 import numpy as np
 import pytest
@@ -39,18 +38,20 @@ def _entry(rank, fn, port, out):
     os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
     dist.init_process_group("gloo", rank=rank, world_size=WORLD,
                             timeout=datetime.timedelta(seconds=60))
-    try:
-        for name, value in fn(rank).items():
-            np.save(os.path.join(out, f"{name}_r{rank}.npy"), np.asarray(value, dtype=np.float64))
-    except BaseException:
-        traceback.print_exc()
-        raise
+    for name, value in fn(rank).items():
+        np.save(os.path.join(out, f"{name}_r{rank}.npy"), np.asarray(value, dtype=np.float64))
 
 
 def run_ranks(fn, port, tmp_path):
     """Runs fn(rank) -> {name: array} on WORLD forked ranks; returns [{name: array}] per rank."""
-    mp.start_processes(_entry, args=(fn, port, str(tmp_path)), nprocs=WORLD, join=True,
-                       start_method="fork")
+    failure = None
+    try:
+        mp.start_processes(_entry, args=(fn, port, str(tmp_path)), nprocs=WORLD, join=True,
+                           start_method="fork")
+    except mp.ProcessRaisedException as e:
+        failure = "\n".join(str(e).strip().splitlines()[-8:])  # the end of the rank's traceback
+    if failure:
+        pytest.fail("a rank raised an exception:\n" + failure, pytrace=False)
     results = [{} for _ in range(WORLD)]
     for f in os.listdir(tmp_path):
         name, rank = f[:-4].rsplit("_r", 1)

@@ -630,8 +630,8 @@ struct Progress {
     double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
     double rate = graded > 0 ? graded / elapsed : 0;
     std::string eta = rate > 0 ? human_seconds((total - done) / rate) : "?";
-    return fmt::format("[{}/{}] {:.2f}/s ETA {}  graded {} skipped {} ungradable {}", done, total,
-                       rate * 60 > 0 ? rate : 0.0, eta, graded, skipped, ungradable);
+    return fmt::format("[{}/{}] {:.1f}/min  ETA {}  ungradable {}  (skipped {} unchanged)", done,
+                       total, rate * 60, eta, ungradable, skipped);
   }
   void draw() {  // holds mu
     std::string l = line();
@@ -669,7 +669,11 @@ struct Progress {
 
 }  // namespace
 
-Result run(const Options& o) {
+Result run(const Options& options) {
+  // Absolute paths: the sandbox runs start in other folders.
+  Options o = options;
+  o.out = fs::absolute(o.out).lexically_normal();
+  o.submissions = fs::absolute(o.submissions).lexically_normal();
   fs::path assignment_dir = resolve_assignment(o.assignment);
   Manifest manifest = load_manifest(assignment_dir);
   std::string ahash = assignment_hash(assignment_dir);
@@ -774,6 +778,7 @@ Result run(const Options& o) {
     commit_dir(fresh, final_dir);
     fs::remove_all(work);
     progress.report(e.student, score, false);
+    progress.cv.notify_all();
   };
 
   std::vector<std::thread> workers;
@@ -888,8 +893,8 @@ Result merge(const std::vector<fs::path>& shard_dirs, const fs::path& out) {
     auto score = read_json(from / "score.json");
     if (!score) throw InputError(fmt::format("{}: no readable score.json", from.string()));
     fs::path to = out / "students" / id;
-    if (fs::equivalent(from, to.parent_path().parent_path() / "students" / id,
-                       *std::make_unique<std::error_code>())) {
+    std::error_code same_ec;
+    if (fs::exists(to) && fs::equivalent(from, to, same_ec)) {
       scores.push_back(std::move(*score));  // merging into one of the shard folders
       continue;
     }

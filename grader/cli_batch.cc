@@ -2,7 +2,6 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <boost/process/search_path.hpp>
 #include <fstream>
 #include <iostream>
 
@@ -54,6 +53,22 @@ int report(const Context& ctx, const batch::Result& r, const fs::path& out) {
   }
   if (ctx.verbosity >= 0) std::cout << "summary: " << r.summary_html << "\n";
   return r.ungradable ? kExitUngradable : kExitGraded;
+}
+
+// The first executable `name` on PATH; empty when there is none.
+fs::path find_on_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "";
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    fs::path candidate = fs::path(dirs.substr(start, end - start)) / name;
+    if (end > start && ::access(candidate.c_str(), X_OK) == 0 && fs::is_regular_file(candidate))
+      return candidate;
+    start = end + 1;
+  }
+  return {};
 }
 
 fs::path self_path() {
@@ -186,7 +201,7 @@ void add_batch_commands(CLI::App& app, Context& ctx) {
                     << s.merge;
           return kExitGraded;
         }
-        fs::path sbatch = boost::process::search_path("sbatch").string();
+        fs::path sbatch = find_on_path("sbatch");
         if (sbatch.empty()) {
           throw InputError("sbatch is not on PATH; use --dry-run to print the scripts");
         }

@@ -21,12 +21,13 @@ if ! apt-get install -y -qq --no-install-recommends python3-torch >/dev/null 2>&
 fi
 /usr/bin/python3 -c "import torch, numpy, pytest; print('setup.sh: torch', torch.__version__)"
 
+# Some unzip tools drop the exec bits.
+chmod 0755 "$source_dir/run_autograder" "$source_dir/bin/"*
 export LD_LIBRARY_PATH="$source_dir/lib"
 if ! "$source_dir/bin/grader" --version; then
   echo "setup.sh: the grader binaries do not start on this image (glibc $(ldd --version | head -n1 | awk '{print $NF}')); pick a base image with glibc >= 2.36" >&2
   exit 1
 fi
-chmod 0755 "$source_dir/run_autograder" "$source_dir/bin/"*
 # Hidden tests stay readable by root only: student code runs as another user (nobody) in the
 # sandbox, and the grader copies what each box needs.
 chmod 0700 "$source_dir"

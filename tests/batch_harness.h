@@ -142,6 +142,7 @@ inline json normalized_summary(json s) {
 // Every file under dir (relative paths), skipping the lock file.
 inline std::set<std::string> files_under(const fs::path& dir) {
   std::set<std::string> out;
+  if (!fs::exists(dir)) return out;
   for (const auto& e : fs::recursive_directory_iterator(dir)) {
     if (!e.is_regular_file()) continue;
     std::string rel = fs::relative(e.path(), dir).string();

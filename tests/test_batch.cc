@@ -249,10 +249,9 @@ TEST_F(Batch, KillNineAndResumeGivesTheSameOutputs) {
 
   fs::path out = dir_ / "crash";
   for (int delay_ms : {150, 700, 1500}) {
-    bp::child c(
-        kGrader.string(),
-        bp::args({"batch", kTiny.string(), in.string(), "--out", out.string(), "-j", "2", "-q"}),
-        bp::std_out > bp::null, bp::std_err > bp::null);
+    std::vector<std::string> args = {"batch",      kTiny.string(), in.string(), "--out",
+                                     out.string(), "-j",           "2",         "-q"};
+    bp::child c(kGrader.string(), bp::args(args), bp::std_out > bp::null, bp::std_err > bp::null);
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
     ::kill(c.id(), SIGKILL);
     c.wait();

@@ -113,6 +113,10 @@ Result run(const Policy& p, const RunOptions& options) {
   log(std::string("cgroup: ") + cgroup.mode_name() +
       (cgroup.why_none().empty() ? "" : " (" + cgroup.why_none() + ")"));
 
+  if (p.strict && !(cgroup.has_memory() && cgroup.has_pids() && cgroup.has_cpu()))
+    return fail("--strict: no cgroup with memory, pids and CPU accounting (" + cgroup.why_none() +
+                ")");
+
   ChildSetup setup;
   setup.policy = &p;
   setup.control_fd = control_child.get();

@@ -342,3 +342,20 @@ TEST(SandboxCli, ResultToDevNullKeepsTheDevice) {
   EXPECT_TRUE(S_ISCHR(st.st_mode));
 }
 }  // namespace
+
+namespace {
+// Without a delegated cgroup an unprivileged run still happens, says so and warns once;
+// --strict refuses instead.
+TEST(SandboxCli, StrictRefusesWhatCannotBeEnforced) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to become an unprivileged user";
+  auto weak = harness::run_sandbox(harness::Who::Unprivileged, {}, {"/bin/true"});
+  ASSERT_EQ(weak.exit_status, 0);
+  EXPECT_EQ(weak.result["verdict"], "ok");
+  EXPECT_EQ(weak.result["enforced"]["memory"], "rlimit (per process, RLIMIT_DATA)");
+  EXPECT_FALSE(weak.result["warnings"].empty());
+  auto strict = harness::run_sandbox(harness::Who::Unprivileged, {"--strict"}, {"/bin/true"});
+  EXPECT_EQ(strict.exit_status, 1);
+  EXPECT_EQ(strict.result["verdict"], "sandbox_error");
+  EXPECT_NE(strict.result["error"].get<std::string>().find("--strict"), std::string::npos);
+}
+}  // namespace

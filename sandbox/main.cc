@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
         throw std::invalid_argument("--env: expected NAME=VALUE, got '" + e + "'");
       cli["env"][e.substr(0, eq)] = e.substr(eq + 1);
     }
-    sandbox::apply_json(policy, cli);
+    if (!cli.is_null()) sandbox::apply_json(policy, cli);
     if (std::string bad = sandbox::validate(policy); !bad.empty()) throw std::invalid_argument(bad);
   } catch (const std::invalid_argument& e) {
     std::cerr << "grader-sandbox: " << e.what() << "\n";

@@ -359,3 +359,19 @@ TEST(SandboxCli, StrictRefusesWhatCannotBeEnforced) {
   EXPECT_NE(strict.result["error"].get<std::string>().find("--strict"), std::string::npos);
 }
 }  // namespace
+
+namespace {
+// A policy file alone says everything: the program, its binds and its limits.
+TEST(SandboxCli, PolicyFileAlone) {
+  fs::path dir = harness::fresh_dir("policy-alone");
+  std::ofstream(dir / "policy.json") << R"({"argv": ["/bin/sh", "-c", "echo from-policy"], "cpu_time": 2})";
+  fs::path result = dir / "result.json";
+  std::string cmd = std::string(BUILD_DIR) + "/bin/grader-sandbox --policy " + (dir / "policy.json").string() +
+                    " --result " + result.string() + " --stdout " + (dir / "out").string();
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  auto r = nlohmann::json::parse(harness::read_text(result));
+  EXPECT_EQ(r["verdict"], "ok");
+  EXPECT_EQ(harness::read_text(dir / "out"), "from-policy\n");
+  fs::remove_all(dir);
+}
+}  // namespace

@@ -80,6 +80,7 @@ void add_gradescope_commands(CLI::App& app, Context& ctx) {
                 << "\nuser namespaces: " << (probe.user_namespace ? "yes" : "no")
                 << "\nfresh /proc: " << (probe.proc_mount ? "yes" : "no")
                 << "\nnetwork namespace: " << (probe.network_namespace ? "yes" : "no")
+                << "\nhostname in a namespace: " << (probe.hostname ? "yes" : "no")
                 << "\ncgroups: " << probe.cgroup << "\n"
                 << advice;
     }

@@ -49,17 +49,18 @@ bool write_proc_file(const char* path, const char* text) {
   return ok;
 }
 
-// Child exit codes of the namespace probe.
-constexpr int kProbeOk = 0;
-constexpr int kNoUserNamespace = 10;
-constexpr int kNoUidMap = 11;
-constexpr int kNoNetworkNamespace = 12;
-constexpr int kNoPrivateMounts = 13;
-constexpr int kNoProcMount = 14;
+// Child exit status of the namespace probe: 64 and 65 when no user namespace could be made,
+// else a bit for each thing that failed inside it.
+constexpr int kNoUserNamespace = 64;
+constexpr int kNoUidMap = 65;
+constexpr int kNoNetworkNamespace = 1;
+constexpr int kNoHostname = 2;  // engines' seccomp profiles refuse sethostname without SYS_ADMIN
+constexpr int kNoProcMount = 4;
 
 // Runs in a forked child of a possibly multi-threaded process: only syscalls, no allocation.
 [[noreturn]] void namespace_probe_child(const char* uid_map, const char* gid_map) {
-  if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID) != 0) _exit(kNoUserNamespace);
+  if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS) != 0)
+    _exit(kNoUserNamespace);
   if (!write_proc_file("/proc/self/setgroups", "deny") ||
       !write_proc_file("/proc/self/uid_map", uid_map) ||
       !write_proc_file("/proc/self/gid_map", gid_map))
@@ -67,11 +68,13 @@ constexpr int kNoProcMount = 14;
   pid_t init = fork();  // the first child is PID 1 of the new pid namespace
   if (init < 0) _exit(kNoProcMount);
   if (init == 0) {
-    if (unshare(CLONE_NEWNET) != 0) _exit(kNoNetworkNamespace);
-    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(kNoPrivateMounts);
-    if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
-      _exit(kNoProcMount);
-    _exit(kProbeOk);
+    int failed = 0;
+    if (unshare(CLONE_NEWNET) != 0) failed |= kNoNetworkNamespace;
+    if (sethostname("box", 3) != 0) failed |= kNoHostname;
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+      failed |= kNoProcMount;
+    _exit(failed);
   }
   int status = 0;
   while (waitpid(init, &status, 0) < 0 && errno == EINTR) {
@@ -113,8 +116,9 @@ ContainerProbe probe_container() {
   probe.container = detect_container();
   int code = run_namespace_probe();
   probe.user_namespace = code != kNoUserNamespace && code != kNoUidMap;
-  probe.network_namespace = probe.user_namespace && code != kNoNetworkNamespace;
-  probe.proc_mount = code == kProbeOk;
+  probe.network_namespace = probe.user_namespace && !(code & kNoNetworkNamespace);
+  probe.hostname = probe.user_namespace && !(code & kNoHostname);
+  probe.proc_mount = probe.user_namespace && !(code & kNoProcMount);
   probe.cgroup = probe_cgroup();
   return probe;
 }
@@ -130,6 +134,12 @@ std::string container_advice(const ContainerProbe& probe) {
     missing +=
         "  - no new user namespaces: student code cannot be given its own pid, mount "
         "and network namespaces (Docker's default seccomp profile refuses them)\n";
+    add(options, "--security-opt seccomp=unconfined");
+  }
+  if (probe.user_namespace && !probe.hostname) {
+    missing +=
+        "  - the seccomp profile refuses sethostname even in the box's own namespace, so "
+        "the sandbox cannot set up a box\n";
     add(options, "--security-opt seccomp=unconfined");
   }
   if (probe.user_namespace && !probe.proc_mount) {
@@ -150,7 +160,7 @@ std::string container_advice(const ContainerProbe& probe) {
          " container that withholds what the sandbox needs:\n" + missing +
          "  Grading goes on with what is available; score.json's host.enforced says what "
          "was enforced.\n  To get full isolation, add to the run command: " +
-         options + "\n  (or --privileged, which gives all of these)\n";
+         options + "\n";
 }
 
 nlohmann::json container_probe_json(const ContainerProbe& probe) {
@@ -159,6 +169,7 @@ nlohmann::json container_probe_json(const ContainerProbe& probe) {
           {"user_namespace", probe.user_namespace},
           {"proc_mount", probe.proc_mount},
           {"network_namespace", probe.network_namespace},
+          {"hostname", probe.hostname},
           {"cgroup", probe.cgroup},
           {"advice", container_advice(probe)}};
 }

@@ -15,7 +15,8 @@ struct ContainerProbe {
   bool user_namespace = false;     // unshare(CLONE_NEWUSER) with a uid map worked
   bool proc_mount = false;         // a fresh /proc mounted in new user + pid + mount namespaces
   bool network_namespace = false;  // unshare(CLONE_NEWNET) inside the new user namespace
-  std::string cgroup;              // "v2", "v1" (writable), "read-only" or "none"
+  bool hostname = false;  // sethostname in a new UTS namespace (podman's seccomp refuses it)
+  std::string cgroup;     // "v2", "v1" (writable), "read-only" or "none"
 };
 
 // Tries each thing in a short-lived child process (about 2 ms); never throws.
@@ -26,7 +27,7 @@ ContainerProbe probe_container();
 std::string container_advice(const ContainerProbe& probe);
 
 // {"schema_version": 1, "container": ..., "user_namespace": ..., "proc_mount": ...,
-//  "network_namespace": ..., "cgroup": ..., "advice": "..."}
+//  "network_namespace": ..., "hostname": ..., "cgroup": ..., "advice": "..."}
 nlohmann::json container_probe_json(const ContainerProbe& probe);
 
 }  // namespace grader

@@ -252,8 +252,18 @@ TEST_F(DockerImage, ContainerCheckNamesTheOptionsThatWork) {
   EXPECT_TRUE(after["user_namespace"].get<bool>()) << fixed.output;
   EXPECT_TRUE(after["proc_mount"].get<bool>()) << fixed.output;
   EXPECT_TRUE(after["network_namespace"].get<bool>()) << fixed.output;
+  EXPECT_TRUE(after["hostname"].get<bool>()) << fixed.output;
   EXPECT_TRUE(after["cgroup"] == "v1" || after["cgroup"] == "v2") << fixed.output;
   EXPECT_EQ(after["advice"], "") << fixed.output;
+
+  // And the sandbox itself, run with those options, sets up a box and enforces memory with
+  // a cgroup.
+  Result box = sh("\"$engine\" run --rm " + options[1].str() + " --entrypoint grader-sandbox " +
+                  kImage + " --memory 256M --cpu-time 5 -- /usr/bin/python3 -c pass 2>/dev/null");
+  json result = json::parse(box.output, nullptr, false);
+  ASSERT_TRUE(result.is_object()) << box.output;
+  EXPECT_EQ(result["verdict"], "ok") << box.output;
+  EXPECT_NE(result["enforced"].value("memory", "").find("cgroup"), std::string::npos) << box.output;
 }
 
 }  // namespace

@@ -259,7 +259,9 @@ TEST_F(Batch, KillNineAndResumeGivesTheSameOutputs) {
     for (const auto& f : files_under(out)) {
       if (f.rfind(".tmp/", 0) == 0) continue;
       EXPECT_EQ(f.find(".tmp"), std::string::npos) << "temp file left in view: " << f;
-      if (fs::path(f).extension() == ".json") EXPECT_NO_THROW(read_json(out / f)) << f;
+      if (fs::path(f).extension() == ".json") {
+        EXPECT_NO_THROW(read_json(out / f)) << f;
+      }
     }
   }
   auto rerun =

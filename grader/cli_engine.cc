@@ -1,6 +1,449 @@
-// Placeholder: the owner of these commands replaces this file.
+// grader check, grader grade, grader selftest.
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <atomic>
+#include <chrono>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
 #include "grader/cli.h"
+#include "grader/engine.h"
+#include "grader/intake.h"
+#include "grader/manifest.h"
+#include "reports/score.h"
 
 namespace grader::cli {
-void add_engine_commands(CLI::App& /*app*/, Context& /*ctx*/) {}
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string paint(const Context& ctx, const std::string& text, const char* code) {
+  return ctx.color ? fmt::format("\033[{}m{}\033[0m", code, text) : text;
+}
+
+// Runs a command body, mapping errors to exit codes and one readable line.
+template <typename Body>
+void guarded(Context& ctx, const char* command, Body body) {
+  try {
+    ctx.exit_code = body();
+  } catch (const InputError& e) {
+    std::cerr << "grader " << command << ": " << e.what() << "\n";
+    ctx.exit_code = kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "grader " << command << ": " << e.what() << "\n";
+    ctx.exit_code = kExitUngradable;
+  }
+}
+
+std::string trim_line(std::string line, size_t width = 150) {
+  while (!line.empty() && (line.back() == ' ' || line.back() == '\n')) line.pop_back();
+  if (line.size() > width) line = line.substr(0, width - 3) + "...";
+  return line;
+}
+
+// The first useful lines of a failed test's output: our own notes (limits, missing
+// report), pytest's "E " assertion lines, its FAILED summary lines; else the last lines.
+std::vector<std::string> useful_lines(const std::string& output, size_t max_lines = 5) {
+  std::vector<std::string> lines, notes, errors, failed;
+  std::istringstream in(output);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("Killed", 0) == 0 || line.rfind("pytest wrote no", 0) == 0 ||
+        line.rfind("Outputs rejected", 0) == 0 || line.rfind("Median speedup", 0) == 0 ||
+        line.rfind("Your code failed", 0) == 0) {
+      notes.push_back(line);
+    } else if (line.rfind("E ", 0) == 0) {
+      errors.push_back(line);
+    } else if (line.rfind("FAILED ", 0) == 0 || line.rfind("ERROR ", 0) == 0) {
+      failed.push_back(line);
+    }
+    if (!line.empty() && line.find_first_not_of(" \t") != std::string::npos) lines.push_back(line);
+  }
+  std::vector<std::string> out = notes;
+  for (const auto* group : {&failed, &errors}) {
+    for (const auto& l : *group) {
+      if (out.size() < max_lines) out.push_back(l);
+    }
+  }
+  if (out.empty()) {
+    size_t from = lines.size() > max_lines ? lines.size() - max_lines : 0;
+    out.assign(lines.begin() + static_cast<std::ptrdiff_t>(from), lines.end());
+  }
+  if (out.size() > max_lines) out.resize(max_lines);
+  for (auto& l : out) l = trim_line(l);
+  return out;
+}
+
+std::string points(double x) { return fmt::format("{:g}", std::round(x * 100) / 100); }
+
+// Prints the student's view of a check run.
+void print_check(const Context& ctx, const json& score) {
+  const json& a = score["assignment"];
+  std::cout << fmt::format("{} {}: {} (public tests only)\n", a["id"].get<std::string>(),
+                           a["version"].get<std::string>(), a["title"].get<std::string>());
+  if (score["build"].is_object() && score["build"]["verdict"] != "ok") {
+    std::cout << paint(ctx, "build failed", "31") << " ("
+              << score["build"]["verdict"].get<std::string>() << ")\n";
+    for (const auto& l : useful_lines(score["build"]["output"].get<std::string>()))
+      std::cout << "      " << l << "\n";
+  }
+  size_t width = 4;
+  for (const json& t : score["tests"]) width = std::max(width, t["name"].get<std::string>().size());
+  width = std::min<size_t>(width, 48);
+  int not_run = 0;
+  for (const json& t : score["tests"]) {
+    std::string status = t["status"];
+    if (status == "not_run") {
+      ++not_run;
+      continue;
+    }
+    std::string label = status == "passed"    ? paint(ctx, "PASS", "32")
+                        : status == "partial" ? paint(ctx, "PART", "33")
+                                              : paint(ctx, "FAIL", "31");
+    std::string cases;
+    if (t.contains("cases"))
+      cases = fmt::format("  ({}/{} cases)", t["cases"]["passed"].get<int64_t>(),
+                          t["cases"]["total"].get<int64_t>());
+    std::cout << fmt::format("  {}  {:<{}}  {:>6}/{:<6}{}\n", label, trim_line(t["name"], width),
+                             width, points(t["score"].get<double>()),
+                             points(t["max_score"].get<double>()), cases);
+    if (status != "passed" && ctx.verbosity >= 0) {
+      for (const auto& l :
+           useful_lines(t["output"].get<std::string>(), ctx.verbosity > 0 ? 20 : 5)) {
+        std::cout << "        " << l << "\n";
+      }
+    }
+  }
+  const json& totals = score["totals"];
+  std::cout << fmt::format("Public tests: {} of {} points\n", points(totals["raw"].get<double>()),
+                           points(totals["max"].get<double>()));
+  std::cout << fmt::format(
+      "{} hidden tests were not run: passing these does not guarantee your grade\n", not_run);
+}
+
+json load_expected(const fs::path& file) {
+  toml::table t;
+  try {
+    t = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    throw InputError(
+        fmt::format("{}:{}: {}", file.string(), e.source().begin.line, e.description()));
+  }
+  auto score = t["score"].value<double>();
+  if (!score) throw InputError(fmt::format("{}: score: missing or not a number", file.string()));
+  return {{"score", *score}, {"why", t["why"].value_or(std::string())}};
+}
+
+struct SelftestJob {
+  std::string assignment, label;  // label: solution | handout | variants/<name>
+  fs::path assignment_dir, submission;
+  bool stage_without_expected = false;
+  std::string rule;  // "= 100%", "<= 10%", "= 88"
+  double expected = 0;
+  json score;
+  std::string error;
+  bool ok = false;
+  double seconds = 0;
+};
+
+void evaluate(SelftestJob& job, double max_points) {
+  if (!job.error.empty() || job.score["status"] != "graded") {
+    if (job.error.empty())
+      job.error = "ungradable: " + job.score["ungradable_reason"].get<std::string>();
+    return;
+  }
+  double got = job.score["totals"]["final"].get<double>();
+  if (job.label == "solution")
+    job.ok = std::abs(got - max_points) <= 0.01;
+  else if (job.label == "handout")
+    job.ok = got <= 0.10 * max_points + 1e-9;
+  else
+    job.ok = std::abs(got - job.expected) <= 0.01;
+}
+
+void run_selftest_job(SelftestJob& job, const fs::path& scratch) {
+  auto start = std::chrono::steady_clock::now();
+  try {
+    GradeRequest req;
+    req.assignment_dir = job.assignment_dir;
+    req.student = job.assignment + "/" + job.label;
+    req.mode = Mode::Grade;
+    req.scratch_root = scratch;
+    fs::path staged;
+    if (job.stage_without_expected) {
+      // A variant's submission is its folder minus expected.toml.
+      std::string pattern = (scratch / "variant-XXXXXX").string();
+      if (!mkdtemp(pattern.data()))
+        throw std::runtime_error("cannot create a staging folder under " + scratch.string());
+      staged = fs::path(pattern) / "submission";
+      copy_tree(job.submission, staged);
+      fs::remove(staged / "expected.toml");
+      req.submission = staged;
+    } else {
+      req.submission = job.submission;
+    }
+    job.score = grade(req);
+    if (!staged.empty()) fs::remove_all(staged.parent_path());
+  } catch (const std::exception& e) {
+    job.error = e.what();
+  }
+  job.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+fs::path assignments_root() {
+  if (const char* env = std::getenv("GRADER_ASSIGNMENTS"); env && *env) return env;
+  return fs::path(GRADER_SOURCE_DIR) / "assignments";
+}
+
+int selftest(const Context& ctx, std::vector<std::string> ids, bool all, int jobs) {
+  if (all) {
+    fs::path root = assignments_root();
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(root, ec)) {
+      if (fs::is_regular_file(entry.path() / "assignment.toml"))
+        ids.push_back(entry.path().string());
+    }
+    std::sort(ids.begin(), ids.end());
+    if (ids.empty()) throw InputError(fmt::format("no assignments under {}", root.string()));
+  }
+  if (ids.empty()) throw InputError("name an assignment or use --all");
+
+  std::vector<SelftestJob> work;
+  std::map<std::string, double> max_points;
+  for (const std::string& id : ids) {
+    fs::path dir = resolve_assignment(id);
+    Manifest m = load_manifest(dir);
+    max_points[m.id] = m.points;
+    auto add = [&](const std::string& label, const fs::path& sub, const std::string& rule,
+                   double expected, bool strip) {
+      SelftestJob job;
+      job.assignment = m.id;
+      job.label = label;
+      job.assignment_dir = dir;
+      job.submission = sub;
+      job.rule = rule;
+      job.expected = expected;
+      job.stage_without_expected = strip;
+      work.push_back(std::move(job));
+    };
+    if (!fs::is_directory(dir / "solution"))
+      throw InputError(fmt::format("{}: no solution/ folder", dir.string()));
+    add("solution", dir / "solution", "= " + points(m.points), m.points, false);
+    if (fs::is_directory(dir / "handout"))
+      add("handout", dir / "handout", "<= " + points(0.1 * m.points), 0, false);
+    std::vector<fs::path> variants;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir / "variants", ec)) {
+      if (entry.is_directory()) variants.push_back(entry.path());
+    }
+    std::sort(variants.begin(), variants.end());
+    for (const fs::path& v : variants) {
+      if (!fs::is_regular_file(v / "expected.toml"))
+        throw InputError(fmt::format("{}: no expected.toml", v.string()));
+      json expected = load_expected(v / "expected.toml");
+      add("variants/" + v.filename().string(), v, "= " + points(expected["score"].get<double>()),
+          expected["score"].get<double>(), true);
+    }
+  }
+
+  std::string pattern = (fs::temp_directory_path() / "grader-selftest-XXXXXX").string();
+  if (!mkdtemp(pattern.data())) throw std::runtime_error("cannot create a temporary folder");
+  fs::path scratch = pattern;
+  std::atomic<size_t> next{0};
+  std::mutex print_mutex;
+  auto worker = [&] {
+    for (size_t i; (i = next++) < work.size();) {
+      run_selftest_job(work[i], scratch);
+      evaluate(work[i], max_points[work[i].assignment]);
+      if (ctx.verbosity > 0) {
+        std::lock_guard lock(print_mutex);
+        std::cerr << fmt::format("  done {} {} ({:.1f} s)\n", work[i].assignment, work[i].label,
+                                 work[i].seconds);
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int k = 0; k < std::max(1, jobs); ++k) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  std::error_code ec;
+  fs::remove_all(scratch, ec);
+
+  int mismatches = 0;
+  std::cout << fmt::format("{:<6} {:<32} {:>10} {:>10} {:>7}  {}\n", "id", "submission", "expected",
+                           "got", "time", "result");
+  for (const SelftestJob& job : work) {
+    std::string got = job.score.is_object() && job.score.contains("totals")
+                          ? points(job.score["totals"]["final"].get<double>())
+                          : "-";
+    std::string result = job.ok ? paint(ctx, "ok", "32") : paint(ctx, "MISMATCH", "31");
+    std::cout << fmt::format("{:<6} {:<32} {:>10} {:>10} {:>6.1f}s  {}\n", job.assignment,
+                             job.label, job.rule, got, job.seconds, result);
+    if (job.ok) continue;
+    ++mismatches;
+    if (!job.error.empty()) std::cout << "       " << trim_line(job.error, 200) << "\n";
+    if (job.score.is_object() && job.score.contains("submission") &&
+        job.score["submission"]["rejected"].is_string()) {
+      std::cout << "       rejected: " << trim_line(job.score["submission"]["rejected"], 200)
+                << "\n";
+    }
+    if (job.score.is_object() && job.score.contains("tests")) {
+      for (const json& t : job.score["tests"]) {
+        if (t["score"].get<double>() < t["max_score"].get<double>()) {
+          std::cout << fmt::format(
+              "       lost {} on {} ({}, {})\n",
+              points(t["max_score"].get<double>() - t["score"].get<double>()),
+              t["id"].get<std::string>(), t["status"].get<std::string>(),
+              t["verdict"].is_string() ? t["verdict"].get<std::string>() : "-");
+        }
+      }
+    }
+  }
+  std::cout << fmt::format("{} of {} self-test gradings as expected\n", work.size() - mismatches,
+                           work.size());
+  return mismatches ? 1 : 0;
+}
+
+}  // namespace
+
+void add_engine_commands(CLI::App& app, Context& ctx) {
+  // check
+  {
+    auto* cmd = app.add_subcommand(
+        "check", "Pre-check a submission against the public tests (what a student runs)");
+    auto assignment = std::make_shared<std::string>();
+    auto submission = std::make_shared<std::string>();
+    auto json_out = std::make_shared<bool>(false);
+    cmd->add_option("assignment", *assignment,
+                    "Assignment id (under assignments/ or $GRADER_ASSIGNMENTS) or folder")
+        ->required();
+    cmd->add_option("submission", *submission, "Submission folder, .zip or .tar.gz")->required();
+    cmd->add_flag("--json", *json_out, "Print the score.json object instead of the table");
+    cmd->footer(
+        "Exit status: 0 all public tests passed, 1 some failed, 2 bad input (also a rejected "
+        "submission), 3 could not be graded.");
+    cmd->callback([&ctx, assignment, submission, json_out] {
+      guarded(ctx, "check", [&] {
+        GradeRequest req;
+        req.assignment_dir = resolve_assignment(*assignment);
+        req.submission = *submission;
+        req.mode = Mode::Check;
+        json score = grade(req);
+        if (*json_out) {
+          std::cout << score.dump(2) << "\n";
+        } else if (score["status"] != "graded") {
+          std::cerr << "grader check: could not grade (not your fault): "
+                    << score["ungradable_reason"].get<std::string>() << "\n";
+        } else if (score["submission"]["rejected"].is_string()) {
+          std::cerr << "grader check: submission rejected: "
+                    << score["submission"]["rejected"].get<std::string>() << "\n";
+        } else {
+          print_check(ctx, score);
+        }
+        if (score["status"] != "graded") return kExitUngradable;
+        if (score["submission"]["rejected"].is_string()) return kExitUsage;
+        for (const json& t : score["tests"]) {
+          if (t["status"] != "passed" && t["status"] != "not_run") return kExitBelowMinScore;
+        }
+        return kExitGraded;
+      });
+    });
+  }
+  // grade
+  {
+    auto* cmd = app.add_subcommand(
+        "grade", "Grade one submission with every test; write score.json and results.json");
+    struct Options {
+      std::string assignment, submission, out, student = "local", submitted_at, junit;
+      std::optional<double> min_score;
+    };
+    auto o = std::make_shared<Options>();
+    cmd->add_option("assignment", o->assignment,
+                    "Assignment id (under assignments/ or $GRADER_ASSIGNMENTS) or folder")
+        ->required();
+    cmd->add_option("submission", o->submission, "Submission folder, .zip or .tar.gz")->required();
+    cmd->add_option("--out", o->out, "Folder for score.json and results.json (Gradescope)")
+        ->required();
+    cmd->add_option("--student", o->student, "Student id recorded in the score (default: local)");
+    cmd->add_option("--submitted-at", o->submitted_at,
+                    "Submission time, RFC 3339 (for the late penalty)");
+    cmd->add_option("--junit", o->junit, "Also write JUnit XML to this file");
+    cmd->add_option("--min-score", o->min_score,
+                    "Exit 1 when the final score is below this many points");
+    cmd->footer(
+        "Exit status: 0 graded (and at least --min-score), 1 graded below --min-score, 2 bad input "
+        "or "
+        "usage (a rejected submission is still written, graded 0), 3 ungradable.");
+    cmd->callback([&ctx, o] {
+      guarded(ctx, "grade", [&] {
+        GradeRequest req;
+        req.assignment_dir = resolve_assignment(o->assignment);
+        req.submission = o->submission;
+        req.student = o->student;
+        if (!o->submitted_at.empty()) {
+          req.submitted_at = o->submitted_at;
+          req.submitted_at_source = "option";
+        }
+        req.mode = Mode::Grade;
+        json score = grade(req);
+        fs::path out(o->out);
+        reports::write_score_json(out / "score.json", score);
+        reports::write_gradescope_results(out / "results.json", score);
+        if (!o->junit.empty()) reports::write_junit(o->junit, score);
+        const json& totals = score["totals"];
+        if (score["status"] != "graded") {
+          std::cerr << "grader grade: ungradable: " << score["ungradable_reason"].get<std::string>()
+                    << "\n";
+          return kExitUngradable;
+        }
+        if (ctx.verbosity >= 0) {
+          std::string late;
+          if (totals["late_penalty"].get<double>() > 0) {
+            late = fmt::format(" (late {} day(s): -{})",
+                               score["submission"]["late_days"].get<int64_t>(),
+                               points(totals["late_penalty"].get<double>()));
+          }
+          std::cout << fmt::format(
+              "{} {}: {} of {} points{}; wrote {}\n", score["assignment"]["id"].get<std::string>(),
+              o->student, points(totals["final"].get<double>()),
+              points(totals["max"].get<double>()), late, (out / "score.json").string());
+          if (ctx.verbosity > 0) {
+            for (const json& t : score["tests"]) {
+              std::cout << fmt::format("  {:<8} {:<32} {:>6}/{}\n", t["status"].get<std::string>(),
+                                       t["id"].get<std::string>(), points(t["score"].get<double>()),
+                                       points(t["max_score"].get<double>()));
+            }
+          }
+        }
+        if (score["submission"]["rejected"].is_string()) {
+          std::cerr << "grader grade: submission rejected: "
+                    << score["submission"]["rejected"].get<std::string>() << "\n";
+          return kExitUsage;
+        }
+        if (o->min_score && totals["final"].get<double>() < *o->min_score)
+          return kExitBelowMinScore;
+        return kExitGraded;
+      });
+    });
+  }
+  // selftest
+  {
+    auto* cmd = app.add_subcommand(
+        "selftest",
+        "Grade each assignment's solution (must get 100%), starter (at most 10%) and "
+        "variants (exactly their expected.toml score)");
+    auto ids = std::make_shared<std::vector<std::string>>();
+    auto all = std::make_shared<bool>(false);
+    auto jobs = std::make_shared<int>(2);
+    cmd->add_option("assignment", *ids, "Assignment ids or folders");
+    cmd->add_flag("--all", *all, "Every assignment under assignments/ (or $GRADER_ASSIGNMENTS)");
+    cmd->add_option("-j,--jobs", *jobs, "Gradings at once (default 2)")->check(CLI::PositiveNumber);
+    cmd->callback([&ctx, ids, all, jobs] {
+      guarded(ctx, "selftest", [&] { return selftest(ctx, *ids, *all, *jobs); });
+    });
+  }
+}
+
 }  // namespace grader::cli

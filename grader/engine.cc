@@ -106,21 +106,6 @@ json not_run_entry(const TestSpec& t, const std::string& why) {
           {"output", why}};
 }
 
-// Late days: whole days started after the due date (plus any extension).
-int64_t late_days(const Manifest& m, std::optional<int64_t> submitted,
-                  std::optional<double> extension_days) {
-  if (!m.due_epoch || !submitted) return 0;
-  int64_t due = *m.due_epoch + std::llround(extension_days.value_or(0) * 86400.0);
-  if (*submitted <= due) return 0;
-  return (*submitted - due + 86399) / 86400;
-}
-
-double late_penalty(const Manifest& m, int64_t days, double raw) {
-  if (days <= 0) return 0;
-  if (m.late_max_days && days > *m.late_max_days) return raw;
-  return round4(raw * std::min(1.0, static_cast<double>(days) * m.late_percent_per_day / 100.0));
-}
-
 struct Timing {
   std::string started_at = now_rfc3339();
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 #include <regex>
@@ -229,6 +230,12 @@ void parse_test(const Reader& r, const Manifest& m, const toml::table& t, int in
     if (spec.kind == "perf") {
       require("baseline");
       require("thresholds");
+      // Optional trusted check of the student's outputs (each pair's high-iteration run):
+      // without it, code that exits 0 at import would look fast.
+      spec.check_files = r.relative_files(m.dir, t, "check_files", name + ".check_files");
+      if (auto e = r.opt_string(t, "expected", name + ".expected")) {
+        spec.expected = r.relative_path(m.dir, *e, t.get("expected"), name + ".expected", true);
+      }
       spec.baseline = r.relative_path(m.dir, *r.opt_string(t, "baseline", name + ".baseline"),
                                       t.get("baseline"), name + ".baseline", true);
       if (const toml::node* n = t.get("iterations")) {
@@ -343,6 +350,21 @@ std::string format_rfc3339(int64_t epoch_seconds) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
+}
+
+int64_t late_days(const Manifest& m, std::optional<int64_t> submitted,
+                  std::optional<double> extension_days) {
+  if (!m.due_epoch || !submitted) return 0;
+  int64_t due = *m.due_epoch + std::llround(extension_days.value_or(0) * 86400.0);
+  if (*submitted <= due) return 0;
+  return (*submitted - due + 86399) / 86400;
+}
+
+double late_penalty(const Manifest& m, int64_t days, double raw) {
+  if (days <= 0) return 0;
+  if (m.late_max_days && days > *m.late_max_days) return raw;
+  double fraction = std::min(1.0, static_cast<double>(days) * m.late_percent_per_day / 100.0);
+  return std::round(raw * fraction * 1e4) / 1e4;
 }
 
 Manifest load_manifest(const fs::path& dir) {

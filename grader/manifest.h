@@ -45,7 +45,7 @@ struct TestSpec {
   int64_t seed = 0;
   int line = 0;  // where the test starts in the manifest
 
-  // produce_check
+  // produce_check (check_files and expected also for perf)
   std::string produce;                   // driver run as `python3 /grader/<produce>`
   std::vector<std::string> check_files;  // pytest files of the checker box
   std::string expected;                  // folder mounted at /expected (may be empty)
@@ -87,6 +87,15 @@ struct Manifest {
   std::optional<BuildSpec> build;
   std::vector<TestSpec> tests;
 };
+
+// Late days: whole days started after the due date plus `extension_days` (0 when on time,
+// when there is no due date or no submission time).
+int64_t late_days(const Manifest& m, std::optional<int64_t> submitted_epoch,
+                  std::optional<double> extension_days);
+
+// Points taken from `raw` for `days` late: late_percent_per_day per day, capped at 100%; past
+// late_max_days, everything.
+double late_penalty(const Manifest& m, int64_t days, double raw);
 
 // Reads and validates dir/assignment.toml. Throws ManifestError.
 Manifest load_manifest(const std::filesystem::path& dir);

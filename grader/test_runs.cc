@@ -255,6 +255,76 @@ json run_pytest(GradingContext& ctx, const TestSpec& t) {
   return entry;
 }
 
+// The trusted half of a test: copies what a student box left in `produced` (plain files
+// only) to a fresh box that holds the checker, the expected data and no student file, and
+// runs pytest there. `baseline`, when given, is mounted at /baseline (perf tests compare
+// the student's outputs with the reference's).
+struct CheckOutcome {
+  std::string rejected;  // the outputs could not be copied (student's fault)
+  std::string verdict;
+  std::pair<int64_t, int64_t> cases{0, 0};  // passed, reported
+  std::string text;                         // checker output, with notes
+};
+
+CheckOutcome run_checker(GradingContext& ctx, const TestSpec& t, const fs::path& produced,
+                         const fs::path* baseline, const std::string& label) {
+  const Manifest& m = ctx.manifest;
+  CheckOutcome outcome;
+  fs::path dir = ctx.new_run_dir(label);
+  try {
+    auto skipped = copy_box_outputs(produced, dir / "out", {kOutputsMaxBytes, kOutputsMaxFiles});
+    for (const auto& s : skipped) outcome.text += "ignored output " + s + "\n";
+  } catch (const IntakeError& e) {
+    outcome.rejected = e.what();
+    return outcome;
+  } catch (const std::exception& e) {
+    throw InfrastructureError(fmt::format("test {}: copying outputs failed: {}", t.id, e.what()));
+  }
+  set_tree_modes(dir / "out", false);
+  BoxSpec check;
+  check.argv = pytest_argv(m, t, t.check_files);
+  check.limits = t.limits;
+  check.cwd = "/grader";
+  check.env = box_env(m, &t, false);
+  make_dir(dir / "report", true);
+  check.binds = {{grader_files(m, t.check_files, dir / "grader"), "/grader", false},
+                 {dir / "out", "/out", false},
+                 {dir / "report", "/report", true}};
+  try {
+    if (!t.expected.empty()) {
+      copy_tree(m.dir / t.expected, dir / "expected");
+      set_tree_modes(dir / "expected", false);
+      check.binds.push_back({dir / "expected", "/expected", false});
+    }
+    if (baseline) {
+      copy_box_outputs(*baseline, dir / "baseline", {kOutputsMaxBytes, kOutputsMaxFiles});
+      set_tree_modes(dir / "baseline", false);
+      check.binds.push_back({dir / "baseline", "/baseline", false});
+    }
+  } catch (const std::exception& e) {
+    throw InfrastructureError(
+        fmt::format("test {}: cannot prepare the checker's data: {}", t.id, e.what()));
+  }
+  BoxResult c = run_box(ctx, check, dir, "test " + t.id + " (check)", 2560);
+  outcome.verdict = c.verdict;
+  outcome.text += verdict_note(c, t.limits) + c.output;
+  auto xml = read_box_file(dir / "report" / "junit.xml", kJunitCap);
+  try {
+    if (!xml) throw std::runtime_error("no report");
+    outcome.cases = count_junit_cases(*xml);
+  } catch (const std::exception&) {
+    // A trusted checker that stopped at a limit was fed something it could not digest by
+    // the student's outputs; any other missing report is the grading side's fault.
+    bool limit =
+        c.verdict == "time_limit" || c.verdict == "memory_limit" || c.verdict == "output_limit";
+    if (!limit) {
+      throw InfrastructureError(fmt::format("test {}: the checker wrote no JUnit report ({}): {}",
+                                            t.id, c.verdict, text_excerpt(c.output, 600)));
+    }
+  }
+  return outcome;
+}
+
 json run_produce_check(GradingContext& ctx, const TestSpec& t) {
   const Manifest& m = ctx.manifest;
   json entry = base_entry(t);
@@ -275,70 +345,19 @@ json run_produce_check(GradingContext& ctx, const TestSpec& t) {
   record_run(entry, p);
   std::string produce_text = verdict_note(p, t.limits) + p.output;
 
-  // Only what the produce box left in /out crosses over, as plain files.
-  fs::path check_dir = ctx.new_run_dir(t.id + "-check");
-  std::string copy_note;
-  try {
-    auto skipped =
-        copy_box_outputs(dir / "out", check_dir / "out", {kOutputsMaxBytes, kOutputsMaxFiles});
-    for (const auto& s : skipped) copy_note += "ignored output " + s + "\n";
-  } catch (const IntakeError& e) {
-    entry["output"] = text_excerpt(produce_text, 1536) + "\nOutputs rejected: " + e.what();
+  // Only the verdict of the check box counts.
+  CheckOutcome c = run_checker(ctx, t, dir / "out", nullptr, t.id + "-check");
+  remove_quietly(dir / "out");
+  if (!c.rejected.empty()) {
+    entry["output"] = text_excerpt(produce_text, 1536) + "\nOutputs rejected: " + c.rejected;
     entry["cases"] = {{"passed", 0}, {"total", t.cases.value_or(0)}};
     set_score(entry, t, 0);
     return entry;
-  } catch (const std::exception& e) {
-    throw InfrastructureError(fmt::format("test {}: copying outputs failed: {}", t.id, e.what()));
   }
-  set_tree_modes(check_dir / "out", false);
-  remove_quietly(dir / "out");
-
-  BoxSpec check;
-  check.argv = pytest_argv(m, t, t.check_files);
-  check.limits = t.limits;
-  check.cwd = "/grader";
-  check.env = box_env(m, &t, false);
-  make_dir(check_dir / "report", true);
-  check.binds = {{grader_files(m, t.check_files, check_dir / "grader"), "/grader", false},
-                 {check_dir / "out", "/out", false},
-                 {check_dir / "report", "/report", true}};
-  if (!t.expected.empty()) {
-    fs::path expected = check_dir / "expected";
-    try {
-      copy_tree(m.dir / t.expected, expected);
-    } catch (const std::exception& e) {
-      throw InfrastructureError(
-          fmt::format("test {}: cannot copy expected data: {}", t.id, e.what()));
-    }
-    set_tree_modes(expected, false);
-    check.binds.push_back({expected, "/expected", false});
-  }
-  BoxResult c = run_box(ctx, check, check_dir, "test " + t.id + " (check)", 2560);
   entry["check_verdict"] = c.verdict;
-  auto xml = read_box_file(check_dir / "report" / "junit.xml", kJunitCap);
-  std::optional<std::pair<int64_t, int64_t>> cases;
-  if (xml) {
-    try {
-      cases = count_junit_cases(*xml);
-    } catch (const std::exception&) {
-    }
-  }
-  std::string check_text = verdict_note(c, t.limits) + c.output;
-  if (!cases) {
-    // A trusted checker that stopped at a limit was fed something it could not digest by
-    // the student's outputs; any other missing report is the grading side's fault.
-    bool limit =
-        c.verdict == "time_limit" || c.verdict == "memory_limit" || c.verdict == "output_limit";
-    if (!limit) {
-      throw InfrastructureError(fmt::format("test {}: the checker wrote no JUnit report ({}): {}",
-                                            t.id, c.verdict, text_excerpt(c.output, 600)));
-    }
-    cases = std::make_pair(int64_t{0}, int64_t{0});
-  }
-  double fraction = case_fraction(t, cases->first, cases->second, entry);
-  set_score(entry, t, fraction);
+  set_score(entry, t, case_fraction(t, c.cases.first, c.cases.second, entry));
   entry["output"] = text_excerpt(produce_text, 1536) + (produce_text.empty() ? "" : "\n") +
-                    copy_note + "--- checker ---\n" + text_excerpt(check_text, 2560);
+                    "--- checker ---\n" + text_excerpt(c.text, 2560);
   return entry;
 }
 
@@ -365,19 +384,16 @@ json run_perf(GradingContext& ctx, const TestSpec& t) {
   json entry = base_entry(t);
   fs::path dir = ctx.new_run_dir(t.id);
   fs::path grader = grader_files(m, t.files, dir / "grader");
-  // The baseline is the student's tree with the baseline folder's files laid over it.
-  fs::path baseline_base = dir / "baseline";
-  try {
-    copy_tree(ctx.work_base, baseline_base);
-    copy_tree(m.dir / t.baseline, baseline_base);
-  } catch (const std::exception& e) {
-    throw InfrastructureError(
-        fmt::format("test {}: cannot prepare the baseline: {}", t.id, e.what()));
-  }
+  // The baseline runs on the baseline folder alone: no student file (a sitecustomize.py, a
+  // module shadowing the standard library) can slow the reference down.
+  const fs::path baseline_base = m.dir / t.baseline;
+  const bool checked = !t.check_files.empty();
+  auto run_dir_of = [&](bool student, int64_t iterations, int pair) {
+    return dir / fmt::format("{}-{}-{}", student ? "student" : "baseline", iterations, pair);
+  };
 
-  auto timed_run = [&](bool student, int64_t iterations, int index) -> BoxResult {
-    fs::path run_dir =
-        dir / fmt::format("{}-{}-{}", student ? "student" : "baseline", iterations, index);
+  auto timed_run = [&](bool student, int64_t iterations, int pair) -> BoxResult {
+    fs::path run_dir = run_dir_of(student, iterations, pair);
     BoxSpec spec;
     spec.argv = expand(t.command, m, iterations);
     spec.limits = t.limits;
@@ -386,6 +402,10 @@ json run_perf(GradingContext& ctx, const TestSpec& t) {
     spec.binds = {
         {fresh_work(student ? ctx.work_base : baseline_base, run_dir / "work"), "/work", true},
         {grader, "/grader", false}};
+    if (checked) {
+      make_dir(run_dir / "out", true);
+      spec.binds.push_back({run_dir / "out", "/out", true});
+    }
     BoxResult r = run_box(ctx, spec, run_dir, "test " + t.id);
     remove_quietly(run_dir / "work");
     return r;
@@ -397,6 +417,15 @@ json run_perf(GradingContext& ctx, const TestSpec& t) {
   std::vector<double> speedups, student_seconds, baseline_seconds;
   double cpu = 0, wall = 0;
   BoxResult last;
+  auto fail = [&](const std::string& why) {
+    record_run(entry, last);
+    entry["cpu_seconds"] = cpu;
+    entry["wall_seconds"] = wall;
+    entry["perf"] = {{"measure", t.measure}, {"speedup", nullptr}, {"speedups", speedups}};
+    entry["output"] = why;
+    set_score(entry, t, 0);
+    return entry;
+  };
   for (int pair = 0; pair < t.pairs; ++pair) {
     double s[2] = {0, 0}, b[2] = {0, 0};
     int k = 0;
@@ -409,16 +438,9 @@ json run_perf(GradingContext& ctx, const TestSpec& t) {
           wall += r.wall_seconds;
           last = r;
           if (r.verdict != "ok") {
-            record_run(entry, r);
-            entry["cpu_seconds"] = cpu;
-            entry["wall_seconds"] = wall;
-            entry["perf"] = {{"measure", t.measure}, {"speedup", nullptr}, {"speedups", speedups}};
-            entry["output"] =
-                fmt::format("Your code failed at {} iterations; no speedup measured.\n",
-                            iterations) +
-                verdict_note(r, t.limits) + r.output;
-            set_score(entry, t, 0);
-            return entry;
+            return fail(fmt::format("Your code failed at {} iterations; no speedup measured.\n",
+                                    iterations) +
+                        verdict_note(r, t.limits) + r.output);
           }
           s[k] = seconds(r);
           student_seconds.push_back(s[k]);
@@ -432,6 +454,22 @@ json run_perf(GradingContext& ctx, const TestSpec& t) {
         }
       }
       ++k;
+    }
+    // A fast run must also be a right one: the student's high-iteration outputs against the
+    // baseline's, in a box without student code.
+    if (checked) {
+      fs::path baseline_out = run_dir_of(false, t.iterations.second, pair) / "out";
+      CheckOutcome c = run_checker(ctx, t, run_dir_of(true, t.iterations.second, pair) / "out",
+                                   &baseline_out, fmt::format("{}-check-{}", t.id, pair));
+      int64_t total = std::max(c.cases.second, t.cases.value_or(0));
+      if (!c.rejected.empty() || total == 0 || c.cases.first < total) {
+        entry["check_verdict"] = c.verdict.empty() ? json(nullptr) : json(c.verdict);
+        entry["cases"] = {{"passed", std::min(c.cases.first, total)}, {"total", total}};
+        return fail(
+            "The outputs of your timed run are wrong, so no speed is credited.\n" +
+            (c.rejected.empty() ? text_excerpt(c.text, 2560) : "Outputs rejected: " + c.rejected));
+      }
+      entry["check_verdict"] = c.verdict;
     }
     // Differencing two iteration counts cancels start-up (interpreter, imports).
     constexpr double kFloor = 1e-3;
@@ -453,14 +491,16 @@ json run_perf(GradingContext& ctx, const TestSpec& t) {
                    {"iterations", {t.iterations.first, t.iterations.second}}};
   set_score(entry, t, fraction);
   std::string needed;
-  for (const auto& [speedup, frac] : t.thresholds)
+  for (const auto& [speedup, frac] : t.thresholds) {
     needed += fmt::format(" {}x: {}%,", speedup, frac * 100);
+  }
   if (!needed.empty()) needed.pop_back();
-  entry["output"] = fmt::format(
-      "Median speedup {:.2f}x over the baseline ({} time, {} pairs, {} minus {} iterations). "
-      "Thresholds:{}.\n",
-      median, t.measure, t.pairs, t.iterations.second, t.iterations.first, needed);
-  entry["output"] = entry["output"].get<std::string>() + text_excerpt(last.output, 2048);
+  entry["output"] =
+      fmt::format(
+          "Median speedup {:.2f}x over the baseline ({} time, {} pairs, {} minus {} "
+          "iterations). Thresholds:{}.\n",
+          median, t.measure, t.pairs, t.iterations.second, t.iterations.first, needed) +
+      text_excerpt(last.output, 2048);
   return entry;
 }
 

@@ -1,0 +1,153 @@
+// Writers: score.json against its schema (Debian's python3-jsonschema, an independent
+// validator), Gradescope's results.json fields, well-formed JUnit XML, atomic writes.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <pugixml.hpp>
+
+#include "reports/atomic.h"
+#include "reports/score.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+json sample_score() {
+  return json::parse(R"({
+    "schema_version": 1, "status": "graded", "ungradable_reason": null,
+    "assignment": {"id": "mini", "title": "Mini", "version": "1.0.0",
+                   "hash": "sha256:0000000000000000000000000000000000000000000000000000000000000000"},
+    "submission": {"student": "alice", "content_hash": "sha256:1111111111111111111111111111111111111111111111111111111111111111",
+                   "submitted_at": "2026-10-03T10:00:00Z", "submitted_at_source": "option", "late_days": 1,
+                   "due_at": "2026-10-03T03:59:00Z", "files": 1, "bytes": 100, "rejected": null},
+    "grader": {"version": "0.1.0", "mode": "grade"},
+    "host": {"kernel": "6.1.0", "cgroup": "v2", "user_namespace": true, "enforced": {"memory": "cgroup v2"}},
+    "tests": [
+      {"id": "public_basic", "name": "add and mul", "visibility": "public", "kind": "pytest", "score": 15.0,
+       "max_score": 20.0, "status": "partial", "verdict": "nonzero_exit", "limit_reason": null, "self_reported": true,
+       "cases": {"passed": 3, "total": 4}, "cpu_seconds": 0.3, "wall_seconds": 0.4, "peak_memory_bytes": 1000,
+       "output": "FAILED test_basic.py::test_mul_zero - assert 1 == 0\n"},
+      {"id": "hidden_dot", "name": "dot <products> & \"more\"", "visibility": "hidden", "kind": "produce_check",
+       "score": 20.0, "max_score": 20.0, "status": "passed", "verdict": "ok", "check_verdict": "nonzero_exit",
+       "limit_reason": null, "self_reported": false, "output": "ok"},
+      {"id": "hidden_norm", "name": "normalize", "visibility": "after_due_date", "kind": "produce_check",
+       "score": 0.0, "max_score": 15.0, "status": "failed", "verdict": "time_limit", "limit_reason": "cpu",
+       "self_reported": false, "output": "Killed: CPU time limit"},
+      {"id": "perf", "name": "perf", "visibility": "hidden", "kind": "perf", "score": 0.0, "max_score": 10.0,
+       "status": "not_run", "verdict": null, "limit_reason": null, "self_reported": false, "output": "",
+       "perf": {"measure": "cpu", "speedup": null, "speedups": []}}
+    ],
+    "build": null,
+    "totals": {"raw": 35.0, "max": 65.0, "late_penalty": 3.5, "final": 31.5, "percent": 48.4615},
+    "started_at": "2026-10-03T10:00:01Z", "finished_at": "2026-10-03T10:00:09Z", "duration_seconds": 8.0
+  })");
+}
+
+class Reports : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("grader-reports-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Exit status of Debian's jsonschema validating `file` against reports/score.schema.json.
+  int validate(const fs::path& file) {
+    std::string cmd =
+        "/usr/bin/python3 -c 'import json,sys,jsonschema; "
+        "jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))' " +
+        (fs::path(SOURCE_DIR) / "reports/score.schema.json").string() + " " + file.string() +
+        " 2>/dev/null";
+    int status = std::system(cmd.c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  fs::path dir_;
+};
+
+}  // namespace
+
+TEST_F(Reports, ScoreJsonValidatesAgainstSchema) {
+  reports::write_score_json(dir_ / "score.json", sample_score());
+  EXPECT_EQ(validate(dir_ / "score.json"), 0);
+  // The validator is not a rubber stamp: a broken score fails it.
+  json bad = sample_score();
+  bad["tests"][0]["status"] = "great";
+  reports::write_score_json(dir_ / "bad.json", bad);
+  EXPECT_NE(validate(dir_ / "bad.json"), 0);
+  bad = sample_score();
+  bad.erase("totals");
+  reports::write_score_json(dir_ / "bad.json", bad);
+  EXPECT_NE(validate(dir_ / "bad.json"), 0);
+}
+
+TEST_F(Reports, AtomicWriteLeavesNoTemporaries) {
+  reports::write_file_atomic(dir_ / "sub/x.txt", "one");
+  reports::write_file_atomic(dir_ / "sub/x.txt", "two");
+  std::ifstream in(dir_ / "sub/x.txt");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(text, "two");
+  int entries = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir_ / "sub")) ++entries;
+  EXPECT_EQ(entries, 1);
+  EXPECT_THROW(reports::write_file_atomic("/proc/no/such/dir/x", "x"), std::runtime_error);
+}
+
+TEST_F(Reports, GradescopeResultsCarryTheFields) {
+  json g = reports::gradescope_results(sample_score());
+  EXPECT_DOUBLE_EQ(g["score"].get<double>(), 31.5);
+  EXPECT_DOUBLE_EQ(g["execution_time"].get<double>(), 8.0);
+  for (const char* key : {"output", "visibility", "stdout_visibility"})
+    EXPECT_TRUE(g[key].is_string()) << key;
+  EXPECT_NE(g["output"].get<std::string>().find("Late by 1 day"), std::string::npos);
+  ASSERT_EQ(g["tests"].size(), 4u);
+  for (const json& t : g["tests"]) {
+    for (const char* key : {"score", "max_score"}) EXPECT_TRUE(t[key].is_number()) << key;
+    for (const char* key : {"name", "output", "visibility", "status"})
+      EXPECT_TRUE(t[key].is_string()) << key;
+  }
+  EXPECT_EQ(g["tests"][0]["visibility"], "visible");
+  EXPECT_EQ(g["tests"][0]["status"], "failed");  // partial is not a pass
+  EXPECT_EQ(g["tests"][1]["visibility"], "hidden");
+  EXPECT_EQ(g["tests"][1]["status"], "passed");
+  EXPECT_EQ(g["tests"][2]["visibility"], "after_due_date");
+
+  json u = sample_score();
+  u["status"] = "ungradable";
+  u["ungradable_reason"] = "grader-sandbox could not start";
+  json gu = reports::gradescope_results(u);
+  EXPECT_FALSE(gu.contains("score"));  // never a zero for an infrastructure failure
+  EXPECT_NE(gu["output"].get<std::string>().find("could not start"), std::string::npos);
+}
+
+TEST_F(Reports, JunitIsWellFormed) {
+  json s = sample_score();
+  s["tests"][0]["output"] = std::string("bad \x01\x02 bytes \xff\xfe and ]]> <tags> & more");
+  s["tests"][0]["output"] = reports::printable_text(s["tests"][0]["output"].get<std::string>());
+  reports::write_junit(dir_ / "junit.xml", s);
+  pugi::xml_document doc;
+  ASSERT_TRUE(doc.load_file((dir_ / "junit.xml").c_str()));
+  auto suite = doc.child("testsuites").child("testsuite");
+  EXPECT_EQ(suite.attribute("tests").as_int(), 4);
+  EXPECT_EQ(suite.attribute("failures").as_int(), 2);
+  EXPECT_EQ(suite.attribute("skipped").as_int(), 1);
+  EXPECT_TRUE(suite.find_child_by_attribute("testcase", "name", "hidden_norm").child("failure"));
+  // An independent parser agrees that it is well formed.
+  std::string cmd =
+      "/usr/bin/python3 -c 'import sys, xml.etree.ElementTree as E; E.parse(sys.argv[1])' " +
+      (dir_ / "junit.xml").string();
+  EXPECT_EQ(std::system(cmd.c_str()), 0);
+}
+
+TEST(PrintableText, CleansUntrustedBytes) {
+  EXPECT_EQ(reports::printable_text("plain\ttext\n"), "plain\ttext\n");
+  EXPECT_EQ(reports::printable_text("a\r\nb"), "a\nb");
+  EXPECT_EQ(reports::printable_text("\x1b[31mred"), "\xEF\xBF\xBD[31mred");
+  EXPECT_EQ(reports::printable_text("caf\xC3\xA9"), "caf\xC3\xA9");
+  EXPECT_EQ(reports::printable_text("\xC3"), "\xEF\xBF\xBD");                  // truncated
+  EXPECT_EQ(reports::printable_text("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong
+  EXPECT_EQ(reports::printable_text("\xED\xA0\x80"),
+            "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
+  EXPECT_NO_THROW(json(reports::printable_text("\xff\xfe\x00 x")).dump());
+}

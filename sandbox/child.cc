@@ -157,7 +157,11 @@ void run_init(const ChildSetup& s) {
     // Joined to the run's cgroup by now: make it the root of what the box sees.
     if (unshare(CLONE_NEWCGROUP) != 0)
       throw std::runtime_error(std::string("cgroup namespace: ") + std::strerror(errno));
-    set_hostname();
+    // Cosmetic: some container seccomp profiles refuse sethostname even in a new UTS namespace.
+    try {
+      set_hostname();
+    } catch (const std::exception&) {
+    }
     if (s.policy->network == Network::Loopback) bring_up_loopback();
     build_root(*s.policy);
     // Keep the program from reading our memory or environment through /proc/1.

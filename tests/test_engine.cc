@@ -23,14 +23,14 @@ const fs::path kFixture = fs::path(SOURCE_DIR) / "tests/fixtures/mini";
 const fs::path kGrader = fs::path(BUILD_DIR) / "bin/grader";
 const fs::path kSandbox = fs::path(BUILD_DIR) / "bin/grader-sandbox";
 
-struct Run {
+struct CommandResult {
   int status = -1;
   std::string output;
 };
 
 // Runs a shell command line (built from trusted test paths), capturing stdout and stderr.
-Run run(const std::string& command) {
-  Run r;
+CommandResult run(const std::string& command) {
+  CommandResult r;
   FILE* pipe = popen((command + " 2>&1").c_str(), "r");
   if (!pipe) return r;
   std::array<char, 4096> buf{};
@@ -211,7 +211,7 @@ TEST_F(Engine, MissingFilesAreNamedBeforeAnyTestRuns) {
 TEST_F(Engine, BadArchivesAreRejected) {
   // Made with Python's zipfile and tarfile, as a student's tools would.
   fs::path zip = scratch_ / "evil.zip", tar = scratch_ / "evil.tar.gz";
-  Run made =
+  CommandResult made =
       run("/usr/bin/python3 -c '\nimport sys, tarfile, zipfile, io\n"
           "z = zipfile.ZipFile(sys.argv[1], \"w\")\nz.writestr(\"mathops.py\", \"x = 1\")\n"
           "z.writestr(\"../evil.py\", \"x = 1\")\nz.close()\n"
@@ -260,7 +260,7 @@ TEST_F(Engine, BadManifestOrRequestIsAnInputError) {
 }
 
 TEST_F(Engine, CliCheckShowsAStudentTheirPublicResults) {
-  Run r =
+  CommandResult r =
       run(kGrader.string() + " check " + kFixture.string() + " " + (kFixture / "handout").string());
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_NE(
@@ -280,7 +280,7 @@ TEST_F(Engine, CliCheckShowsAStudentTheirPublicResults) {
 TEST_F(Engine, CliGradeWritesScoreResultsAndJunit) {
   fs::path out = scratch_ / "cli-out";
   // Due 2026-10-03T03:59:00Z; two days and a second late: 3 started days, 30% off.
-  Run r = run(kGrader.string() + " grade " + kFixture.string() + " " +
+  CommandResult r = run(kGrader.string() + " grade " + kFixture.string() + " " +
               (kFixture / "solution").string() + " --out " + out.string() +
               " --student alice --submitted-at 2026-10-05T03:59:01Z --junit " +
               (out / "junit.xml").string() + " --min-score 50");
@@ -319,7 +319,7 @@ TEST_F(Engine, CliUsageErrorsExitTwo) {
       run(kGrader.string() + " grade " + kFixture.string() + " " + (kFixture / "solution").string())
           .status,
       2);
-  Run r = run(kGrader.string() + " grade no_such_assignment . --out " + (scratch_ / "x").string());
+  CommandResult r = run(kGrader.string() + " grade no_such_assignment . --out " + (scratch_ / "x").string());
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.output.find("no assignment 'no_such_assignment'"), std::string::npos) << r.output;
   r = run(kGrader.string() + " check " + kFixture.string() + " " +
@@ -328,7 +328,7 @@ TEST_F(Engine, CliUsageErrorsExitTwo) {
 }
 
 TEST_F(Engine, SelftestOfTheFixturePasses) {
-  Run r = run(kGrader.string() + " selftest -j 2 " + kFixture.string());
+  CommandResult r = run(kGrader.string() + " selftest -j 2 " + kFixture.string());
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("8 of 8 self-test gradings as expected"), std::string::npos) << r.output;
 }

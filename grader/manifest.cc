@@ -295,7 +295,7 @@ std::optional<uint64_t> parse_size(const std::string& text) {
   static const std::regex pattern(R"(\s*([0-9]+(\.[0-9]+)?)\s*([kKmMgGtT]?)(i?[bB])?\s*)");
   std::smatch m;
   if (!std::regex_match(text, m, pattern)) return std::nullopt;
-  if (m[4].matched && m[4].length() == 2 && !m[3].matched) return std::nullopt;  // "5iB"
+  if (m[4].length() == 2 && m[3].length() == 0) return std::nullopt;  // "5iB"
   double value = std::stod(m[1].str());
   int shift = 0;
   switch (m[3].length() ? std::tolower(m[3].str()[0]) : 0) {

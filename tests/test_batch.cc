@@ -28,7 +28,9 @@ class Batch : public ::testing::Test {
 
 std::map<std::string, json> students_of(const fs::path& out) {
   std::map<std::string, json> m;
-  for (const auto& s : read_json(out / "summary.json")["students"]) m[s["student"]] = s;
+  // Keep the parsed document alive: a range-for over a member of a temporary dangles.
+  const json summary = read_json(out / "summary.json");
+  for (const auto& s : summary["students"]) m[s["student"]] = s;
   return m;
 }
 
@@ -200,7 +202,7 @@ TEST_F(Batch, GradesAllThreeInputFormats) {
       {"batch", kTiny.string(), folder.string(), "--out", (dir_ / "o-folder").string(), "-j", "2"});
   ASSERT_EQ(r.status, 0) << r.out << r.err;
   auto f = students_of(dir_ / "o-folder");
-  ASSERT_EQ(f.size(), 5u);
+  ASSERT_EQ(f.size(), 5u) << r.out << r.err;
   EXPECT_EQ(f["alice"]["percent"], 100.0);
   EXPECT_EQ(f["alice"]["submitted_at_source"], "metadata");
   EXPECT_EQ(f["bob"]["tests"]["add"]["status"], "failed");

@@ -80,7 +80,9 @@ std::optional<Isolation> try_isolation(Isolation i, const ChildSetup& base, pid_
 
 }  // namespace
 
-Result run(const Policy& p, const RunOptions& options) {
+// One attempt; `without_namespaces` skips straight to the weakest isolation, with `why`.
+static Result run_once(const Policy& p, const RunOptions& options,
+                       const std::string& without_namespaces) {
   Result r;
   auto log = [&](const std::string& what) {
     if (options.verbose) spdlog::info("{}", what);
@@ -131,15 +133,17 @@ Result run(const Policy& p, const RunOptions& options) {
   const auto started = Clock::now();
   pid_t child = -1;
   std::optional<Isolation> isolation;
-  std::string why_weaker;
-  if (geteuid() == 0) isolation = try_isolation(Isolation::Namespaces, setup, child);
-  if (!isolation) {
+  std::string why_weaker = without_namespaces;
+  if (geteuid() == 0 && without_namespaces.empty())
+    isolation = try_isolation(Isolation::Namespaces, setup, child);
+  if (!isolation && without_namespaces.empty()) {
     if (geteuid() == 0)
       why_weaker = std::string("namespaces as root: ") + std::strerror(errno) + "; ";
     isolation = try_isolation(Isolation::UserNamespaces, setup, child);
   }
   if (!isolation) {
-    why_weaker += std::string("user namespaces: ") + std::strerror(errno);
+    if (without_namespaces.empty())
+      why_weaker += std::string("user namespaces: ") + std::strerror(errno);
     if (p.strict) return fail("--strict: cannot create namespaces (" + why_weaker + ")");
     isolation = try_isolation(Isolation::None, setup, child);
     if (!isolation) return fail(std::string("clone: ") + std::strerror(errno));
@@ -346,6 +350,16 @@ Result run(const Policy& p, const RunOptions& options) {
   } else {
     r.verdict = Verdict::Ok;
   }
+  return r;
+}
+
+Result run(const Policy& p, const RunOptions& options) {
+  Result r = run_once(p, options, "");
+  // Namespaces that can be created but not furnished (a container that masks /proc or
+  // refuses mounts): run with what there is, and say so, unless --strict.
+  const std::string setup_failed = "box setup: ";
+  if (r.verdict == Verdict::SandboxError && r.error.rfind(setup_failed, 0) == 0 && !p.strict)
+    return run_once(p, options, r.error);
   return r;
 }
 

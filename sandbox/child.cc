@@ -129,6 +129,10 @@ std::string host_path(const Policy& p, const std::string& box_path) {
     if (under && (!best || d.size() > best->dst.size())) best = &b;
   }
   if (!best) {
+    // Options such as --rootdir=/grader carry a box path after '='.
+    if (auto eq = box_path.find('=');
+        eq != std::string::npos && eq + 1 < box_path.size() && box_path[eq + 1] == '/')
+      return box_path.substr(0, eq + 1) + host_path(p, box_path.substr(eq + 1));
     // Also rewrite inside colon-separated lists such as PYTHONPATH=/work:/grader.
     if (box_path.find(':') != std::string::npos) {
       std::string out, part;

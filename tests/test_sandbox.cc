@@ -375,3 +375,19 @@ TEST(SandboxCli, PolicyFileAlone) {
   fs::remove_all(dir);
 }
 }  // namespace
+
+// Without namespaces (a container that allows none) box paths in argv and env are rewritten to
+// the host paths the binds name.
+#include "sandbox/child.h"
+namespace {
+TEST(SandboxUnit, HostPathRewritesBoxPaths) {
+  sandbox::Policy p;
+  p.binds = {{"/x/grader", "/grader", false}, {"/x/work", "/work", true}, {"/x/work-sub", "/work/sub", false}};
+  EXPECT_EQ(sandbox::host_path(p, "/work/a.py"), "/x/work/a.py");
+  EXPECT_EQ(sandbox::host_path(p, "/work/sub/b.py"), "/x/work-sub/b.py");  // longest bind wins
+  EXPECT_EQ(sandbox::host_path(p, "--rootdir=/grader"), "--rootdir=/x/grader");
+  EXPECT_EQ(sandbox::host_path(p, "/work:/grader"), "/x/work:/x/grader");
+  EXPECT_EQ(sandbox::host_path(p, "/usr/bin/python3"), "/usr/bin/python3");
+  EXPECT_EQ(sandbox::host_path(p, "/workshop"), "/workshop");
+}
+}  // namespace

@@ -328,8 +328,13 @@ static Result run_once(const Policy& p, const RunOptions& options,
     if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
   }
-  // RLIMIT_CPU kills at whole seconds, and rusage counts in ticks: allow for a tick.
-  const bool cpu_over = r.cpu_seconds >= p.cpu_time - 0.02 || (r.signal && *r.signal == SIGXCPU);
+  // RLIMIT_CPU kills at whole seconds with SIGKILL (soft = hard), and rusage samples in
+  // ticks, so a process it killed may show a little less CPU than the limit.
+  const double rlimit_cpu = std::ceil(p.cpu_time) + (setup.cpu_by_rlimit ? 0 : 1);
+  const bool killed_by_rlimit =
+      r.signal && *r.signal == SIGKILL && r.cpu_seconds >= 0.9 * rlimit_cpu;
+  const bool cpu_over =
+      r.cpu_seconds >= p.cpu_time - 0.02 || (r.signal && *r.signal == SIGXCPU) || killed_by_rlimit;
   if (killed_output) {
     r.verdict = Verdict::OutputLimit;
   } else if (pids_hit && !(r.exit_code && *r.exit_code == 0)) {

@@ -94,10 +94,15 @@ TEST_P(Hostile, ForkBombIsContained) {
 
 TEST_P(Hostile, ThreadBombIsContained) {
   auto o = run({"--pids", "48", "--cpu-time", "1", "--wall-time", "3"}, "threads");
-  if (root())
+  if (root()) {
     EXPECT_EQ(verdict(o), "process_limit");
-  else
-    EXPECT_TRUE(verdict(o) == "process_limit" || verdict(o) == "time_limit") << verdict(o);
+  } else {
+    // Per-process rlimits only: RLIMIT_NPROC refuses the threads, then RLIMIT_CPU or the
+    // wall clock ends the spinning; which one shows depends on the machine's load.
+    std::string v = verdict(o);
+    EXPECT_TRUE(v == "process_limit" || v == "time_limit" || v == "signaled") << v;
+  }
+  EXPECT_LT(o.result["wall_seconds"].get<double>(), 6.0);
 }
 
 TEST_P(Hostile, CpuSpinHitsCpuLimit) {

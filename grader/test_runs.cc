@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <pugixml.hpp>
 
 #include "grader/intake.h"
@@ -414,7 +415,9 @@ json run_perf(GradingContext& ctx, const TestSpec& t) {
     return t.measure == "cpu" ? r.cpu_seconds : r.wall_seconds;
   };
 
+  // Seconds in run order: [low, high] iterations per pair.
   std::vector<double> speedups, student_seconds, baseline_seconds;
+  constexpr double kFloor = 1e-3;
   double cpu = 0, wall = 0;
   BoxResult last;
   auto fail = [&](const std::string& why) {
@@ -472,34 +475,41 @@ json run_perf(GradingContext& ctx, const TestSpec& t) {
       entry["check_verdict"] = c.verdict;
     }
     // Differencing two iteration counts cancels start-up (interpreter, imports).
-    constexpr double kFloor = 1e-3;
     speedups.push_back(std::max(b[1] - b[0], kFloor) / std::max(s[1] - s[0], kFloor));
   }
-  std::vector<double> sorted = speedups;
-  std::sort(sorted.begin(), sorted.end());
-  size_t n = sorted.size();
-  double median = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-  double fraction = perf_fraction(median, t.thresholds);
+  // The score uses the fastest of each series: a busy machine only ever adds time, so the
+  // minimum is the least noisy estimate, and differencing two minimums does not amplify one
+  // unlucky run the way a ratio of per-pair differences does. (Measured under a load of 2 on
+  // 2 cores: per-pair ratios 4.9-13.1 for one submission; the minimums agreed within 5%.)
+  auto fastest = [&](const std::vector<double>& series, int which) {
+    double best = std::numeric_limits<double>::infinity();
+    for (size_t i = which; i < series.size(); i += 2) best = std::min(best, series[i]);
+    return best;
+  };
+  const double speedup =
+      std::max(fastest(baseline_seconds, 1) - fastest(baseline_seconds, 0), kFloor) /
+      std::max(fastest(student_seconds, 1) - fastest(student_seconds, 0), kFloor);
+  double fraction = perf_fraction(speedup, t.thresholds);
   record_run(entry, last);
   entry["cpu_seconds"] = cpu;
   entry["wall_seconds"] = wall;
   entry["perf"] = {{"measure", t.measure},
-                   {"speedup", round4(median)},
+                   {"speedup", round4(speedup)},
                    {"speedups", speedups},
                    {"student_seconds", student_seconds},
                    {"baseline_seconds", baseline_seconds},
                    {"iterations", {t.iterations.first, t.iterations.second}}};
   set_score(entry, t, fraction);
   std::string needed;
-  for (const auto& [speedup, frac] : t.thresholds) {
-    needed += fmt::format(" {}x: {}%,", speedup, frac * 100);
+  for (const auto& [at_least, frac] : t.thresholds) {
+    needed += fmt::format(" {}x: {}%,", at_least, frac * 100);
   }
   if (!needed.empty()) needed.pop_back();
   entry["output"] =
       fmt::format(
-          "Median speedup {:.2f}x over the baseline ({} time, {} pairs, {} minus {} "
+          "Speedup {:.2f}x over the baseline ({} time, fastest of {} runs each, {} minus {} "
           "iterations). Thresholds:{}.\n",
-          median, t.measure, t.pairs, t.iterations.second, t.iterations.first, needed) +
+          speedup, t.measure, t.pairs, t.iterations.second, t.iterations.first, needed) +
       text_excerpt(last.output, 2048);
   return entry;
 }

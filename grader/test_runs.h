@@ -45,7 +45,7 @@ nlohmann::json run_build(GradingContext& ctx, const BuildSpec& build);
 // text is not JUnit XML.
 std::pair<int64_t, int64_t> count_junit_cases(const std::string& xml);
 
-// Maps a median speedup to a fraction of the points by the manifest's thresholds.
+// Maps a measured speedup to a fraction of the points by the manifest's thresholds.
 double perf_fraction(double speedup, const std::vector<std::pair<double, double>>& thresholds);
 
 }  // namespace grader

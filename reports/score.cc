@@ -116,8 +116,8 @@ json gradescope_results(const json& score) {
   out["score"] = number_or(score["totals"], "final");
   out["output"] = summary_text(score);
   out["extra_data"] = {{"status", "graded"},
-                       {"content_hash", score["submission"].value("content_hash", "")},
-                       {"assignment_hash", score["assignment"].value("hash", "")}};
+                       {"content_hash", text_or(score["submission"], "content_hash")},
+                       {"assignment_hash", text_or(score["assignment"], "hash")}};
   json tests = json::array();
   for (const json& t : score.value("tests", json::array())) {
     std::string status = text_or(t, "status");

@@ -121,6 +121,18 @@ TEST_F(Reports, GradescopeResultsCarryTheFields) {
   EXPECT_NE(gu["output"].get<std::string>().find("could not start"), std::string::npos);
 }
 
+// A rejected submission has no content hash; its results say why, with a zero score.
+TEST_F(Reports, GradescopeResultsOfARejectedSubmission) {
+  json r = sample_score();
+  r["submission"]["content_hash"] = nullptr;
+  r["submission"]["rejected"] = "file(s) not allowed by the assignment: 'notes.pdf'";
+  json g = reports::gradescope_results(r);
+  EXPECT_TRUE(g["extra_data"]["content_hash"].is_string());
+  EXPECT_NE(g["output"].get<std::string>().find("notes.pdf"), std::string::npos);
+  reports::write_gradescope_results(dir_ / "results.json", r);
+  EXPECT_TRUE(fs::exists(dir_ / "results.json"));
+}
+
 TEST_F(Reports, JunitIsWellFormed) {
   json s = sample_score();
   s["tests"][0]["output"] = std::string("bad \x01\x02 bytes \xff\xfe and ]]> <tags> & more");

@@ -234,6 +234,15 @@ bool Cgroup::add(pid_t pid) const {
   return ok;
 }
 
+std::vector<std::string> Cgroup::self_join_files() const {
+  if (mode_ != Mode::V1) return {};
+  std::set<std::string> dirs = {memory_dir_, pids_dir_, cpu_dir_};
+  dirs.erase("");
+  std::vector<std::string> files;
+  for (const auto& d : dirs) files.push_back(d + "/tasks");
+  return files;
+}
+
 double Cgroup::cpu_seconds() const {
   if (cpu_dir_.empty()) return 0;
   if (mode_ == Mode::V2)

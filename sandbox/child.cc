@@ -154,6 +154,15 @@ std::string host_path(const Policy& p, const std::string& box_path) {
 
 void run_init(const ChildSetup& s) {
   prctl(PR_SET_PDEATHSIG, SIGKILL);
+  // Into the run's cgroup first, so that everything after is accounted and limited.
+  for (int fd : s.cgroup_join_fds) {
+    if (write(fd, "0", 1) != 1) {
+      send_text(s.control_fd, kMsgExecError,
+                std::string("cannot join the run's cgroup: ") + std::strerror(errno));
+      _exit(1);
+    }
+    close(fd);
+  }
   if (s.isolation == Isolation::None) exec_program(s);
   try {
     char go = 0;

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sandbox/cgroup.h"
 #include "sandbox/child.h"
@@ -128,6 +129,12 @@ static Result run_once(const Policy& p, const RunOptions& options,
   setup.memory_by_rlimit = !cgroup.has_memory();
   setup.pids_by_rlimit = !cgroup.has_pids();
   setup.cpu_by_rlimit = !cgroup.has_cpu();
+  std::vector<Fd> join_files;
+  for (const auto& f : cgroup.self_join_files()) {
+    join_files.emplace_back(::open(f.c_str(), O_WRONLY | O_CLOEXEC));
+    if (join_files.back().get() < 0) return fail("cannot open " + f + ": " + std::strerror(errno));
+    setup.cgroup_join_fds.push_back(join_files.back().get());
+  }
 
   // Strongest isolation first; each weaker one is reported, and refused under --strict.
   const auto started = Clock::now();
@@ -150,6 +157,7 @@ static Result run_once(const Policy& p, const RunOptions& options,
   }
   log(std::string("isolation: ") + to_string(*isolation));
   control_child.reset();
+  join_files.clear();
   out_w.reset();
   err_w.reset();
   stdin_fd.reset();
@@ -165,7 +173,7 @@ static Result run_once(const Policy& p, const RunOptions& options,
       return fail("user namespace id maps: " + e);
     }
   }
-  if (cgroup.mode() != Cgroup::Mode::None && !cgroup.add(child)) {
+  if (cgroup.mode() != Cgroup::Mode::None && setup.cgroup_join_fds.empty() && !cgroup.add(child)) {
     kill_everything();
     waitpid(child, nullptr, 0);
     return fail(std::string("cannot join the run's cgroup: ") + std::strerror(errno));
@@ -175,7 +183,10 @@ static Result run_once(const Policy& p, const RunOptions& options,
     if (send(control_parent.get(), &go, 1, MSG_NOSIGNAL) != 1) {
       kill_everything();
       waitpid(child, nullptr, 0);
-      return fail("init did not start");
+      char msg[512];
+      ssize_t len = recv(control_parent.get(), msg, sizeof msg, MSG_DONTWAIT);
+      return fail(len > 1 ? std::string(msg + 1, static_cast<size_t>(len - 1))
+                          : "init did not start");
     }
   }
 

@@ -270,7 +270,7 @@ bool Cgroup::pids_limit_hit() const {
   return read_key(pids_dir_ + "/pids.events", "max") > 0;
 }
 
-void Cgroup::kill_all() const {
+void Cgroup::kill_all(bool until_empty) const {
   std::set<std::string> dirs = {memory_dir_, pids_dir_, cpu_dir_};
   dirs.erase("");
   if (mode_ == Mode::V2 && write_file(cpu_dir_ + "/cgroup.kill", "1")) return;
@@ -285,7 +285,7 @@ void Cgroup::kill_all() const {
         kill(pid, SIGKILL);
       }
     }
-    if (!any) return;
+    if (!any || !until_empty) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
 }

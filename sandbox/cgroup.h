@@ -40,8 +40,8 @@ class Cgroup {
   uint64_t peak_memory() const;
   bool oom_killed() const;
   bool pids_limit_hit() const;
-  // SIGKILL to every process in the cgroup until it is empty.
-  void kill_all() const;
+  // SIGKILL to every process in the cgroup, until it is empty or (until_empty false) once.
+  void kill_all(bool until_empty = true) const;
 
  private:
   Cgroup() = default;

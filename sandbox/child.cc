@@ -152,9 +152,43 @@ std::string host_path(const Policy& p, const std::string& box_path) {
   return best->src + box_path.substr(best->dst.size());
 }
 
-void run_init(const ChildSetup& s) {
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  // Into the run's cgroup first, so that everything after is accounted and limited.
+namespace {
+
+// Waits for the supervisor's GoMessage and takes its settings and join files into `s`.
+bool receive_go(ChildSetup& s) {
+  GoMessage go;
+  iovec iov{&go, sizeof go};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  if (recvmsg(s.control_fd, &msg, MSG_CMSG_CLOEXEC) != sizeof go || go.kind != kMsgGo) return false;
+  std::vector<int> fds;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < n; ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+      fds.push_back(fd);
+    }
+  }
+  if (go.netns_fd_first) {
+    if (fds.empty()) return false;
+    s.netns_fd = fds.front();
+    fds.erase(fds.begin());
+  }
+  s.cgroup_join_fds = fds;
+  s.memory_by_rlimit = go.memory_by_rlimit;
+  s.pids_by_rlimit = go.pids_by_rlimit;
+  s.cpu_by_rlimit = go.cpu_by_rlimit;
+  return true;
+}
+
+// Into the run's cgroup, before the program exists, so that all of it is accounted.
+void join_cgroup(ChildSetup& s) {
   for (int fd : s.cgroup_join_fds) {
     if (write(fd, "0", 1) != 1) {
       send_text(s.control_fd, kMsgExecError,
@@ -163,20 +197,72 @@ void run_init(const ChildSetup& s) {
     }
     close(fd);
   }
-  if (s.isolation == Isolation::None) exec_program(s);
+  s.cgroup_join_fds.clear();
+}
+
+// Name and filesystem of the box. Throws std::runtime_error.
+void furnish_box(const Policy& p) {
+  // Cosmetic: some container seccomp profiles refuse sethostname even in a new UTS namespace.
   try {
-    char go = 0;
-    if (recv(s.control_fd, &go, 1, 0) != 1 || go != kMsgGo) _exit(1);
+    set_hostname();
+  } catch (const std::exception&) {
+  }
+  build_root(p);
+}
+
+// The box's network: the namespace the supervisor made meanwhile (as root), or a new one made
+// here (in a user namespace, which must own it). Throws std::runtime_error.
+void enter_network(ChildSetup& s) {
+  if (s.netns_fd >= 0) {
+    if (setns(s.netns_fd, CLONE_NEWNET) != 0)
+      throw std::runtime_error(std::string("network namespace: ") + std::strerror(errno));
+    close(s.netns_fd);
+    s.netns_fd = -1;
+  } else if (unshare(CLONE_NEWNET) != 0) {
+    throw std::runtime_error(std::string("network namespace: ") + std::strerror(errno));
+  }
+  if (s.policy->network == Network::Loopback) bring_up_loopback();
+}
+
+}  // namespace
+
+bool send_go(int control_fd, const GoMessage& go, const std::vector<int>& fds) {
+  iovec iov{const_cast<GoMessage*>(&go), sizeof go};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)]{};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (!fds.empty()) {
+    if (fds.size() > 4) return false;
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+  }
+  return sendmsg(control_fd, &msg, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof go);
+}
+
+void run_init(const ChildSetup& base) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  ChildSetup s = base;
+  try {
+    // As root the box can be built before the supervisor's go-ahead; in a user namespace,
+    // mounts need the id maps that the go-ahead announces.
+    const bool early = s.isolation == Isolation::Namespaces;
+    if (unsigned long late = late_namespaces(s.isolation); late && unshare(late) != 0)
+      throw std::runtime_error(std::string("namespaces: ") + std::strerror(errno));
+    if (early) furnish_box(*s.policy);
+    if (!receive_go(s)) _exit(1);
+    join_cgroup(s);
+    if (s.isolation == Isolation::None) exec_program(s);
+    if (!early) furnish_box(*s.policy);
+    enter_network(s);
     // Joined to the run's cgroup by now: make it the root of what the box sees.
     if (unshare(CLONE_NEWCGROUP) != 0)
       throw std::runtime_error(std::string("cgroup namespace: ") + std::strerror(errno));
-    // Cosmetic: some container seccomp profiles refuse sethostname even in a new UTS namespace.
-    try {
-      set_hostname();
-    } catch (const std::exception&) {
-    }
-    if (s.policy->network == Network::Loopback) bring_up_loopback();
-    build_root(*s.policy);
     // Keep the program from reading our memory or environment through /proc/1.
     prctl(PR_SET_DUMPABLE, 0);
   } catch (const std::exception& e) {

@@ -12,7 +12,7 @@
 namespace sandbox {
 
 // Messages on the control socket (SOCK_SEQPACKET: one message per send).
-inline constexpr char kMsgGo = 'G';          // supervisor -> init: ids mapped
+inline constexpr char kMsgGo = 'G';          // supervisor -> init: GoMessage, join fds
 inline constexpr char kMsgSetupError = 'E';  // init -> supervisor: text follows
 inline constexpr char kMsgExecError = 'X';   // program -> supervisor: text follows
 inline constexpr char kMsgExit = 'S';        // init -> supervisor: ExitReport follows
@@ -22,16 +22,27 @@ struct ExitReport {
   struct rusage usage {};
 };
 
+// The supervisor's go-ahead, sent once the user ids are mapped and the cgroup exists. File
+// descriptors travel with it as SCM_RIGHTS: the network namespace the supervisor made (as
+// root), then the files the child writes "0" to, to join the cgroup (cgroup v1).
+struct GoMessage {
+  char kind = kMsgGo;
+  bool memory_by_rlimit = false;  // no memory cgroup: RLIMIT_DATA instead
+  bool pids_by_rlimit = false;    // no pids cgroup: RLIMIT_NPROC instead
+  bool cpu_by_rlimit = false;     // no CPU accounting cgroup: RLIMIT_CPU is the limit
+  bool netns_fd_first = false;    // the first fd is a network namespace to enter (as root)
+};
+bool send_go(int control_fd, const GoMessage& go, const std::vector<int>& fds);
+
 struct ChildSetup {
   const Policy* policy = nullptr;
   Isolation isolation = Isolation::Namespaces;
   int control_fd = -1;
   int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
-  // Opened by the supervisor: the child writes "0" to each to join the run's cgroup itself.
+  // From the GoMessage.
+  bool memory_by_rlimit = false, pids_by_rlimit = false, cpu_by_rlimit = false;
+  int netns_fd = -1;
   std::vector<int> cgroup_join_fds;
-  bool memory_by_rlimit = false;  // no memory cgroup: RLIMIT_DATA instead
-  bool pids_by_rlimit = false;    // no pids cgroup: RLIMIT_NPROC instead
-  bool cpu_by_rlimit = false;     // no CPU accounting cgroup: RLIMIT_CPU is the limit
 };
 
 // Runs in the cloned child; never returns.

@@ -28,16 +28,23 @@ const char* to_string(Isolation i) {
 }
 
 unsigned long clone_flags(Isolation i) {
-  const unsigned long all = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS;
+  // Only what must exist at birth. As root, init unshares its mount, IPC and UTS namespaces
+  // itself, and the supervisor makes the network namespace, each side while the other works
+  // (see late_namespaces() and run.cc); in a user namespace, which must own all the others,
+  // everything but the network comes with the clone.
   switch (i) {
     case Isolation::Namespaces:
-      return all;
+      return CLONE_NEWPID;
     case Isolation::UserNamespaces:
-      return all | CLONE_NEWUSER;
+      return CLONE_NEWUSER | CLONE_NEWPID | late_namespaces(Isolation::Namespaces);
     case Isolation::None:
       return 0;
   }
   return 0;
+}
+
+unsigned long late_namespaces(Isolation i) {
+  return i == Isolation::Namespaces ? CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS : 0;
 }
 
 namespace {

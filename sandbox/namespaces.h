@@ -15,7 +15,9 @@ enum class Isolation {
 };
 
 const char* to_string(Isolation i);
+// The namespaces the clone creates, and those init then unshares itself.
 unsigned long clone_flags(Isolation i);
+unsigned long late_namespaces(Isolation i);
 
 // Parent side, user namespaces only: map the box id onto our own uid and gid.
 std::string write_id_maps(pid_t child);

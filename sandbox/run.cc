@@ -15,6 +15,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "sandbox/cgroup.h"
@@ -112,29 +113,12 @@ static Result run_once(const Policy& p, const RunOptions& options,
   err.pipe.reset(err_pipe[0]);
   Fd out_w(out_pipe[1]), err_w(err_pipe[1]), control_parent(control[0]), control_child(control[1]);
 
-  Cgroup cgroup = Cgroup::create(p.memory, p.pids);
-  log(std::string("cgroup: ") + cgroup.mode_name() +
-      (cgroup.why_none().empty() ? "" : " (" + cgroup.why_none() + ")"));
-
-  if (p.strict && !(cgroup.has_memory() && cgroup.has_pids() && cgroup.has_cpu()))
-    return fail("--strict: no cgroup with memory, pids and CPU accounting (" + cgroup.why_none() +
-                ")");
-
   ChildSetup setup;
   setup.policy = &p;
   setup.control_fd = control_child.get();
   setup.stdin_fd = stdin_fd.get();
   setup.stdout_fd = out_w.get();
   setup.stderr_fd = err_w.get();
-  setup.memory_by_rlimit = !cgroup.has_memory();
-  setup.pids_by_rlimit = !cgroup.has_pids();
-  setup.cpu_by_rlimit = !cgroup.has_cpu();
-  std::vector<Fd> join_files;
-  for (const auto& f : cgroup.self_join_files()) {
-    join_files.emplace_back(::open(f.c_str(), O_WRONLY | O_CLOEXEC));
-    if (join_files.back().get() < 0) return fail("cannot open " + f + ": " + std::strerror(errno));
-    setup.cgroup_join_fds.push_back(join_files.back().get());
-  }
 
   // Strongest isolation first; each weaker one is reported, and refused under --strict.
   const auto started = Clock::now();
@@ -156,39 +140,79 @@ static Result run_once(const Policy& p, const RunOptions& options,
     if (!isolation) return fail(std::string("clone: ") + std::strerror(errno));
   }
   log(std::string("isolation: ") + to_string(*isolation));
+  // Where the kernel has pidfds (5.3+), the supervisor's poll also wakes when init ends.
+  Fd child_fd(static_cast<int>(syscall(SYS_pidfd_open, child, 0)));
   control_child.reset();
-  join_files.clear();
   out_w.reset();
   err_w.reset();
   stdin_fd.reset();
 
+  // While init builds the box's filesystem (it waits for "go" only before it starts the
+  // program), make the cgroup it will join and, as root, its network namespace on a thread of
+  // our own: each takes about a millisecond, and on more than one core they overlap.
+  Fd netns;
+  int netns_errno = 0;
+  std::thread net_maker;
+  if (*isolation == Isolation::Namespaces) {
+    net_maker = std::thread([&] {
+      if (unshare(CLONE_NEWNET) == 0)
+        netns.reset(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+      if (netns.get() < 0) netns_errno = errno;
+    });
+  }
+  Cgroup cgroup = Cgroup::create(p.memory, p.pids);
+  if (net_maker.joinable()) net_maker.join();
+  log(std::string("cgroup: ") + cgroup.mode_name() +
+      (cgroup.why_none().empty() ? "" : " (" + cgroup.why_none() + ")"));
   auto kill_everything = [&] {
     kill(child, SIGKILL);
     cgroup.kill_all();
   };
-  if (*isolation == Isolation::UserNamespaces) {
-    if (std::string e = write_id_maps(child); !e.empty()) {
-      kill_everything();
-      waitpid(child, nullptr, 0);
-      return fail("user namespace id maps: " + e);
-    }
-  }
-  if (cgroup.mode() != Cgroup::Mode::None && setup.cgroup_join_fds.empty() && !cgroup.add(child)) {
+  auto abandon = [&](const std::string& why) {
     kill_everything();
     waitpid(child, nullptr, 0);
-    return fail(std::string("cannot join the run's cgroup: ") + std::strerror(errno));
+    return fail(why);
+  };
+  if (p.strict && !(cgroup.has_memory() && cgroup.has_pids() && cgroup.has_cpu()))
+    return abandon("--strict: no cgroup with memory, pids and CPU accounting (" +
+                   cgroup.why_none() + ")");
+  if (*isolation == Isolation::UserNamespaces) {
+    if (std::string e = write_id_maps(child); !e.empty())
+      return abandon("user namespace id maps: " + e);
   }
-  if (*isolation != Isolation::None) {
-    char go = kMsgGo;
-    if (send(control_parent.get(), &go, 1, MSG_NOSIGNAL) != 1) {
-      kill_everything();
-      waitpid(child, nullptr, 0);
-      char msg[512];
-      ssize_t len = recv(control_parent.get(), msg, sizeof msg, MSG_DONTWAIT);
-      return fail(len > 1 ? std::string(msg + 1, static_cast<size_t>(len - 1))
-                          : "init did not start");
-    }
+  GoMessage go;
+  go.memory_by_rlimit = setup.memory_by_rlimit = !cgroup.has_memory();
+  go.pids_by_rlimit = setup.pids_by_rlimit = !cgroup.has_pids();
+  go.cpu_by_rlimit = setup.cpu_by_rlimit = !cgroup.has_cpu();
+  std::vector<int> go_fds;
+  if (*isolation == Isolation::Namespaces) {
+    if (netns.get() < 0)
+      return abandon(std::string("box setup: network namespace: ") + std::strerror(netns_errno));
+    go.netns_fd_first = true;
+    go_fds.push_back(netns.get());
   }
+  std::vector<Fd> join_files;
+  for (const auto& f : cgroup.self_join_files()) {
+    join_files.emplace_back(::open(f.c_str(), O_WRONLY | O_CLOEXEC));
+    if (join_files.back().get() < 0)
+      return abandon("cannot open " + f + ": " + std::strerror(errno));
+    go_fds.push_back(join_files.back().get());
+  }
+  if (cgroup.mode() != Cgroup::Mode::None && join_files.empty() && !cgroup.add(child))
+    return abandon(std::string("cannot join the run's cgroup: ") + std::strerror(errno));
+  if (!send_go(control_parent.get(), go, go_fds)) {
+    // Init may have given up already; if it said why, that is the story.
+    char msg[512];
+    ssize_t len = recv(control_parent.get(), msg, sizeof msg, MSG_DONTWAIT);
+    std::string why = "init did not start";
+    if (len > 1 && msg[0] == kMsgSetupError)
+      why = "box setup: " + std::string(msg + 1, static_cast<size_t>(len - 1));
+    else if (len > 1)
+      why = std::string(msg + 1, static_cast<size_t>(len - 1));
+    return abandon(why);
+  }
+  join_files.clear();
+  netns.reset();
 
   // What was enforced, and by what.
   const std::string cg = cgroup.mode_name();
@@ -263,27 +287,30 @@ static Result run_once(const Policy& p, const RunOptions& options,
       killed_cpu = true;
       kill_everything();
     }
-    pollfd fds[3];
+    pollfd fds[4];
     int n = 0;
     if (out.open()) fds[n++] = {out.pipe.get(), POLLIN, 0};
     if (err.open()) fds[n++] = {err.pipe.get(), POLLIN, 0};
     if (control_open) fds[n++] = {control_parent.get(), POLLIN, 0};
+    const int streams = n;
+    // The child's pidfd becomes readable when it exits: no polling for the end of the run.
+    if (!child_done && child_fd.get() >= 0) fds[n++] = {child_fd.get(), POLLIN, 0};
     // Short ticks while there is a CPU limit to watch; otherwise sleep until the wall limit.
     int tick = has_cgroup_cpu ? 50 : 1000;
     int timeout = left > 0 ? std::min<int>(tick, static_cast<int>(std::ceil(left * 1000))) : tick;
     if (!child_done && n == 0) {
-      // Nothing left to read (or no namespaces): wait for the child itself.
+      // Nothing left to read and no pidfd (a kernel before 5.3): look for the child's end.
       pid_t w = wait4(child, &child_status, WNOHANG, &child_usage);
       if (w == child) {
         child_done = true;
         continue;
       }
-      usleep(static_cast<useconds_t>(std::min(timeout, 5) * 1000));
+      usleep(static_cast<useconds_t>(std::min(timeout, 1) * 1000));
       continue;
     }
     int ready = poll(fds, static_cast<nfds_t>(n), timeout);
     if (ready < 0 && errno != EINTR) break;
-    for (int i = 0; i < n && ready > 0; ++i) {
+    for (int i = 0; i < streams && ready > 0; ++i) {
       if (!fds[i].revents) continue;
       if (out.open() && fds[i].fd == out.pipe.get()) {
         drain(out);
@@ -298,8 +325,10 @@ static Result run_once(const Policy& p, const RunOptions& options,
           ExitReport rep;
           std::memcpy(&rep, msg + 1, sizeof rep);
           report = rep;
-          // The program is done: end the box now, so nothing it left keeps running.
-          kill_everything();
+          // The program is done: end the box now, so nothing it left keeps running. Init
+          // leaves by itself, and with it the pid namespace; one round of SIGKILL suffices.
+          kill(child, SIGKILL);
+          cgroup.kill_all(false);
         } else if (msg[0] == kMsgSetupError) {
           setup_error.assign(msg + 1, static_cast<size_t>(len - 1));
         } else if (msg[0] == kMsgExecError) {
@@ -309,7 +338,9 @@ static Result run_once(const Policy& p, const RunOptions& options,
     }
     if (!child_done) {
       pid_t w = wait4(child, &child_status, WNOHANG, &child_usage);
-      if (w == child) child_done = true;
+      if (w == child) {
+        child_done = true;
+      }
     }
   }
   if (!child_done) wait4(child, &child_status, 0, &child_usage);

@@ -11,7 +11,7 @@
 
 namespace sandbox {
 
-std::string install_seccomp() {
+std::string write_seccomp_bpf(int fd) {
   // Only the native architecture is allowed: any other (i386, x32) hits the bad-arch action.
   std::unique_ptr<void, void (*)(scmp_filter_ctx)> ctx(seccomp_init(SCMP_ACT_ALLOW),
                                                        seccomp_release);
@@ -107,8 +107,8 @@ std::string install_seccomp() {
   if (clone3 != __NR_SCMP_ERROR &&
       seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(ENOSYS), clone3, 0) != 0)
     return "seccomp rule for clone3";
-  int rc = seccomp_load(ctx.get());
-  if (rc != 0) return std::string("seccomp_load: ") + std::strerror(-rc);
+  int rc = seccomp_export_bpf(ctx.get(), fd);
+  if (rc != 0) return std::string("seccomp_export_bpf: ") + std::strerror(-rc);
   return "";
 }
 

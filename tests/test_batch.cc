@@ -312,6 +312,28 @@ TEST_F(Batch, UngradableSubmissionsAreListedAndRetried) {
   EXPECT_EQ(read_json(dir_ / "o" / "summary.json")["counts"]["ungradable"], 0);
 }
 
+// On a terminal one progress line is redrawn in place; otherwise each submission gets a plain
+// log line. util-linux's `script` gives the grader a real pseudo-terminal.
+TEST_F(Batch, ProgressIsOneLineOnATerminalAndPlainLinesOtherwise) {
+  fs::path in = dir_ / "in";
+  make_class(in, 3);
+  std::string command = kGrader.string() + " batch " + kTiny.string() + " " + in.string() +
+                        " --out " + (dir_ / "tty").string() + " -j 2";
+  auto tty = run_grader({"-qec", command, "/dev/null"}, {}, "/usr/bin/script");
+  ASSERT_EQ(tty.status, 0) << tty.out << tty.err;
+  EXPECT_NE(tty.out.find("\r[3/3] "), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("ungradable 0"), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("/min  ETA "), std::string::npos) << tty.out;
+  EXPECT_EQ(tty.out.find("] s00: "), std::string::npos) << "per-submission lines on a terminal";
+
+  auto plain = run_grader(
+      {"batch", kTiny.string(), in.string(), "--out", (dir_ / "plain").string(), "-j", "2"});
+  ASSERT_EQ(plain.status, 0) << plain.out << plain.err;
+  EXPECT_EQ(plain.err.find('\r'), std::string::npos) << plain.err;
+  for (const char* student : {"s00", "s01", "s02"})
+    EXPECT_NE(plain.err.find(std::string("] ") + student + ": "), std::string::npos) << plain.err;
+}
+
 // Shards graded apart and merged equal one single-machine run.
 TEST_F(Batch, ShardsMergeIntoTheSingleMachineResult) {
   fs::path in = dir_ / "in";

@@ -1,5 +1,5 @@
-// Starts one grader-sandbox child per box run (Boost.Process) and reads its result. The
-// grader never runs student code itself.
+// Starts one grader-sandbox child per box run (posix_spawn, waited on with a pidfd) and reads
+// its result. The grader never runs student code itself.
 #pragma once
 
 #include <cstdint>

@@ -74,7 +74,7 @@ TEST(Manifest, FixtureLoads) {
   EXPECT_DOUBLE_EQ(*m.tests[4].limits.cpu_time, 3.0);
   EXPECT_EQ(*m.tests[4].limits.memory, 256ull << 20);
   const auto& perf = m.tests[5];
-  EXPECT_EQ(perf.iterations, std::make_pair(int64_t{1}, int64_t{11}));
+  EXPECT_EQ(perf.iterations, std::make_pair(int64_t{1}, int64_t{21}));
   ASSERT_EQ(perf.thresholds.size(), 2u);
   EXPECT_DOUBLE_EQ(perf.thresholds[1].first, 0.3);
   EXPECT_EQ(m.max_bytes, 256u << 10);

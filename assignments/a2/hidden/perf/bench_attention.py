@@ -4,7 +4,13 @@ Run as `python3 -I bench_attention.py ITERATIONS` (-I: nothing from /work is imp
 only student code is /work/kernels.so). The grader times two iteration counts from outside
 and differences them, so the start-up and the correctness check below cancel out.
 Exit status 1 when the kernel fails or gives a wrong answer: a wrong kernel earns no speed.
+
+Every iteration gets different queries, and a digest of every output (the sums of O and of the
+logsumexp, in float64) goes to /out/digest.json, which a checker without student code compares
+with the naive kernel's: a kernel that replays an earlier answer, or skips work once it has
+been checked, gets no speed either.
 """
+import json
 import os
 import subprocess
 import sys
@@ -37,14 +43,21 @@ def main():
     lib = load_kernels()
     rng = np.random.default_rng(2024)
     q, k, v = (rng.standard_normal((BH, N, D)).astype(np.float32) for _ in range(3))
+    digest = []
     for i in range(iterations):
-        o, lse = ckernels.attention_forward(lib, q, k, v, causal=CAUSAL)
+        # A different, seeded query scale per iteration (65k multiplies: noise next to a kernel).
+        qi = q * np.float32(1.0 + 0.01 * i)
+        o, lse = ckernels.attention_forward(lib, qi, k, v, causal=CAUSAL)
         if i == 0:
-            want_o, want_l = reference.attention(q[:1], k[:1], v[:1], causal=CAUSAL)
+            want_o, want_l = reference.attention(qi[:1], k[:1], v[:1], causal=CAUSAL)
             if not (np.allclose(o[:1], want_o, atol=1e-3) and np.allclose(lse[:1], want_l,
                                                                           atol=1e-3)):
                 print("bench_attention: attention_forward gives a wrong answer", file=sys.stderr)
                 return 1
+        digest.append([float(o.sum(dtype=np.float64)), float(lse.sum(dtype=np.float64))])
+    out = os.environ.get("GRADER_OUT", "/out")
+    with open(os.path.join(out, "digest.json"), "w") as f:
+        json.dump(digest, f)
     return 0
 
 

@@ -92,6 +92,7 @@ def perf(manifest, test, work, root):
     for _ in range(test.get("pairs", 3)):
         times = {}
         for name, w in (("student", work), ("baseline", base)):
+            os.makedirs(os.path.join(root, "perfout"), exist_ok=True)
             env = env_for(manifest, test, w, os.path.join(root, "perfout"))
             t = []
             for n in (lo, hi):

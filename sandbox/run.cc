@@ -15,6 +15,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -151,14 +152,16 @@ static Result run_once(const Policy& p, const RunOptions& options,
   // program), make the cgroup it will join and, as root, its network namespace on a thread of
   // our own: each takes about a millisecond, and on more than one core they overlap.
   Fd netns;
-  int netns_errno = 0;
   std::thread net_maker;
   if (*isolation == Isolation::Namespaces) {
-    net_maker = std::thread([&] {
-      if (unshare(CLONE_NEWNET) == 0)
-        netns.reset(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
-      if (netns.get() < 0) netns_errno = errno;
-    });
+    try {
+      net_maker = std::thread([&netns] {
+        if (unshare(CLONE_NEWNET) == 0)
+          netns.reset(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+      });
+    } catch (const std::system_error&) {
+      // No thread to be had: init makes its own network namespace, as unprivileged.
+    }
   }
   Cgroup cgroup = Cgroup::create(p.memory, p.pids);
   if (net_maker.joinable()) net_maker.join();
@@ -185,9 +188,7 @@ static Result run_once(const Policy& p, const RunOptions& options,
   go.pids_by_rlimit = setup.pids_by_rlimit = !cgroup.has_pids();
   go.cpu_by_rlimit = setup.cpu_by_rlimit = !cgroup.has_cpu();
   std::vector<int> go_fds;
-  if (*isolation == Isolation::Namespaces) {
-    if (netns.get() < 0)
-      return abandon(std::string("box setup: network namespace: ") + std::strerror(netns_errno));
+  if (netns.get() >= 0) {  // otherwise init makes one itself
     go.netns_fd_first = true;
     go_fds.push_back(netns.get());
   }

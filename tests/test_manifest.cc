@@ -76,7 +76,7 @@ TEST(Manifest, FixtureLoads) {
   const auto& perf = m.tests[5];
   EXPECT_EQ(perf.iterations, std::make_pair(int64_t{1}, int64_t{21}));
   ASSERT_EQ(perf.thresholds.size(), 2u);
-  EXPECT_DOUBLE_EQ(perf.thresholds[1].first, 0.3);
+  EXPECT_DOUBLE_EQ(perf.thresholds[1].first, 0.25);
   EXPECT_EQ(m.max_bytes, 256u << 10);
   ASSERT_TRUE(m.due_epoch.has_value());
   EXPECT_EQ(grader::format_rfc3339(*m.due_epoch), "2026-10-03T03:59:00Z");

@@ -1,8 +1,10 @@
 #include "sandbox/cgroup.h"
 
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -241,6 +243,14 @@ std::vector<std::string> Cgroup::self_join_files() const {
   std::vector<std::string> files;
   for (const auto& d : dirs) files.push_back(d + "/tasks");
   return files;
+}
+
+pid_t fork_into_cgroup(int cgroup_dir_fd) {
+  clone_args args{};
+  args.flags = CLONE_INTO_CGROUP;
+  args.exit_signal = SIGCHLD;
+  args.cgroup = static_cast<uint64_t>(cgroup_dir_fd);
+  return static_cast<pid_t>(syscall(SYS_clone3, &args, sizeof args));
 }
 
 double Cgroup::cpu_seconds() const {

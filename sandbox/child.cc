@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/cgroup.h"
 #include "sandbox/mounts.h"
 #include "sandbox/seccomp.h"
 
@@ -62,6 +63,13 @@ void close_other_fds(int keep) {
 // namespaces).
 [[noreturn]] void exec_program(const ChildSetup& s) {
   const Policy& p = *s.policy;
+  // Inside the run's cgroup from birth (or by init's join): make it the root of what the box
+  // sees, while we still have the privilege to. Failing here is part of building the box.
+  if (s.isolation != Isolation::None && unshare(CLONE_NEWCGROUP) != 0) {
+    send_text(s.control_fd, kMsgSetupError,
+              std::string("cgroup namespace: ") + std::strerror(errno));
+    _exit(127);
+  }
   try {
     setsid();
     if (dup2(s.stdin_fd, 0) < 0 || dup2(s.stdout_fd, 1) < 0 || dup2(s.stderr_fd, 2) < 0)
@@ -180,6 +188,11 @@ bool receive_go(ChildSetup& s) {
     s.netns_fd = fds.front();
     fds.erase(fds.begin());
   }
+  if (go.cgroup_dir_fd_last) {
+    if (fds.empty()) return false;
+    s.cgroup_dir_fd = fds.back();
+    fds.pop_back();
+  }
   s.cgroup_join_fds = fds;
   s.memory_by_rlimit = go.memory_by_rlimit;
   s.pids_by_rlimit = go.pids_by_rlimit;
@@ -224,6 +237,23 @@ void enter_network(ChildSetup& s) {
   if (s.policy->network == Network::Loopback) bring_up_loopback();
 }
 
+// fork() for the program: on cgroup v2 it is born in the run's cgroup; where clone3 is
+// refused, init joins the cgroup itself first (the slow way) and forks.
+pid_t start_program(const ChildSetup& s) {
+  if (s.cgroup_dir_fd < 0) return fork();
+  pid_t pid = fork_into_cgroup(s.cgroup_dir_fd);
+  if (pid >= 0) return pid;
+  int procs = openat(s.cgroup_dir_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+  bool joined = procs >= 0 && write(procs, "0", 1) == 1;
+  if (procs >= 0) close(procs);
+  if (!joined) {
+    send_text(s.control_fd, kMsgSetupError,
+              std::string("cannot join the run's cgroup: ") + std::strerror(errno));
+    _exit(1);
+  }
+  return fork();
+}
+
 }  // namespace
 
 bool send_go(int control_fd, const GoMessage& go, const std::vector<int>& fds) {
@@ -260,9 +290,6 @@ void run_init(const ChildSetup& base) {
     if (s.isolation == Isolation::None) exec_program(s);
     if (!early) furnish_box(*s.policy);
     enter_network(s);
-    // Joined to the run's cgroup by now: make it the root of what the box sees.
-    if (unshare(CLONE_NEWCGROUP) != 0)
-      throw std::runtime_error(std::string("cgroup namespace: ") + std::strerror(errno));
     // Keep the program from reading our memory or environment through /proc/1.
     prctl(PR_SET_DUMPABLE, 0);
   } catch (const std::exception& e) {
@@ -270,7 +297,7 @@ void run_init(const ChildSetup& base) {
     _exit(1);
   }
 
-  pid_t program = fork();
+  pid_t program = start_program(s);
   if (program < 0) {
     send_text(s.control_fd, kMsgSetupError, std::string("fork: ") + std::strerror(errno));
     _exit(1);

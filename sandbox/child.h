@@ -24,13 +24,15 @@ struct ExitReport {
 
 // The supervisor's go-ahead, sent once the user ids are mapped and the cgroup exists. File
 // descriptors travel with it as SCM_RIGHTS: the network namespace the supervisor made (as
-// root), then the files the child writes "0" to, to join the cgroup (cgroup v1).
+// root), then the files the child writes "0" to, to join the cgroup (cgroup v1), or the
+// cgroup's folder (v2).
 struct GoMessage {
   char kind = kMsgGo;
-  bool memory_by_rlimit = false;  // no memory cgroup: RLIMIT_DATA instead
-  bool pids_by_rlimit = false;    // no pids cgroup: RLIMIT_NPROC instead
-  bool cpu_by_rlimit = false;     // no CPU accounting cgroup: RLIMIT_CPU is the limit
-  bool netns_fd_first = false;    // the first fd is a network namespace to enter (as root)
+  bool memory_by_rlimit = false;    // no memory cgroup: RLIMIT_DATA instead
+  bool pids_by_rlimit = false;      // no pids cgroup: RLIMIT_NPROC instead
+  bool cpu_by_rlimit = false;       // no CPU accounting cgroup: RLIMIT_CPU is the limit
+  bool netns_fd_first = false;      // the first fd is a network namespace to enter (as root)
+  bool cgroup_dir_fd_last = false;  // the last fd is a cgroup v2 folder to fork the program into
 };
 bool send_go(int control_fd, const GoMessage& go, const std::vector<int>& fds);
 
@@ -42,7 +44,8 @@ struct ChildSetup {
   // From the GoMessage.
   bool memory_by_rlimit = false, pids_by_rlimit = false, cpu_by_rlimit = false;
   int netns_fd = -1;
-  std::vector<int> cgroup_join_fds;
+  std::vector<int> cgroup_join_fds;  // v1: files to write "0" to
+  int cgroup_dir_fd = -1;            // v2: the folder the program is born in
 };
 
 // Runs in the cloned child; never returns.

@@ -199,7 +199,16 @@ static Result run_once(const Policy& p, const RunOptions& options,
       return abandon("cannot open " + f + ": " + std::strerror(errno));
     go_fds.push_back(join_files.back().get());
   }
-  if (cgroup.mode() != Cgroup::Mode::None && join_files.empty() && !cgroup.add(child))
+  // v2: init forks the program straight into the cgroup (no process is ever moved).
+  Fd cgroup_dir;
+  if (std::string dir = cgroup.v2_dir(); !dir.empty()) {
+    cgroup_dir.reset(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (cgroup_dir.get() < 0) return abandon("cannot open " + dir + ": " + std::strerror(errno));
+    go.cgroup_dir_fd_last = true;
+    go_fds.push_back(cgroup_dir.get());
+  }
+  if (cgroup.mode() != Cgroup::Mode::None && join_files.empty() && cgroup_dir.get() < 0 &&
+      !cgroup.add(child))
     return abandon(std::string("cannot join the run's cgroup: ") + std::strerror(errno));
   if (!send_go(control_parent.get(), go, go_fds)) {
     // Init may have given up already; if it said why, that is the story.
@@ -214,6 +223,7 @@ static Result run_once(const Policy& p, const RunOptions& options,
   }
   join_files.clear();
   netns.reset();
+  cgroup_dir.reset();
 
   // What was enforced, and by what.
   const std::string cg = cgroup.mode_name();

@@ -151,8 +151,8 @@ std::string container_advice(const ContainerProbe& probe) {
   }
   if (probe.cgroup == "read-only" || probe.cgroup == "none") {
     missing +=
-        "  - cgroups are read-only: memory, process and CPU limits fall back to rlimits "
-        "(per process, not per run)\n";
+        "  - cgroups are read-only: memory and CPU limits fall back to rlimits (per process, "
+        "not per run), and the process limit is not enforced\n";
     add(options, "-v /sys/fs/cgroup:/sys/fs/cgroup:rw");
   }
   if (missing.empty()) return "";

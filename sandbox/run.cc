@@ -185,7 +185,12 @@ static Result run_once(const Policy& p, const RunOptions& options,
   }
   GoMessage go;
   go.memory_by_rlimit = setup.memory_by_rlimit = !cgroup.has_memory();
-  go.pids_by_rlimit = setup.pids_by_rlimit = !cgroup.has_pids();
+  // RLIMIT_NPROC counts every process of a uid in a user namespace. In the box's own user
+  // namespace that is the box; otherwise uid 65534 is shared with every other box and with the
+  // machine's "nobody" processes, which would make this run fail for their sake (seen: a
+  // container's box refused to exec while the host ran boxes). There it is not set.
+  const bool own_user_namespace = *isolation == Isolation::UserNamespaces;
+  go.pids_by_rlimit = setup.pids_by_rlimit = !cgroup.has_pids() && own_user_namespace;
   go.cpu_by_rlimit = setup.cpu_by_rlimit = !cgroup.has_cpu();
   std::vector<int> go_fds;
   if (netns.get() >= 0) {  // otherwise init makes one itself
@@ -228,7 +233,9 @@ static Result run_once(const Policy& p, const RunOptions& options,
   // What was enforced, and by what.
   const std::string cg = cgroup.mode_name();
   r.enforced["memory"] = cgroup.has_memory() ? cg : "rlimit (per process, RLIMIT_DATA)";
-  r.enforced["pids"] = cgroup.has_pids() ? cg : "rlimit (per user, RLIMIT_NPROC)";
+  r.enforced["pids"] = cgroup.has_pids()      ? cg
+                       : setup.pids_by_rlimit ? "rlimit (RLIMIT_NPROC in the box's user namespace)"
+                                              : "not enforced";
   r.enforced["cpu_time"] = cgroup.has_cpu() ? cg + " + rlimit" : "rlimit (per process)";
   r.enforced["wall_time"] = "timer";
   r.enforced["output"] = "supervisor";
@@ -248,7 +255,9 @@ static Result run_once(const Policy& p, const RunOptions& options,
   r.enforced["user"] = ns || geteuid() == 0 ? "uid " + std::to_string(kBoxId) : "not enforced";
   if (cgroup.mode() == Cgroup::Mode::None)
     r.warnings.push_back("no cgroup (" + cgroup.why_none() +
-                         "): memory, process and CPU limits fall back to per-process rlimits");
+                         "): memory and CPU limits fall back to per-process rlimits" +
+                         (setup.pids_by_rlimit ? ", processes to RLIMIT_NPROC"
+                                               : "; the process limit is not enforced"));
   if (!ns)
     r.warnings.push_back("no namespaces (" + why_weaker +
                          "): the program sees the host's files and network");

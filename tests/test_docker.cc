@@ -3,9 +3,12 @@
 // assignment's starter code, the Gradescope entry point on an /autograder layout (graded, late,
 // and "could not be graded" when the grader fails), and the container check's advice.
 // Skipped, with the reason, only where podman (or docker) cannot run a container at all.
+#include <grp.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -178,7 +181,39 @@ TEST_F(DockerImage, ReadmePrecheckLineGradesStarterCodeWithPublicTestsOnly) {
   EXPECT_EQ(hidden.output.find("solution"), std::string::npos) << hidden.output;
 }
 
+// Uid 65534 ("nobody", the box's user) with 200 threads on the host, for as long as it lives.
+// Rootful podman shares the host's uids: a per-uid limit in the container's boxes would count
+// these (it once made a box fail to exec while the host ran boxes of its own).
+class HostNobodyThreads {
+ public:
+  HostNobodyThreads() {
+    pid_ = fork();
+    if (pid_ == 0) {
+      if (setgroups(0, nullptr) != 0 || setresgid(65534, 65534, 65534) != 0 ||
+          setresuid(65534, 65534, 65534) != 0)
+        _exit(1);
+      execl("/usr/bin/python3", "python3", "-c",
+            "import threading, time\n"
+            "for _ in range(200): threading.Thread(target=time.sleep, args=(600,), "
+            "daemon=True).start()\n"
+            "time.sleep(600)\n",
+            nullptr);
+      _exit(1);
+    }
+  }
+  ~HostNobodyThreads() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
 TEST_F(DockerImage, GradescopeEntryPointWritesResultsFromMetadata) {
+  HostNobodyThreads crowd;
   make_autograder_layout("a1", "solution", "2026-10-02T20:00:00.000000-04:00");
   Result run = run_gradescope();
   EXPECT_EQ(run.status, 0) << run.output;

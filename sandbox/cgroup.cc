@@ -228,14 +228,6 @@ const char* Cgroup::mode_name() const {
   return "none";
 }
 
-bool Cgroup::add(pid_t pid) const {
-  std::set<std::string> dirs = {memory_dir_, pids_dir_, cpu_dir_};
-  bool ok = true;
-  for (const auto& d : dirs)
-    if (!d.empty()) ok = write_file(d + "/cgroup.procs", std::to_string(pid)) && ok;
-  return ok;
-}
-
 std::vector<std::string> Cgroup::self_join_files() const {
   if (mode_ != Mode::V1) return {};
   std::set<std::string> dirs = {memory_dir_, pids_dir_, cpu_dir_};

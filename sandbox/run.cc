@@ -212,9 +212,6 @@ static Result run_once(const Policy& p, const RunOptions& options,
     go.cgroup_dir_fd_last = true;
     go_fds.push_back(cgroup_dir.get());
   }
-  if (cgroup.mode() != Cgroup::Mode::None && join_files.empty() && cgroup_dir.get() < 0 &&
-      !cgroup.add(child))
-    return abandon(std::string("cannot join the run's cgroup: ") + std::strerror(errno));
   if (!send_go(control_parent.get(), go, go_fds)) {
     // Init may have given up already; if it said why, that is the story.
     char msg[512];
@@ -358,9 +355,7 @@ static Result run_once(const Policy& p, const RunOptions& options,
     }
     if (!child_done) {
       pid_t w = wait4(child, &child_status, WNOHANG, &child_usage);
-      if (w == child) {
-        child_done = true;
-      }
+      if (w == child) child_done = true;
     }
   }
   if (!child_done) wait4(child, &child_status, 0, &child_usage);

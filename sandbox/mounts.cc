@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,12 +31,15 @@ void check(int rc, const std::string& what) {
   if (rc != 0) fail(what);
 }
 
+// Most paths here have one missing component: try the whole path first, parents only when
+// it says they are missing.
 void mkdirs(const std::string& path, mode_t mode = 0755) {
-  for (size_t pos = 1; pos != std::string::npos;) {
-    pos = path.find('/', pos + 1);
-    std::string part = path.substr(0, pos);
-    if (mkdir(part.c_str(), mode) != 0 && errno != EEXIST) fail("mkdir " + part);
-  }
+  if (mkdir(path.c_str(), mode) == 0 || errno == EEXIST) return;
+  if (errno != ENOENT) fail("mkdir " + path);
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0) fail("mkdir " + path);
+  mkdirs(path.substr(0, slash), mode);
+  if (mkdir(path.c_str(), mode) != 0 && errno != EEXIST) fail("mkdir " + path);
 }
 
 void write_text(const std::string& path, const std::string& text) {
@@ -61,8 +65,10 @@ unsigned long locked_flags(const std::string& path) {
   return flags;
 }
 
-// Binds host path `src` (seen under /oldroot) at `dst` inside the new root.
-void bind(const std::string& src, const std::string& dst, bool writable, bool optional = false) {
+// Binds host path `src` (seen under /oldroot) at `dst` inside the new root. In a user namespace
+// the remount must keep the flags the kernel locked on the source; as root nothing is locked.
+void bind(const std::string& src, const std::string& dst, bool writable, bool in_user_namespace,
+          bool optional = false) {
   std::string from = std::string(kOldRoot) + src;
   std::string to = std::string(kNewRoot) + dst;
   struct stat st {};
@@ -80,25 +86,26 @@ void bind(const std::string& src, const std::string& dst, bool writable, bool op
   }
   check(mount(from.c_str(), to.c_str(), nullptr, MS_BIND | MS_REC, nullptr),
         "bind " + src + " at " + dst);
-  unsigned long have = locked_flags(to);
+  unsigned long have = in_user_namespace ? locked_flags(to) : 0;
   unsigned long want =
       MS_NOSUID | (src.rfind("/dev/", 0) == 0 ? 0 : MS_NODEV) | (writable ? 0 : MS_RDONLY);
   // A remount costs as much as the bind: skip it when the source already has the flags.
-  if ((have & want) == want) return;
+  if (in_user_namespace && (have & want) == want) return;
   check(mount(nullptr, to.c_str(), nullptr, MS_BIND | MS_REMOUNT | have | want, nullptr),
         "remount " + dst);
 }
 
-void tmpfs(const std::string& dst, uint64_t size, mode_t mode) {
+void tmpfs(const std::string& dst, uint64_t size, mode_t mode, bool devices = false) {
   std::string to = std::string(kNewRoot) + dst;
   mkdirs(to);
   char opts[64];
   snprintf(opts, sizeof opts, "size=%llu,mode=%o", static_cast<unsigned long long>(size), mode);
-  check(mount("tmpfs", to.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, opts), "tmpfs at " + dst);
+  check(mount("tmpfs", to.c_str(), "tmpfs", MS_NOSUID | (devices ? 0 : MS_NODEV), opts),
+        "tmpfs at " + dst);
 }
 
 // /usr, /lib*, /bin, /sbin: links where the host has merged /usr, read-only binds otherwise.
-void system_dirs() {
+void system_dirs(bool in_user_namespace) {
   for (const char* dir : {"/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"}) {
     std::string host = std::string(kOldRoot) + dir;
     struct stat st {};
@@ -110,7 +117,7 @@ void system_dirs() {
       target[n] = 0;
       check(symlink(target, (std::string(kNewRoot) + dir).c_str()), std::string("symlink ") + dir);
     } else if (S_ISDIR(st.st_mode)) {
-      bind(dir, dir, false);
+      bind(dir, dir, false, in_user_namespace);
     }
   }
 }
@@ -129,12 +136,12 @@ void copy_file(const std::string& path) {
   close(out);
 }
 
-void etc() {
+void etc(bool in_user_namespace) {
   mkdirs(std::string(kNewRoot) + "/etc");
   for (const char* f : {"/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/nsswitch.conf"}) copy_file(f);
   // Debian's python3 reads /etc/python3*; cc and c++ are links through /etc/alternatives.
   for (const char* d : {"/etc/alternatives", "/etc/python3", "/etc/python3.11"})
-    bind(d, d, false, /*optional=*/true);
+    bind(d, d, false, in_user_namespace, /*optional=*/true);
   std::string etc = std::string(kNewRoot) + "/etc/";
   char zone[256];
   ssize_t n = readlink((std::string(kOldRoot) + "/etc/localtime").c_str(), zone, sizeof zone - 1);
@@ -149,23 +156,57 @@ void etc() {
   write_text(etc + "hostname", "box\n");
 }
 
-void dev(const Policy& p) {
-  tmpfs("/dev", 1 << 20, 0755);
-  for (const char* node : {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"}) {
-    // A host whose /dev/null was replaced by a plain file would hand the box a shared file.
-    struct stat st {};
-    if (stat((std::string(kOldRoot) + node).c_str(), &st) != 0 || !S_ISCHR(st.st_mode)) {
-      errno = ENODEV;
-      fail(std::string("host ") + node + " is not a character device");
+// The five harmless device nodes. As root they are made in place (mknod); in a user namespace,
+// which may not make device nodes, the host's are bound. The tmpfs allows device nodes for
+// that reason: nobody in the box holds CAP_MKNOD, and the box cannot write to /dev.
+void dev(const Policy& p, bool in_user_namespace) {
+  tmpfs("/dev", 1 << 20, 0755, /*devices=*/true);
+  struct Node {
+    const char* path;
+    unsigned minor;
+  };
+  constexpr Node kNodes[] = {{"/dev/null", 3},
+                             {"/dev/zero", 5},
+                             {"/dev/full", 7},
+                             {"/dev/random", 8},
+                             {"/dev/urandom", 9}};
+  bool made = false;
+  if (!in_user_namespace) {
+    mode_t old_mask = umask(0);
+    made = true;
+    for (const Node& n : kNodes) {
+      std::string to = std::string(kNewRoot) + n.path;
+      if (mknod(to.c_str(), S_IFCHR | 0666, makedev(1, n.minor)) != 0) {
+        if (errno != EPERM) fail(std::string("mknod ") + n.path);
+        made = false;  // e.g. a container without CAP_MKNOD: bind below
+        break;
+      }
+    }
+    umask(old_mask);
+  }
+  if (!made) {
+    for (const Node& n : kNodes) {
+      // A host whose /dev/null was replaced by a plain file would hand the box a shared file.
+      struct stat st {};
+      if (stat((std::string(kOldRoot) + n.path).c_str(), &st) != 0 || !S_ISCHR(st.st_mode)) {
+        errno = ENODEV;
+        fail(std::string("host ") + n.path + " is not a character device");
+      }
+      unlink((std::string(kNewRoot) + n.path).c_str());  // a node made before EPERM
+      bind(n.path, n.path, true, in_user_namespace);
     }
   }
-  for (const char* node : {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"})
-    bind(node, node, true);
   std::string d = std::string(kNewRoot) + "/dev/";
   check(symlink("/proc/self/fd", (d + "fd").c_str()), "symlink /dev/fd");
   check(symlink("/proc/self/fd/0", (d + "stdin").c_str()), "symlink /dev/stdin");
   check(symlink("/proc/self/fd/1", (d + "stdout").c_str()), "symlink /dev/stdout");
   check(symlink("/proc/self/fd/2", (d + "stderr").c_str()), "symlink /dev/stderr");
+  // Read-only from here on (writing to a device node is not writing to the file system); in a
+  // user namespace the box's uid would otherwise own it.
+  mkdirs(d + "shm");
+  check(mount(nullptr, (std::string(kNewRoot) + "/dev").c_str(), nullptr,
+              MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, nullptr),
+        "remount /dev read-only");
   tmpfs("/dev/shm", p.shm_size, 01777);
 }
 
@@ -175,7 +216,7 @@ int pivot_root(const char* new_root, const char* put_old) {
 
 }  // namespace
 
-void build_root(const Policy& p) {
+void build_root(const Policy& p, bool in_user_namespace) {
   // Nothing we mount may propagate back to the host.
   check(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), "make / private");
   check(mount("tmpfs", kStage, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755"),
@@ -187,9 +228,9 @@ void build_root(const Policy& p) {
   // The new root must be a mount point of its own for the second pivot.
   check(mount(kNewRoot, kNewRoot, nullptr, MS_BIND, nullptr), "bind newroot");
 
-  system_dirs();
-  etc();
-  dev(p);
+  system_dirs(in_user_namespace);
+  etc(in_user_namespace);
+  dev(p, in_user_namespace);
   mkdirs(std::string(kNewRoot) + "/proc");
   check(mount("proc", (std::string(kNewRoot) + "/proc").c_str(), "proc",
               MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr),
@@ -200,7 +241,7 @@ void build_root(const Policy& p) {
   std::vector<Bind> binds = p.binds;
   std::stable_sort(binds.begin(), binds.end(),
                    [](const Bind& a, const Bind& b) { return a.dst.size() < b.dst.size(); });
-  for (const auto& b : binds) bind(b.src, b.dst, b.writable);
+  for (const auto& b : binds) bind(b.src, b.dst, b.writable, in_user_namespace);
   for (const auto& t : p.tmpfs) tmpfs(t.dst, t.size, 01777);
 
   // Second pivot: the box's root becomes "/". Detaching the staging root below it takes the

@@ -6,8 +6,8 @@
 
 namespace sandbox {
 
-// Runs in the box's init before the program starts. Throws std::runtime_error naming the
-// mount that failed.
-void build_root(const Policy& policy);
+// Runs in the box's init before the program starts; `in_user_namespace` when the box has its
+// own user namespace (unprivileged). Throws std::runtime_error naming the mount that failed.
+void build_root(const Policy& policy, bool in_user_namespace);
 
 }  // namespace sandbox

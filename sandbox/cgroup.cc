@@ -7,12 +7,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
+#include <map>
 #include <random>
 #include <set>
-#include <sstream>
+#include <string_view>
 #include <thread>
 
 namespace sandbox {
@@ -26,11 +27,37 @@ bool write_file(const std::string& path, const std::string& text) {
   return ok;
 }
 
+// Small kernel files, read with plain system calls: streams cost more than the reading here.
 std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::string text;
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return text;
+  char buf[4096];
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return text;
+}
+
+// Splits at `sep`, skipping empty pieces.
+std::vector<std::string_view> split(std::string_view text, char sep) {
+  std::vector<std::string_view> parts;
+  while (!text.empty()) {
+    size_t end = text.find(sep);
+    std::string_view part = text.substr(0, end);
+    if (!part.empty()) parts.push_back(part);
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 1);
+  }
+  return parts;
+}
+
+// Words separated by blanks or line ends.
+std::vector<std::string_view> words(std::string_view text) {
+  std::vector<std::string_view> out;
+  for (std::string_view line : split(text, '\n'))
+    for (std::string_view w : split(line, ' '))
+      if (!w.empty()) out.push_back(w);
+  return out;
 }
 
 uint64_t read_number(const std::string& path) {
@@ -39,67 +66,73 @@ uint64_t read_number(const std::string& path) {
 }
 
 // Value of "key N" in a flat keyed file such as memory.events or cpu.stat.
-uint64_t read_key(const std::string& path, const std::string& key) {
-  std::istringstream in(read_file(path));
-  std::string k;
-  uint64_t v;
-  while (in >> k >> v)
-    if (k == key) return v;
+uint64_t read_key(const std::string& path, std::string_view key) {
+  std::string text = read_file(path);
+  for (std::string_view line : split(text, '\n')) {
+    auto w = split(line, ' ');
+    if (w.size() == 2 && w[0] == key) return std::strtoull(std::string(w[1]).c_str(), nullptr, 10);
+  }
   return 0;
+}
+
+// Mount points in /proc/self/mountinfo write a space, tab, newline or backslash as \ooo.
+std::string unescape(std::string_view field) {
+  std::string out;
+  for (size_t i = 0; i < field.size(); ++i) {
+    auto digit = [&](size_t k) { return field[k] >= '0' && field[k] <= '7'; };
+    if (field[i] == '\\' && i + 3 < field.size() && digit(i + 1) && digit(i + 2) && digit(i + 3)) {
+      out += static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 +
+                               (field[i + 3] - '0'));
+      i += 3;
+      continue;
+    }
+    out += field[i];
+  }
+  return out;
 }
 
 struct Mount {
   std::string point;
-  std::set<std::string> controllers;  // empty for cgroup2
+  std::set<std::string, std::less<>> controllers;  // empty for cgroup2
   bool v2 = false;
 };
 
 std::vector<Mount> cgroup_mounts() {
   std::vector<Mount> mounts;
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
+  const std::string text = read_file("/proc/self/mountinfo");
+  for (std::string_view line : split(text, '\n')) {
     // id parent major:minor root mountpoint options [optional...] - fstype source superoptions
-    std::istringstream ls(line);
-    std::string id, parent, dev, root, point, opts, field;
-    ls >> id >> parent >> dev >> root >> point >> opts;
-    while (ls >> field && field != "-") {
-    }
-    std::string fstype, source, super;
-    ls >> fstype >> source >> super;
+    auto f = split(line, ' ');
+    size_t dash = 6;
+    while (dash < f.size() && f[dash] != "-") ++dash;
+    if (f.size() < 5 || dash + 3 >= f.size()) continue;
+    std::string_view fstype = f[dash + 1];
     if (fstype == "cgroup2") {
-      mounts.push_back({point, {}, true});
+      mounts.push_back({unescape(f[4]), {}, true});
     } else if (fstype == "cgroup") {
-      Mount m{point, {}, false};
-      std::istringstream ss(super);
-      std::string opt;
-      while (std::getline(ss, opt, ',')) m.controllers.insert(opt);
-      mounts.push_back(m);
+      Mount m{unescape(f[4]), {}, false};
+      for (std::string_view opt : split(f[dash + 3], ',')) m.controllers.emplace(opt);
+      mounts.push_back(std::move(m));
     }
   }
   return mounts;
 }
 
-// Our own cgroup path for a v1 controller, or for v2 (key ""), from /proc/self/cgroup.
-std::string own_path(const std::string& controller) {
-  std::ifstream in("/proc/self/cgroup");
-  std::string line;
-  while (std::getline(in, line)) {
-    auto a = line.find(':');
-    auto b = line.find(':', a + 1);
-    if (a == std::string::npos || b == std::string::npos) continue;
-    std::string list = line.substr(a + 1, b - a - 1);
-    std::string path = line.substr(b + 1);
-    if (controller.empty()) {
-      if (list.empty() && line.compare(0, a, "0") == 0) return path;
-      continue;
-    }
-    std::istringstream ss(list);
-    std::string c;
-    while (std::getline(ss, c, ','))
-      if (c == controller) return path;
+// Our own cgroup paths, from /proc/self/cgroup: per v1 controller, and for v2 (key "").
+std::map<std::string, std::string, std::less<>> own_paths() {
+  std::map<std::string, std::string, std::less<>> paths;
+  const std::string text = read_file("/proc/self/cgroup");
+  for (std::string_view line : split(text, '\n')) {
+    // hierarchy-id:controller-list:path
+    size_t a = line.find(':');
+    size_t b = a == std::string_view::npos ? a : line.find(':', a + 1);
+    if (b == std::string_view::npos) continue;
+    std::string path(line.substr(b + 1));
+    std::string_view list = line.substr(a + 1, b - a - 1);
+    if (list.empty() && line.substr(0, a) == "0") paths[""] = path;
+    for (std::string_view c : split(list, ',')) paths[std::string(c)] = path;
   }
-  return "";
+  return paths;
 }
 
 std::string unique_name() {
@@ -113,13 +146,11 @@ std::string make_child(const std::string& parent, const std::string& name) {
   return dir;
 }
 
-bool has_all(const std::string& list_file, std::initializer_list<const char*> names) {
-  std::istringstream in(read_file(list_file));
-  std::set<std::string> have;
-  std::string w;
-  while (in >> w) have.insert(w);
-  for (const char* n : names)
-    if (!have.count(n)) return false;
+bool has_all(const std::string& list_file, std::initializer_list<std::string_view> names) {
+  const std::string text = read_file(list_file);
+  const auto have = words(text);
+  for (std::string_view n : names)
+    if (std::find(have.begin(), have.end(), n) == have.end()) return false;
   return true;
 }
 
@@ -127,7 +158,12 @@ bool has_all(const std::string& list_file, std::initializer_list<const char*> na
 
 Cgroup Cgroup::create(uint64_t memory_bytes, uint64_t pids) {
   Cgroup cg;
-  auto mounts = cgroup_mounts();
+  const auto mounts = cgroup_mounts();
+  const auto own = own_paths();
+  auto own_path = [&own](const std::string& controller) {
+    auto it = own.find(controller);
+    return it == own.end() ? std::string() : it->second;
+  };
   const std::string name = unique_name();
 
   // v2 first: the unified hierarchy with memory and pids available to our cgroup.
@@ -210,10 +246,20 @@ Cgroup::Cgroup(Cgroup&& o) noexcept
   o.cpu_dir_.clear();
 }
 
-Cgroup::~Cgroup() {
+Cgroup::~Cgroup() { destroy(); }
+
+void Cgroup::destroy() {
   if (mode_ == Mode::None) return;
   kill_all();
   remove();
+  mode_ = Mode::None;
+  memory_dir_.clear();
+  pids_dir_.clear();
+  cpu_dir_.clear();
+}
+
+const std::string& Cgroup::procs_dir() const {
+  return !pids_dir_.empty() ? pids_dir_ : !memory_dir_.empty() ? memory_dir_ : cpu_dir_;
 }
 
 const char* Cgroup::mode_name() const {
@@ -273,19 +319,17 @@ bool Cgroup::pids_limit_hit() const {
 }
 
 void Cgroup::kill_all(bool until_empty) const {
-  std::set<std::string> dirs = {memory_dir_, pids_dir_, cpu_dir_};
-  dirs.erase("");
+  if (mode_ == Mode::None) return;
   if (mode_ == Mode::V2 && write_file(cpu_dir_ + "/cgroup.kill", "1")) return;
-  // Killing races with forks: repeat until no process is left.
+  // Killing races with forks: repeat until no process is left. The program joins every
+  // hierarchy before it execs, so one list names them all.
+  const std::string procs = procs_dir() + "/cgroup.procs";
   for (int round = 0; round < 100; ++round) {
     bool any = false;
-    for (const auto& d : dirs) {
-      std::istringstream in(read_file(d + "/cgroup.procs"));
-      pid_t pid;
-      while (in >> pid) {
-        any = true;
-        kill(pid, SIGKILL);
-      }
+    const std::string text = read_file(procs);
+    for (std::string_view pid : words(text)) {
+      any = true;
+      kill(static_cast<pid_t>(std::strtol(std::string(pid).c_str(), nullptr, 10)), SIGKILL);
     }
     if (!any || !until_empty) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));

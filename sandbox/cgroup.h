@@ -21,7 +21,7 @@ class Cgroup {
   Cgroup(Cgroup&& other) noexcept;
   Cgroup& operator=(Cgroup&&) = delete;
   Cgroup(const Cgroup&) = delete;
-  ~Cgroup();  // kills what is left and removes the cgroup
+  ~Cgroup();  // destroy(), unless done already
 
   Mode mode() const { return mode_; }
   const char* mode_name() const;
@@ -44,10 +44,14 @@ class Cgroup {
   bool pids_limit_hit() const;
   // SIGKILL to every process in the cgroup, until it is empty or (until_empty false) once.
   void kill_all(bool until_empty = true) const;
+  // Kills what is left and removes the cgroup; mode() is None afterwards.
+  void destroy();
 
  private:
   Cgroup() = default;
   void remove();
+  // The folder whose cgroup.procs lists the run's processes (all hierarchies hold the same).
+  const std::string& procs_dir() const;
 
   Mode mode_ = Mode::None;
   std::string why_none_;

@@ -59,12 +59,38 @@ void close_other_fds(int keep) {
   close_from_to(static_cast<unsigned>(keep) + 1, ~0u);
 }
 
+// Into the run's cgroup, by the program itself before it execs (a thread moving itself skips
+// the kernel's global lock that moving another process takes): v1 writes "0" to each
+// hierarchy's tasks file; v2 writes it to cgroup.procs where the program could not be born
+// inside. Init stays outside, so the cgroup is empty as soon as the program's processes are
+// gone, whatever init is still doing.
+void join_cgroup(const ChildSetup& s) {
+  auto join = [&](int fd) {
+    if (write(fd, "0", 1) != 1) {
+      send_text(s.control_fd, kMsgExecError,
+                std::string("cannot join the run's cgroup: ") + std::strerror(errno));
+      _exit(127);
+    }
+  };
+  for (int fd : s.cgroup_join_fds) join(fd);
+  if (s.cgroup_dir_fd >= 0 && !s.born_in_cgroup) {
+    int procs = openat(s.cgroup_dir_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+    if (procs < 0) {
+      send_text(s.control_fd, kMsgExecError,
+                std::string("cannot open the run's cgroup.procs: ") + std::strerror(errno));
+      _exit(127);
+    }
+    join(procs);
+  }
+}
+
 // The untrusted program: limits, identity, filter, exec. Runs as PID 2 (or alone without
 // namespaces).
 [[noreturn]] void exec_program(const ChildSetup& s) {
   const Policy& p = *s.policy;
-  // Inside the run's cgroup from birth (or by init's join): make it the root of what the box
-  // sees, while we still have the privilege to. Failing here is part of building the box.
+  join_cgroup(s);
+  // Inside the run's cgroup now: make it the root of what the box sees, while we still have
+  // the privilege to. Failing here is part of building the box.
   if (s.isolation != Isolation::None && unshare(CLONE_NEWCGROUP) != 0) {
     send_text(s.control_fd, kMsgSetupError,
               std::string("cgroup namespace: ") + std::strerror(errno));
@@ -200,27 +226,14 @@ bool receive_go(ChildSetup& s) {
   return true;
 }
 
-// Into the run's cgroup, before the program exists, so that all of it is accounted.
-void join_cgroup(ChildSetup& s) {
-  for (int fd : s.cgroup_join_fds) {
-    if (write(fd, "0", 1) != 1) {
-      send_text(s.control_fd, kMsgExecError,
-                std::string("cannot join the run's cgroup: ") + std::strerror(errno));
-      _exit(1);
-    }
-    close(fd);
-  }
-  s.cgroup_join_fds.clear();
-}
-
 // Name and filesystem of the box. Throws std::runtime_error.
-void furnish_box(const Policy& p) {
+void furnish_box(const Policy& p, bool in_user_namespace) {
   // Cosmetic: some container seccomp profiles refuse sethostname even in a new UTS namespace.
   try {
     set_hostname();
   } catch (const std::exception&) {
   }
-  build_root(p);
+  build_root(p, in_user_namespace);
 }
 
 // The box's network: the namespace the supervisor made meanwhile (as root), or a new one made
@@ -238,18 +251,14 @@ void enter_network(ChildSetup& s) {
 }
 
 // fork() for the program: on cgroup v2 it is born in the run's cgroup; where clone3 is
-// refused, init joins the cgroup itself first (the slow way) and forks.
-pid_t start_program(const ChildSetup& s) {
-  if (s.cgroup_dir_fd < 0) return fork();
-  pid_t pid = fork_into_cgroup(s.cgroup_dir_fd);
-  if (pid >= 0) return pid;
-  int procs = openat(s.cgroup_dir_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
-  bool joined = procs >= 0 && write(procs, "0", 1) == 1;
-  if (procs >= 0) close(procs);
-  if (!joined) {
-    send_text(s.control_fd, kMsgSetupError,
-              std::string("cannot join the run's cgroup: ") + std::strerror(errno));
-    _exit(1);
+// refused (and on v1) it joins by itself before it execs.
+pid_t start_program(ChildSetup& s) {
+  if (s.cgroup_dir_fd >= 0) {
+    pid_t pid = fork_into_cgroup(s.cgroup_dir_fd);
+    if (pid >= 0) {
+      s.born_in_cgroup = true;
+      return pid;
+    }
   }
   return fork();
 }
@@ -284,11 +293,12 @@ void run_init(const ChildSetup& base) {
     const bool early = s.isolation == Isolation::Namespaces;
     if (unsigned long late = late_namespaces(s.isolation); late && unshare(late) != 0)
       throw std::runtime_error(std::string("namespaces: ") + std::strerror(errno));
-    if (early) furnish_box(*s.policy);
+    if (early) furnish_box(*s.policy, false);
     if (!receive_go(s)) _exit(1);
-    join_cgroup(s);
+    // The supervisor may have moved us off its CPU until now (it did so before "go").
+    if (s.cpus_known) sched_setaffinity(0, sizeof s.cpus, &s.cpus);
     if (s.isolation == Isolation::None) exec_program(s);
-    if (!early) furnish_box(*s.policy);
+    if (!early) furnish_box(*s.policy, s.isolation == Isolation::UserNamespaces);
     enter_network(s);
     // Keep the program from reading our memory or environment through /proc/1.
     prctl(PR_SET_DUMPABLE, 0);
@@ -303,6 +313,8 @@ void run_init(const ChildSetup& base) {
     _exit(1);
   }
   if (program == 0) exec_program(s);
+  for (int fd : s.cgroup_join_fds) close(fd);
+  if (s.cgroup_dir_fd >= 0) close(s.cgroup_dir_fd);
   close(s.stdin_fd);
   close(s.stdout_fd);
   close(s.stderr_fd);

@@ -2,6 +2,7 @@
 // untrusted program (PID 2), which gets its limits, loses its privileges and execs.
 #pragma once
 
+#include <sched.h>
 #include <sys/resource.h>
 
 #include <vector>
@@ -41,11 +42,15 @@ struct ChildSetup {
   Isolation isolation = Isolation::Namespaces;
   int control_fd = -1;
   int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
+  // The supervisor's CPUs: init starts on another one and takes these back for the program.
+  cpu_set_t cpus{};
+  bool cpus_known = false;
   // From the GoMessage.
   bool memory_by_rlimit = false, pids_by_rlimit = false, cpu_by_rlimit = false;
   int netns_fd = -1;
-  std::vector<int> cgroup_join_fds;  // v1: files to write "0" to
-  int cgroup_dir_fd = -1;            // v2: the folder the program is born in
+  std::vector<int> cgroup_join_fds;  // v1: files the program writes "0" to
+  int cgroup_dir_fd = -1;            // v2: the folder the program is born in (or joins)
+  bool born_in_cgroup = false;       // v2: clone3 put the program there
 };
 
 // Runs in the cloned child; never returns.

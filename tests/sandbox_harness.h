@@ -46,6 +46,7 @@ inline int unprivileged_uid() { return 61000 + (getpid() % 3000); }
 
 struct Outcome {
   int exit_status = -1;  // of grader-sandbox itself
+  pid_t pid = -1;        // of grader-sandbox (the name of its run's cgroup starts with it)
   nlohmann::json result;
   std::string out, err;
 };
@@ -81,6 +82,7 @@ inline Outcome run_sandbox(Who who, const std::vector<std::string>& options,
     _exit(127);
   }
   Outcome o;
+  o.pid = pid;
   int status = 0;
   waitpid(pid, &status, 0);
   o.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

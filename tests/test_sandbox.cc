@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <map>
+#include <sstream>
 #include <thread>
 
 #include "sandbox_harness.h"
@@ -317,6 +319,102 @@ if __name__ == '__main__':
 }
 
 INSTANTIATE_TEST_SUITE_P(All, PythonStack, ::testing::Values(Who::Root, Who::Unprivileged),
+                         [](const auto& info) {
+                           return info.param == Who::Root ? "Root" : "Unprivileged";
+                         });
+
+// Plain programs in the box: its devices, its CPUs, and what is left once the run is over.
+class Box : public ::testing::TestWithParam<Who> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == Who::Root && geteuid() != 0) GTEST_SKIP() << "root mode needs root";
+  }
+  harness::Outcome sh(const std::string& script) {
+    return harness::run_sandbox(GetParam(), {}, {"/bin/sh", "-c", script});
+  }
+};
+
+// As root the five device nodes are made with mknod, in a user namespace the host's are bound.
+TEST_P(Box, DeviceNodesWork) {
+  auto o =
+      sh("echo x > /dev/null && head -c 8 /dev/urandom | wc -c && head -c 4 /dev/zero | wc -c; "
+         "(echo x > /dev/full) 2>/dev/null || echo full; stat -c %A /dev/null; "
+         "touch /dev/new 2>/dev/null || echo read-only");
+  EXPECT_EQ(o.result.value("verdict", ""), "ok") << o.err;
+  EXPECT_EQ(o.out, "8\n4\nfull\ncrw-rw-rw-\nread-only\n");
+}
+
+// Init starts on another CPU than the supervisor's; the program must get the whole set back.
+TEST_P(Box, ProgramMayUseAllOfOurCpus) {
+  std::string ours;
+  std::istringstream status(harness::read_text("/proc/self/status"));
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("Cpus_allowed_list:", 0) == 0) ours = line;
+  ASSERT_FALSE(ours.empty());
+  auto o = sh("grep Cpus_allowed_list /proc/self/status");
+  EXPECT_EQ(o.result.value("verdict", ""), "ok") << o.err;
+  EXPECT_EQ(o.out, ours + "\n");
+}
+
+// The supervisor returns once the cgroup is empty, without waiting for init to finish dying
+// first; by the time it exits, the cgroup is removed and init reaped all the same.
+TEST_P(Box, NothingIsLeftBehind) {
+  auto o = sh("sleep 47.25 & exit 0");
+  EXPECT_EQ(o.result.value("verdict", ""), "ok") << o.err;
+  EXPECT_EQ(harness::count_processes("sleep 47.25"), 0);
+  const std::string prefix = "grader-sandbox-" + std::to_string(o.pid) + "-";
+  // Our own cgroups (the supervisor was our child) per hierarchy, from /proc/self/cgroup.
+  std::map<std::string, std::string> own;
+  std::istringstream cgroups(harness::read_text("/proc/self/cgroup"));
+  for (std::string line; std::getline(cgroups, line);) {
+    auto a = line.find(':'), b = line.find(':', a + 1);
+    std::istringstream list(line.substr(a + 1, b - a - 1));
+    for (std::string c; std::getline(list, c, ',');) own[c] = line.substr(b + 1);
+    if (line.compare(0, 3, "0::") == 0) own[""] = line.substr(b + 1);
+  }
+  std::istringstream mounts(harness::read_text("/proc/self/mountinfo"));
+  int looked = 0;
+  for (std::string line; std::getline(mounts, line);) {
+    std::istringstream f(line);
+    std::string id, parent, dev, root, point, opts, field, type, source, super;
+    f >> id >> parent >> dev >> root >> point >> opts;
+    while (f >> field && field != "-") {
+    }
+    f >> type >> source >> super;
+    std::string key;
+    if (type == "cgroup2") {
+      key = "";
+    } else if (type == "cgroup") {
+      for (const char* c : {"memory", "pids", "cpuacct"})
+        if (("," + super + ",").find(std::string(",") + c + ",") != std::string::npos) key = c;
+      if (key.empty()) continue;
+    } else {
+      continue;
+    }
+    fs::path dir = fs::path(point) / fs::path(own[key]).relative_path();
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      EXPECT_NE(e.path().filename().string().rfind(prefix, 0), 0u) << "left behind: " << e.path();
+    }
+    ++looked;
+  }
+  EXPECT_GT(looked, 0);
+  // An init the supervisor had not reaped would now be an orphan of the host's PID 1.
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string stat = harness::read_text(e.path() / "stat");
+    auto close = stat.rfind(')');
+    if (close == std::string::npos || stat.find("(grader-sandbox)") == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 2));
+    std::string state;
+    int ppid = 0;
+    rest >> state >> ppid;
+    EXPECT_NE(ppid, 1) << "orphaned grader-sandbox process " << name;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(All, Box, ::testing::Values(Who::Root, Who::Unprivileged),
                          [](const auto& info) {
                            return info.param == Who::Root ? "Root" : "Unprivileged";
                          });

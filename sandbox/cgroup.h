@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,18 @@ class Cgroup {
   // One folder per controller in v1; the same folder three times in v2.
   std::string memory_dir_, pids_dir_, cpu_dir_;
 };
+
+// A mounted cgroup hierarchy: v2, or v1 with its controllers.
+struct CgroupMount {
+  std::string point;
+  std::set<std::string, std::less<>> controllers;  // empty for cgroup2
+  bool v2 = false;
+};
+// From /proc/self/mountinfo: every cgroup mount.
+std::vector<CgroupMount> cgroup_mounts_from_mountinfo();
+// The usual places (/sys/fs/cgroup, its unified, memory, pids and cpuacct), checked with statfs:
+// a fifth of the cost. Empty when the layout is not the usual one.
+std::vector<CgroupMount> usual_cgroup_mounts();
 
 // fork(), with the child born in the cgroup v2 folder `cgroup_dir_fd` (clone3 with
 // CLONE_INTO_CGROUP, Linux 5.7+). Returns as fork() does; -1 with errno when the kernel or a

@@ -545,3 +545,28 @@ TEST(SandboxUnit, ForkIntoCgroupStartsTheChildInside) {
   EXPECT_EQ(rmdir(dir.c_str()), 0) << std::strerror(errno);
 }
 }  // namespace
+
+// The usual cgroup layout, found with a few statfs calls, must name the same hierarchies as
+// /proc/self/mountinfo, which the sandbox reads where the layout is not the usual one.
+TEST(SandboxUnit, UsualCgroupLayoutAgreesWithMountinfo) {
+  const auto usual = sandbox::usual_cgroup_mounts();
+  const auto all = sandbox::cgroup_mounts_from_mountinfo();
+  if (usual.empty()) GTEST_SKIP() << "not the usual layout here: mountinfo alone is used";
+  for (const auto& u : usual) {
+    bool found = false;
+    for (const auto& m : all) {
+      if (fs::canonical(m.point) != fs::canonical(u.point) || m.v2 != u.v2) continue;
+      found = true;
+      for (const auto& c : u.controllers)
+        EXPECT_TRUE(m.controllers.count(c)) << u.point << " " << c;
+    }
+    EXPECT_TRUE(found) << u.point << " is not a cgroup mount in mountinfo";
+  }
+  // And nothing the sandbox uses is missed.
+  for (const char* c : {"memory", "pids", "cpuacct"}) {
+    bool in_all = false, in_usual = false;
+    for (const auto& m : all) in_all = in_all || m.controllers.count(c);
+    for (const auto& u : usual) in_usual = in_usual || u.controllers.count(c);
+    EXPECT_EQ(in_all, in_usual) << c;
+  }
+}

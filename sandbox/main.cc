@@ -49,8 +49,15 @@ bool write_result(const std::string& path, const nlohmann::json& j) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  spdlog::set_default_logger(spdlog::stderr_color_st("grader-sandbox"));
-  spdlog::set_pattern("grader-sandbox: %v");
+  // The stderr logger is made when first needed: most runs log nothing, and every run starts
+  // a new grader-sandbox.
+  bool logger_made = false;
+  auto logger = [&logger_made] {
+    if (logger_made) return;
+    spdlog::set_default_logger(spdlog::stderr_color_st("grader-sandbox"));
+    spdlog::set_pattern("grader-sandbox: %v");
+    logger_made = true;
+  };
 
   CLI::App app{
       "grader-sandbox: run one untrusted command with limits and report exactly what happened.\n"
@@ -154,7 +161,9 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (verbose) logger();
   sandbox::Result result = sandbox::run(policy, {verbose});
+  if (!result.warnings.empty() || result.verdict == sandbox::Verdict::SandboxError) logger();
   if (!result.warnings.empty()) {
     // One clear warning per run, not one per missing protection.
     std::string all;
@@ -163,6 +172,7 @@ int main(int argc, char** argv) {
   }
   if (result.verdict == sandbox::Verdict::SandboxError) spdlog::error("{}", result.error);
   if (!write_result(result_file, sandbox::to_json(result))) {
+    logger();
     spdlog::error("cannot write result to {}", result_file);
     return 1;
   }

@@ -57,8 +57,7 @@ std::vector<std::string_view> split(std::string_view text, char sep) {
 std::vector<std::string_view> words(std::string_view text) {
   std::vector<std::string_view> out;
   for (std::string_view line : split(text, '\n'))
-    for (std::string_view w : split(line, ' '))
-      if (!w.empty()) out.push_back(w);
+    for (std::string_view w : split(line, ' ')) out.push_back(w);
   return out;
 }
 

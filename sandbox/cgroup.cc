@@ -196,13 +196,24 @@ Cgroup Cgroup::create(uint64_t memory_bytes, uint64_t pids) {
     }
     if (!has_all(base + "/cgroup.subtree_control", {"memory", "pids"}) &&
         !write_file(base + "/cgroup.subtree_control", "+memory +pids")) {
-      cg.why_none_ = "cannot enable memory and pids controllers in " + base +
-                     "/cgroup.subtree_control (" + std::strerror(errno) +
-                     "); start grader in a delegated cgroup of its own, e.g. "
-                     "'systemd-run --user --scope -p Delegate=yes grader ...'";
-      continue;
+      // A cgroup that holds processes (ours holds the grader, maybe a login shell) may not
+      // hand controllers on to children: "no internal processes", EBUSY. Its parent already
+      // does, or ours would not have them: the run's cgroup then becomes a sibling of ours,
+      // where root, or a user in a delegated subtree (systemd's user@.service), may make one.
+      // (Not tried on a real cgroup v2 host yet: this one is v1 hybrid.)
+      const int why = errno;
+      const std::string own = own_path("");
+      if (why != EBUSY || own.empty() || own == "/") {
+        cg.why_none_ = "cannot enable memory and pids controllers in " + base +
+                       "/cgroup.subtree_control (" + std::strerror(why) +
+                       "); start grader in a delegated cgroup of its own, e.g. "
+                       "'systemd-run --user --scope -p Delegate=yes grader ...'";
+        continue;
+      }
+      base = base.substr(0, base.rfind('/'));
+    } else {
+      write_file(base + "/cgroup.subtree_control", "+cpu");  // optional: cpu.stat exists anyway
     }
-    write_file(base + "/cgroup.subtree_control", "+cpu");  // optional: cpu.stat exists anyway
     std::string dir = make_child(base, name);
     if (dir.empty()) {
       cg.why_none_ = "cannot create a cgroup in " + base + ": " + std::strerror(errno);

@@ -285,6 +285,9 @@ bool send_go(int control_fd, const GoMessage& go, const std::vector<int>& fds) {
 }
 
 void run_init(const ChildSetup& base) {
+  // The supervisor moved us off its CPU to start us at once; from here on the scheduler may
+  // place us anywhere again (taken back once more at "go", in case its move came after this).
+  if (base.cpus_known) sched_setaffinity(0, sizeof base.cpus, &base.cpus);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   ChildSetup s = base;
   try {

@@ -202,8 +202,8 @@ Cgroup Cgroup::create(uint64_t memory_bytes, uint64_t pids) {
       // where root, or a user in a delegated subtree (systemd's user@.service), may make one.
       // (Not tried on a real cgroup v2 host yet: this one is v1 hybrid.)
       const int why = errno;
-      const std::string own = own_path("");
-      if (why != EBUSY || own.empty() || own == "/") {
+      const std::string ours = own_path("");
+      if (why != EBUSY || ours.empty() || ours == "/") {
         cg.why_none_ = "cannot enable memory and pids controllers in " + base +
                        "/cgroup.subtree_control (" + std::strerror(why) +
                        "); start grader in a delegated cgroup of its own, e.g. "
@@ -313,12 +313,16 @@ const char* Cgroup::mode_name() const {
   return "none";
 }
 
-std::vector<std::string> Cgroup::self_join_files() const {
-  if (mode_ != Mode::V1) return {};
+std::set<std::string> Cgroup::dirs() const {
   std::set<std::string> dirs = {memory_dir_, pids_dir_, cpu_dir_};
   dirs.erase("");
+  return dirs;
+}
+
+std::vector<std::string> Cgroup::self_join_files() const {
+  if (mode_ != Mode::V1) return {};
   std::vector<std::string> files;
-  for (const auto& d : dirs) files.push_back(d + "/tasks");
+  for (const auto& d : dirs()) files.push_back(d + "/tasks");
   return files;
 }
 
@@ -376,9 +380,7 @@ void Cgroup::kill_all(bool until_empty) const {
 }
 
 void Cgroup::remove() {
-  std::set<std::string> dirs = {memory_dir_, pids_dir_, cpu_dir_};
-  dirs.erase("");
-  for (const auto& d : dirs) {
+  for (const auto& d : dirs()) {
     // Dying processes leave the cgroup a moment after SIGKILL.
     for (int i = 0; i < 200 && rmdir(d.c_str()) != 0 && errno == EBUSY; ++i)
       std::this_thread::sleep_for(std::chrono::microseconds(500));

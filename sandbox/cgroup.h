@@ -53,6 +53,8 @@ class Cgroup {
   void remove();
   // The folder whose cgroup.procs lists the run's processes (all hierarchies hold the same).
   const std::string& procs_dir() const;
+  // Each folder once (on v2 the three are one).
+  std::set<std::string> dirs() const;
 
   Mode mode_ = Mode::None;
   std::string why_none_;

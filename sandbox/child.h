@@ -25,7 +25,7 @@ struct ExitReport {
 
 // The supervisor's go-ahead, sent once the user ids are mapped and the cgroup exists. File
 // descriptors travel with it as SCM_RIGHTS: the network namespace the supervisor made (as
-// root), then the files the child writes "0" to, to join the cgroup (cgroup v1), or the
+// root), then the files the program writes "0" to, to join the cgroup (cgroup v1), or the
 // cgroup's folder (v2).
 struct GoMessage {
   char kind = kMsgGo;

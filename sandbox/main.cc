@@ -163,14 +163,17 @@ int main(int argc, char** argv) {
 
   if (verbose) logger();
   sandbox::Result result = sandbox::run(policy, {verbose});
-  if (!result.warnings.empty() || result.verdict == sandbox::Verdict::SandboxError) logger();
   if (!result.warnings.empty()) {
     // One clear warning per run, not one per missing protection.
     std::string all;
     for (const auto& w : result.warnings) all += (all.empty() ? "" : "; ") + w;
+    logger();
     spdlog::warn("weaker isolation: {}", all);
   }
-  if (result.verdict == sandbox::Verdict::SandboxError) spdlog::error("{}", result.error);
+  if (result.verdict == sandbox::Verdict::SandboxError) {
+    logger();
+    spdlog::error("{}", result.error);
+  }
   if (!write_result(result_file, sandbox::to_json(result))) {
     logger();
     spdlog::error("cannot write result to {}", result_file);

@@ -91,7 +91,7 @@ void bind(const std::string& src, const std::string& dst, bool writable, bool in
   unsigned long want =
       MS_NOSUID | (src.rfind("/dev/", 0) == 0 ? 0 : MS_NODEV) | (writable ? 0 : MS_RDONLY);
   // A remount costs as much as the bind: skip it when the source already has the flags.
-  if (in_user_namespace && (have & want) == want) return;
+  if ((have & want) == want) return;
   check(mount(nullptr, to.c_str(), nullptr, MS_BIND | MS_REMOUNT | have | want, nullptr),
         "remount " + dst);
 }

@@ -16,7 +16,6 @@
 #include <cstring>
 #include <optional>
 #include <string>
-#include <system_error>
 #include <vector>
 
 #include "sandbox/cgroup.h"
@@ -146,7 +145,7 @@ static Result run_once(const Policy& p, const RunOptions& options,
   // Linux starts a new child on its parent's CPU, where it waits until the parent sleeps
   // (measured here: 1 ms while the parent kept working, though the other core was idle). The
   // supervisor has work to do now, and so has init: move init to another of our CPUs. Init
-  // takes the full set back before the program starts (setup.cpus).
+  // takes the full set back as soon as it runs (setup.cpus).
   if (setup.cpus_known) {
     cpu_set_t others = setup.cpus;
     const int here = sched_getcpu();
@@ -199,14 +198,14 @@ static Result run_once(const Policy& p, const RunOptions& options,
       return abandon("user namespace id maps: " + e);
   }
   GoMessage go;
-  go.memory_by_rlimit = setup.memory_by_rlimit = !cgroup.has_memory();
+  go.memory_by_rlimit = !cgroup.has_memory();
   // RLIMIT_NPROC counts every process of a uid in a user namespace. In the box's own user
   // namespace that is the box; otherwise uid 65534 is shared with every other box and with the
   // machine's "nobody" processes, which would make this run fail for their sake (seen: a
   // container's box refused to exec while the host ran boxes). There it is not set.
   const bool own_user_namespace = *isolation == Isolation::UserNamespaces;
-  go.pids_by_rlimit = setup.pids_by_rlimit = !cgroup.has_pids() && own_user_namespace;
-  go.cpu_by_rlimit = setup.cpu_by_rlimit = !cgroup.has_cpu();
+  go.pids_by_rlimit = !cgroup.has_pids() && own_user_namespace;
+  go.cpu_by_rlimit = !cgroup.has_cpu();
   std::vector<int> go_fds;
   if (netns.get() >= 0) {  // otherwise init makes one itself
     go.netns_fd_first = true;
@@ -245,9 +244,9 @@ static Result run_once(const Policy& p, const RunOptions& options,
   // What was enforced, and by what.
   const std::string cg = cgroup.mode_name();
   r.enforced["memory"] = cgroup.has_memory() ? cg : "rlimit (per process, RLIMIT_DATA)";
-  r.enforced["pids"] = cgroup.has_pids()      ? cg
-                       : setup.pids_by_rlimit ? "rlimit (RLIMIT_NPROC in the box's user namespace)"
-                                              : "not enforced";
+  r.enforced["pids"] = cgroup.has_pids()   ? cg
+                       : go.pids_by_rlimit ? "rlimit (RLIMIT_NPROC in the box's user namespace)"
+                                           : "not enforced";
   r.enforced["cpu_time"] = cgroup.has_cpu() ? cg + " + rlimit" : "rlimit (per process)";
   r.enforced["wall_time"] = "timer";
   r.enforced["output"] = "supervisor";
@@ -268,8 +267,8 @@ static Result run_once(const Policy& p, const RunOptions& options,
   if (cgroup.mode() == Cgroup::Mode::None)
     r.warnings.push_back("no cgroup (" + cgroup.why_none() +
                          "): memory and CPU limits fall back to per-process rlimits" +
-                         (setup.pids_by_rlimit ? ", processes to RLIMIT_NPROC"
-                                               : "; the process limit is not enforced"));
+                         (go.pids_by_rlimit ? ", processes to RLIMIT_NPROC"
+                                            : "; the process limit is not enforced"));
   if (!ns)
     r.warnings.push_back("no namespaces (" + why_weaker +
                          "): the program sees the host's files and network");
@@ -408,7 +407,7 @@ static Result run_once(const Policy& p, const RunOptions& options,
   }
   // RLIMIT_CPU kills at whole seconds with SIGKILL (soft = hard), and rusage samples in
   // ticks, so a process it killed may show a little less CPU than the limit.
-  const double rlimit_cpu = std::ceil(p.cpu_time) + (setup.cpu_by_rlimit ? 0 : 1);
+  const double rlimit_cpu = std::ceil(p.cpu_time) + (go.cpu_by_rlimit ? 0 : 1);
   const bool killed_by_rlimit =
       r.signal && *r.signal == SIGKILL && r.cpu_seconds >= 0.9 * rlimit_cpu;
   const bool cpu_over =

@@ -1,16 +1,21 @@
 // grader-sandbox against hostile programs, in C and in Python, as root and as an
 // unprivileged user. Each test asserts the verdict and that the host is unharmed.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <thread>
 
+#include "sandbox/cgroup.h"
+#include "sandbox/child.h"
 #include "sandbox_harness.h"
 
 using harness::Who;
@@ -372,26 +377,13 @@ TEST_P(Box, NothingIsLeftBehind) {
     for (std::string c; std::getline(list, c, ',');) own[c] = line.substr(b + 1);
     if (line.compare(0, 3, "0::") == 0) own[""] = line.substr(b + 1);
   }
-  std::istringstream mounts(harness::read_text("/proc/self/mountinfo"));
   int looked = 0;
-  for (std::string line; std::getline(mounts, line);) {
-    std::istringstream f(line);
-    std::string id, parent, dev, root, point, opts, field, type, source, super;
-    f >> id >> parent >> dev >> root >> point >> opts;
-    while (f >> field && field != "-") {
-    }
-    f >> type >> source >> super;
+  for (const auto& m : sandbox::cgroup_mounts_from_mountinfo()) {
     std::string key;
-    if (type == "cgroup2") {
-      key = "";
-    } else if (type == "cgroup") {
-      for (const char* c : {"memory", "pids", "cpuacct"})
-        if (("," + super + ",").find(std::string(",") + c + ",") != std::string::npos) key = c;
-      if (key.empty()) continue;
-    } else {
-      continue;
-    }
-    fs::path dir = fs::path(point) / fs::path(own[key]).relative_path();
+    for (const char* c : {"memory", "pids", "cpuacct"})
+      if (m.controllers.count(c)) key = c;
+    if (!m.v2 && key.empty()) continue;
+    fs::path dir = fs::path(m.point) / fs::path(own[key]).relative_path();
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(dir, ec)) {
       EXPECT_NE(e.path().filename().string().rfind(prefix, 0), 0u) << "left behind: " << e.path();
@@ -483,7 +475,6 @@ TEST(SandboxCli, PolicyFileAlone) {
 
 // Without namespaces (a container that allows none) box paths in argv and env are rewritten to
 // the host paths the binds name.
-#include "sandbox/child.h"
 namespace {
 TEST(SandboxUnit, HostPathRewritesBoxPaths) {
   sandbox::Policy p;
@@ -502,12 +493,6 @@ TEST(SandboxUnit, HostPathRewritesBoxPaths) {
 // cgroup v2: the program is born inside the run's cgroup (clone3 with CLONE_INTO_CGROUP), so no
 // process is ever moved (a move takes a global kernel lock: 7.5 ms here). This host is cgroup
 // v1 hybrid, so the test uses its controller-less cgroup2 mount, which is enough for the clone.
-#include <fcntl.h>
-#include <sys/wait.h>
-
-#include <fstream>
-
-#include "sandbox/cgroup.h"
 namespace {
 TEST(SandboxUnit, ForkIntoCgroupStartsTheChildInside) {
   if (geteuid() != 0) GTEST_SKIP() << "creating a cgroup needs root here";

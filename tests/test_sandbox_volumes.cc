@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
@@ -107,6 +108,11 @@ TEST_P(Volumes, SeedGoesInAndPlainFilesComeBack) {
 }
 
 TEST_P(Volumes, FillingAFolderStopsAtItsCapAndTheHostKeepsItsDisk) {
+  // The host's side of the run (result, collected files) on a file system of its own, so that
+  // what it loses is measured exactly while other tests write elsewhere.
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to mount the measuring file system";
+  ASSERT_EQ(mount("tmpfs", dir_.c_str(), "tmpfs", 0, "size=256m,mode=0777"), 0);
+  if (owner_ >= 0) (void)!chown(dir_.c_str(), owner_, owner_);
   const uint64_t before = free_bytes(dir_);
   nlohmann::json policy = {
       {"cwd", "/work"},
@@ -123,7 +129,8 @@ TEST_P(Volumes, FillingAFolderStopsAtItsCapAndTheHostKeepsItsDisk) {
   EXPECT_LE(fs::file_size(dir_ / "out" / "big"), 16u << 20);
   sandbox::remove_tree((dir_ / "out").string());
   const uint64_t after = free_bytes(dir_);
-  EXPECT_LT(before > after ? before - after : 0, 8u << 20) << "the host lost disk space";
+  EXPECT_LT(before > after ? before - after : 0, 1u << 20) << "the host lost disk space";
+  umount2(dir_.c_str(), MNT_DETACH);
 }
 
 TEST_P(Volumes, AMillionEmptyFilesStopAtTheInodeCap) {

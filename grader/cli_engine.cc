@@ -390,7 +390,9 @@ void add_engine_commands(CLI::App& app, Context& ctx) {
         json score = grade(req);
         fs::path out(o->out);
         reports::write_score_json(out / "score.json", score);
-        reports::write_gradescope_results(out / "results.json", score);
+        reports::write_gradescope_results(
+            out / "results.json", score,
+            load_manifest(req.assignment_dir).gradescope_hidden_visibility);
         if (!o->junit.empty()) reports::write_junit(o->junit, score);
         const json& totals = score["totals"];
         if (score["status"] != "graded") {

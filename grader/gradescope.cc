@@ -159,6 +159,20 @@ fs::path find_templates_dir() {
   throw std::runtime_error("no setup.sh and run_autograder templates in " + tried);
 }
 
+double worst_case_seconds(const Manifest& m) {
+  auto wall = [](const Limits& l) { return l.wall_time.value_or(3 * l.cpu_time.value_or(10.0)); };
+  double total = m.build ? wall(m.build->limits) : 0;
+  for (const TestSpec& t : m.tests) {
+    double runs = 1;
+    if (t.kind == "produce_check") runs = 2;
+    // Each pair: baseline low, baseline high, student high and a check; noisy pairs are
+    // measured again (up to 2 more tries) and more pairs added (up to 2 x pairs).
+    if (t.kind == "perf") runs = 2.0 * static_cast<double>(t.pairs) * 4 * 3;
+    total += runs * wall(t.limits);
+  }
+  return total;
+}
+
 std::vector<std::string> write_autograder_zip(const PackageOptions& options) {
   const Manifest manifest = load_manifest(options.assignment_dir);
   std::vector<ZipEntry> entries;
@@ -255,7 +269,7 @@ int run(const fs::path& assignment_dir, const fs::path& root, std::ostream& log)
       }
     }
     const json score = grade(request);
-    reports::write_gradescope_results(results, score);
+    reports::write_gradescope_results(results, score, manifest.gradescope_hidden_visibility);
     const bool graded = score.value("status", "") == "graded";
     if (graded) {
       log << "grader: graded " << manifest.id << ": " << score["totals"].value("final", 0.0)

@@ -387,9 +387,9 @@ Manifest load_manifest(const fs::path& dir) {
     throw ManifestError(
         fmt::format("{}:{}: {}", m.file.string(), e.source().begin.line, e.description()));
   }
-  r.only_keys(
-      root, "",
-      {"id", "title", "version", "points", "due", "submission", "runtime", "build", "tests"});
+  r.only_keys(root, "",
+              {"id", "title", "version", "points", "due", "submission", "runtime", "build", "tests",
+               "gradescope"});
 
   m.id = r.string(root, "id", "id", nullptr);
   if (!std::regex_match(m.id, kIdPattern)) r.fail(root.get("id"), "id", "must match [a-z0-9_-]+");
@@ -404,6 +404,18 @@ Manifest load_manifest(const fs::path& dir) {
   auto points = r.opt_number(root, "points", "points", 0);
   if (!points) r.fail(nullptr, "points", "missing (required)");
   m.points = *points;
+
+  if (const toml::table* gs = r.opt_table(root, "gradescope", "gradescope")) {
+    r.only_keys(*gs, "gradescope.", {"hidden_visibility"});
+    if (auto v = r.opt_string(*gs, "hidden_visibility", "gradescope.hidden_visibility")) {
+      if (*v != "after_published" && *v != "after_due_date")
+        r.fail(gs->get("hidden_visibility"), "gradescope.hidden_visibility",
+               "must be \"after_published\" or \"after_due_date\" (Gradescope's \"hidden\" is "
+               "for tests without points: with points it would show students a total that "
+               "includes the hidden tests)");
+      m.gradescope_hidden_visibility = *v;
+    }
+  }
 
   if (const toml::table* due = r.opt_table(root, "due", "due")) {
     r.only_keys(*due, "due.", {"date", "late_percent_per_day", "late_max_days"});

@@ -89,6 +89,9 @@ struct Manifest {
 
   std::optional<BuildSpec> build;
   std::vector<TestSpec> tests;
+
+  // What Gradescope calls our hidden tests (gradescope_results in reports/score.h).
+  std::string gradescope_hidden_visibility = "after_published";
 };
 
 // Late days: whole days started after the due date plus `extension_days` (0 when on time,

@@ -236,10 +236,19 @@ fs::path resolve_assignment(const std::string& id_or_path) {
     }
   }
   std::string searched;
-  for (const fs::path& root : roots) searched += (searched.empty() ? "" : ", ") + root.string();
+  std::vector<std::string> ids;
+  for (const fs::path& root : roots) {
+    searched += (searched.empty() ? "" : ", ") + root.string();
+    for (const auto& e : fs::directory_iterator(root, ec))
+      if (fs::is_regular_file(e.path() / "assignment.toml", ec))
+        ids.push_back(e.path().filename().string());
+  }
+  std::sort(ids.begin(), ids.end());
+  std::string known;
+  for (const auto& id : ids) known += (known.empty() ? "" : ", ") + id;
   throw InputError(fmt::format(
-      "no assignment '{}': not a folder holding assignment.toml, and no such id under {}",
-      id_or_path, searched));
+      "no assignment '{}': not a folder holding assignment.toml, and no such id under {}{}",
+      id_or_path, searched, known.empty() ? "" : " (there: " + known + ")"));
 }
 
 json grade(const GradeRequest& req) {

@@ -178,10 +178,11 @@ std::optional<T> pick(const std::optional<T>& a, const std::optional<T>& b) {
 void parse_test(const Reader& r, const Manifest& m, const toml::table& t, int index,
                 TestSpec& spec) {
   const std::string at = fmt::format("tests[{}]", index);
-  r.only_keys(t, at + ".",
-              {"id",      "name",     "visibility", "points", "kind",    "files",       "args",
-               "scoring", "cases",    "limits",     "seed",   "produce", "check_files", "expected",
-               "command", "baseline", "iterations", "pairs",  "measure", "thresholds"});
+  r.only_keys(
+      t, at + ".",
+      {"id",      "name",     "visibility", "points", "kind",    "files",       "args",
+       "scoring", "cases",    "limits",     "seed",   "produce", "check_files", "expected",
+       "command", "baseline", "iterations", "pairs",  "measure", "thresholds",  "case_timeout"});
   spec.line = static_cast<int>(t.source().begin.line);
   spec.id = r.string(t, "id", at + ".id", &t);
   if (!std::regex_match(spec.id, kTestIdPattern))
@@ -199,6 +200,7 @@ void parse_test(const Reader& r, const Manifest& m, const toml::table& t, int in
   spec.kind = r.string(t, "kind", name + ".kind", &t);
   spec.files = r.relative_files(m.dir, t, "files", name + ".files");
   spec.args = r.strings(t, "args", name + ".args");
+  spec.case_timeout = r.opt_number(t, "case_timeout", name + ".case_timeout", 0.1);
   spec.scoring = r.opt_string(t, "scoring", name + ".scoring").value_or("proportional");
   if (spec.scoring != "proportional" && spec.scoring != "all_or_nothing") {
     r.fail(t.get("scoring"), name + ".scoring", "must be proportional or all_or_nothing");

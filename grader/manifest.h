@@ -40,8 +40,10 @@ struct TestSpec {
   std::string visibility;  // public | hidden | after_due_date
   std::string kind;        // pytest | produce_check | perf | command
   double points = 0;
-  std::vector<std::string> files;        // relative to the assignment folder
-  std::vector<std::string> args;         // extra pytest args
+  std::vector<std::string> files;  // relative to the assignment folder
+  std::vector<std::string> args;   // extra pytest args
+  // pytest: seconds one case may take (pytest-timeout); default a quarter of the wall limit.
+  std::optional<double> case_timeout;
   std::string scoring = "proportional";  // proportional | all_or_nothing
   std::optional<int64_t> cases;
   Limits limits;  // already merged over the runtime defaults

@@ -120,6 +120,24 @@ std::map<std::string, std::string> box_env(const Manifest& m, const TestSpec* te
   return env;
 }
 
+// Where pytest-timeout is installed beside Debian's pytest (python3-pytest-timeout), each case
+// of a student's pytest test gets its own time limit: a loop in one function then loses that
+// case alone, and its traceback says where the code was. Elsewhere the run's limits alone.
+bool have_case_timeouts(const Manifest& m) {
+  std::error_code ec;
+  return m.python.rfind("/usr/bin/python3", 0) == 0 &&
+         fs::exists("/usr/lib/python3/dist-packages/pytest_timeout.py", ec);
+}
+
+std::vector<std::string> case_timeout_args(const Manifest& m, const TestSpec& t) {
+  if (!have_case_timeouts(m)) return {};
+  const double wall = t.limits.wall_time.value_or(3 * t.limits.cpu_time.value_or(10));
+  const double seconds = t.case_timeout.value_or(std::max(1.0, wall / 4));
+  // "signal": SIGALRM in the test's own thread, so the traceback is the looping frame's.
+  // (pytest loads the plugin by its entry point; naming it with -p too registers it twice.)
+  return {fmt::format("--timeout={:.3g}", seconds), "--timeout-method=signal"};
+}
+
 std::vector<std::string> pytest_argv(const Manifest& m, const TestSpec& t,
                                      const std::vector<std::string>& files) {
   std::vector<std::string> argv{m.python,
@@ -230,6 +248,8 @@ json run_pytest(GradingContext& ctx, const TestSpec& t) {
   fs::path dir = ctx.new_run_dir(t.id);
   BoxSpec spec;
   spec.argv = pytest_argv(ctx.manifest, t, t.files);
+  auto per_case = case_timeout_args(ctx.manifest, t);
+  spec.argv.insert(spec.argv.begin() + 3, per_case.begin(), per_case.end());
   spec.limits = t.limits;
   spec.cwd = "/work";
   spec.env = box_env(ctx.manifest, &t, true);
@@ -255,6 +275,10 @@ json run_pytest(GradingContext& ctx, const TestSpec& t) {
     note += "pytest wrote no test report (did the code crash or exit at import?).\n";
     entry["cases"] = {{"passed", 0}, {"total", t.cases.value_or(0)}};
   }
+  if (r.output.find("Failed: Timeout >") != std::string::npos)
+    note +=
+        "A case ran past its own time limit; the traceback below shows where your code was "
+        "when it was stopped.\n";
   entry["output"] = note + r.output;
   return entry;
 }

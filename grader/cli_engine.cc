@@ -9,10 +9,13 @@
 #include <sstream>
 #include <thread>
 
+#include "grader/batch.h"
 #include "grader/cli.h"
 #include "grader/engine.h"
 #include "grader/intake.h"
 #include "grader/manifest.h"
+#include "grader/remove_tree.h"
+#include "grader/student_id.h"
 #include "reports/score.h"
 
 namespace grader::cli {
@@ -79,6 +82,21 @@ std::vector<std::string> useful_lines(const std::string& output, size_t max_line
 
 std::string points(double x) { return fmt::format("{:g}", std::round(x * 100) / 100); }
 
+// "ignored: .pytest_cache/ (pytest cache, 3 files), ..." : what intake left out on purpose.
+void print_ignored(const json& score) {
+  const json& ignored = score["submission"].value("ignored", json::array());
+  if (ignored.empty()) return;
+  std::string line;
+  for (const json& entry : ignored) {
+    std::string detail = entry.value("what", "");
+    if (entry.contains("files"))
+      detail += fmt::format(", {} file{}", entry["files"].get<uint64_t>(),
+                            entry["files"].get<uint64_t>() == 1 ? "" : "s");
+    line += fmt::format("{}{} ({})", line.empty() ? "" : ", ", entry.value("path", ""), detail);
+  }
+  std::cout << "ignored (not part of the submission): " << line << "\n";
+}
+
 // Prints the student's view of a check run.
 void print_check(const Context& ctx, const json& score) {
   const json& a = score["assignment"];
@@ -90,6 +108,7 @@ void print_check(const Context& ctx, const json& score) {
     for (const auto& l : useful_lines(score["build"]["output"].get<std::string>()))
       std::cout << "      " << l << "\n";
   }
+  print_ignored(score);
   size_t width = 4;
   for (const json& t : score["tests"]) width = std::max(width, t["name"].get<std::string>().size());
   width = std::min<size_t>(width, 48);
@@ -122,6 +141,34 @@ void print_check(const Context& ctx, const json& score) {
                            points(totals["max"].get<double>()));
   std::cout << fmt::format(
       "{} hidden tests were not run: passing these does not guarantee your grade\n", not_run);
+}
+
+// `grade` and `check` of a folder that holds meta.toml (the bundled samples): like batch, it
+// is metadata, never graded; its submitted_at counts unless --submitted-at is given.
+void use_meta_toml(GradeRequest& req) {
+  fs::path meta = req.submission / "meta.toml";
+  std::error_code ec;
+  if (!fs::is_directory(req.submission, ec) || !fs::is_regular_file(fs::symlink_status(meta, ec)))
+    return;
+  req.meta_toml_is_metadata = true;
+  std::vector<std::string> warnings;
+  batch::SubmissionMeta m = batch::read_meta_toml(meta, warnings);
+  for (const std::string& w : warnings) std::cerr << "warning: " << w << "\n";
+  if (!req.submitted_at && m.submitted_at) {
+    req.submitted_at = m.submitted_at;
+    req.submitted_at_source = "metadata";
+  }
+}
+
+// --out must be a folder (made if missing): an existing file there is the caller's mistake.
+void check_out_folder(const fs::path& out) {
+  std::error_code ec;
+  fs::file_status st = fs::status(out, ec);
+  if (fs::exists(st) && !fs::is_directory(st))
+    throw InputError(
+        fmt::format("--out '{}': exists and is not a folder (score.json and "
+                    "results.json are written into it)",
+                    out.string()));
 }
 
 json load_expected(const fs::path& file) {
@@ -169,7 +216,7 @@ void run_selftest_job(SelftestJob& job, const fs::path& scratch) {
   try {
     GradeRequest req;
     req.assignment_dir = job.assignment_dir;
-    req.student = job.assignment + "/" + job.label;
+    req.student = safe_student_id(job.assignment + "-" + job.label);  // "a1-variants_slow"
     req.mode = Mode::Grade;
     req.scratch_root = scratch;
     fs::path staged;
@@ -186,7 +233,7 @@ void run_selftest_job(SelftestJob& job, const fs::path& scratch) {
       req.submission = job.submission;
     }
     job.score = grade(req);
-    if (!staged.empty()) fs::remove_all(staged.parent_path());
+    if (!staged.empty()) remove_tree_or_throw(staged.parent_path());
   } catch (const std::exception& e) {
     job.error = e.what();
   }
@@ -268,8 +315,8 @@ int selftest(const Context& ctx, std::vector<std::string> ids, bool all, int job
   std::vector<std::thread> threads;
   for (int k = 0; k < std::max(1, jobs); ++k) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
-  std::error_code ec;
-  fs::remove_all(scratch, ec);
+  if (std::string error = remove_tree(scratch); !error.empty())
+    std::cerr << "grader selftest: cannot remove " << error << "\n";
 
   int mismatches = 0;
   std::cout << fmt::format("{:<6} {:<32} {:>10} {:>10} {:>7}  {}\n", "id", "submission", "expected",
@@ -330,6 +377,7 @@ void add_engine_commands(CLI::App& app, Context& ctx) {
         req.assignment_dir = resolve_assignment(*assignment);
         req.submission = *submission;
         req.mode = Mode::Check;
+        use_meta_toml(req);
         json score = grade(req);
         if (*json_out) {
           std::cout << score.dump(2) << "\n";
@@ -378,15 +426,22 @@ void add_engine_commands(CLI::App& app, Context& ctx) {
         "usage (a rejected submission is still written, graded 0), 3 ungradable.");
     cmd->callback([&ctx, o] {
       guarded(ctx, "grade", [&] {
+        check_student_id(o->student, "--student");
+        check_out_folder(o->out);
         GradeRequest req;
         req.assignment_dir = resolve_assignment(o->assignment);
         req.submission = o->submission;
         req.student = o->student;
         if (!o->submitted_at.empty()) {
+          std::string problem;
+          if (!parse_rfc3339(o->submitted_at, &problem))
+            throw InputError(fmt::format("--submitted-at '{}': {}",
+                                         reports::printable_text(o->submitted_at), problem));
           req.submitted_at = o->submitted_at;
           req.submitted_at_source = "option";
         }
         req.mode = Mode::Grade;
+        use_meta_toml(req);
         json score = grade(req);
         fs::path out(o->out);
         reports::write_score_json(out / "score.json", score);

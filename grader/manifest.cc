@@ -325,28 +325,92 @@ std::optional<uint64_t> parse_size(const std::string& text) {
   return static_cast<uint64_t>(std::llround(bytes));
 }
 
-std::optional<int64_t> parse_rfc3339(const std::string& text) {
-  static const std::regex pattern(
-      R"(([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?([Zz]|([+-])([0-9]{2}):([0-9]{2})))");
-  std::smatch m;
-  if (!std::regex_match(text, m, pattern)) return std::nullopt;
-  std::tm tm{};
-  tm.tm_year = std::stoi(m[1]) - 1900;
-  tm.tm_mon = std::stoi(m[2]) - 1;
-  tm.tm_mday = std::stoi(m[3]);
-  tm.tm_hour = std::stoi(m[4]);
-  tm.tm_min = std::stoi(m[5]);
-  tm.tm_sec = std::stoi(m[6]);
-  if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-      tm.tm_sec > 60) {
+namespace {
+
+bool is_leap_year(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int days_in_month(int64_t year, int month) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return month == 2 && is_leap_year(year) ? 29 : kDays[month - 1];
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+int64_t days_from_civil(int64_t y, int m, int d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+constexpr const char* kMonthNames[] = {"January",   "February", "March",    "April",
+                                       "May",       "June",     "July",     "August",
+                                       "September", "October",  "November", "December"};
+
+}  // namespace
+
+std::optional<int64_t> parse_rfc3339(const std::string& text, std::string* problem) {
+  auto fail = [&](std::string why) -> std::optional<int64_t> {
+    if (problem) *problem = std::move(why);
     return std::nullopt;
+  };
+  const std::string shape =
+      "not an RFC 3339 date-time with an offset, e.g. 2026-10-02T23:59:00-04:00 or "
+      "2026-10-03T03:59:00Z";
+  if (text.size() > 64) return fail(shape);
+  size_t i = 0;
+  auto number = [&](size_t digits, int* out) {
+    if (i + digits > text.size()) return false;
+    int value = 0;
+    for (size_t k = 0; k < digits; ++k) {
+      char c = text[i + k];
+      if (c < '0' || c > '9') return false;
+      value = value * 10 + (c - '0');
+    }
+    i += digits;
+    *out = value;
+    return true;
+  };
+  auto literal = [&](std::string_view options) {
+    if (i >= text.size() || options.find(text[i]) == std::string_view::npos) return false;
+    ++i;
+    return true;
+  };
+  int year, month, day, hour, minute, second, offset_hours = 0, offset_minutes = 0;
+  if (!number(4, &year) || !literal("-") || !number(2, &month) || !literal("-") ||
+      !number(2, &day) || !literal("Tt ") || !number(2, &hour) || !literal(":") ||
+      !number(2, &minute) || !literal(":") || !number(2, &second))
+    return fail(shape);
+  if (literal(".")) {
+    size_t digits = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i, ++digits;
+    if (digits == 0) return fail(shape);  // fractions of a second are allowed, and dropped
   }
-  int64_t epoch = timegm(&tm);
-  if (m[9].matched) {
-    int64_t offset = std::stoi(m[10]) * 3600 + std::stoi(m[11]) * 60;
-    epoch += (m[9] == "+") ? -offset : offset;  // local = UTC + offset
+  int sign = 0;
+  if (literal("Zz")) {
+  } else if (i < text.size() && (text[i] == '+' || text[i] == '-')) {
+    sign = text[i++] == '+' ? 1 : -1;
+    if (!number(2, &offset_hours) || !literal(":") || !number(2, &offset_minutes))
+      return fail(shape);
+  } else {
+    return fail(shape);
   }
-  return epoch;
+  if (i != text.size()) return fail(shape);
+  if (month < 1 || month > 12) return fail(fmt::format("month {:02} does not exist", month));
+  if (day < 1 || day > days_in_month(year, month))
+    return fail(fmt::format("day {:02} does not exist in {} {}{}", day, kMonthNames[month - 1],
+                            year, month == 2 && day == 29 ? " (not a leap year)" : ""));
+  if (hour > 23) return fail(fmt::format("hour {:02} does not exist (00-23)", hour));
+  if (minute > 59) return fail(fmt::format("minute {:02} does not exist (00-59)", minute));
+  if (second == 60)
+    return fail("second 60 (a leap second) is not accepted: give 59 or the next minute");
+  if (second > 59) return fail(fmt::format("second {:02} does not exist (00-59)", second));
+  if (offset_hours > 23 || offset_minutes > 59)
+    return fail(fmt::format("offset {}{:02}:{:02} is outside -23:59..+23:59", sign > 0 ? '+' : '-',
+                            offset_hours, offset_minutes));
+  int64_t epoch = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
+  return epoch - sign * (offset_hours * 3600 + offset_minutes * 60);  // local = UTC + offset
 }
 
 std::string format_rfc3339(int64_t epoch_seconds) {
@@ -423,18 +487,22 @@ Manifest load_manifest(const fs::path& dir) {
     r.only_keys(*due, "due.", {"date", "late_percent_per_day", "late_max_days"});
     if (const toml::node* n = due->get("date")) {
       std::optional<int64_t> epoch;
+      std::string problem;
       if (n->is_string()) {
         m.due_date = *n->value<std::string>();
-        epoch = parse_rfc3339(*m.due_date);
+        epoch = parse_rfc3339(*m.due_date, &problem);
       } else if (const auto* dt = n->as_date_time(); dt && dt->get().offset) {
         std::ostringstream text;
         text << dt->get();
         m.due_date = text.str();
-        epoch = parse_rfc3339(*m.due_date);
+        epoch = parse_rfc3339(*m.due_date, &problem);
       }
       if (!epoch)
         r.fail(n, "due.date",
-               "must be an RFC 3339 date-time with an offset, e.g. \"2026-10-02T23:59:00-04:00\"");
+               problem.empty() || problem.rfind("not an RFC 3339", 0) == 0
+                   ? "must be an RFC 3339 date-time with an offset, e.g. "
+                     "\"2026-10-02T23:59:00-04:00\""
+                   : fmt::format("\"{}\": {}", *m.due_date, problem));
       m.due_epoch = epoch;
     }
     m.late_percent_per_day =

@@ -112,9 +112,14 @@ Manifest load_manifest(const std::filesystem::path& dir);
 // or "iB" is accepted). Returns nullopt for anything else.
 std::optional<uint64_t> parse_size(const std::string& text);
 
-// RFC 3339 date-time ("2026-10-02T23:59:00-04:00", "...Z", fractional seconds allowed) to
-// seconds since the epoch. Returns nullopt when malformed.
-std::optional<int64_t> parse_rfc3339(const std::string& text);
+// RFC 3339 date-time ("2026-10-02T23:59:00-04:00", "...Z") to seconds since the epoch, for
+// every time the grader reads (manifest due dates, --submitted-at, Gradescope and batch
+// metadata, summaries). Strict: YYYY-MM-DD, 'T' (or 't' or a space), hh:mm:ss, an optional
+// fraction (dropped), then 'Z' or an offset ±hh:mm; month 01-12, a day that exists in that
+// month (29 February only in leap years), hour 00-23, minute 00-59, second 00-59, offset
+// within ±23:59. A leap second (second 60) is refused: POSIX time cannot name it, and no
+// deadline needs it. Returns nullopt when malformed, with the reason in *problem if given.
+std::optional<int64_t> parse_rfc3339(const std::string& text, std::string* problem = nullptr);
 
 // Seconds since the epoch to "2026-10-02T03:59:00Z".
 std::string format_rfc3339(int64_t epoch_seconds);

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <pugixml.hpp>
 
 #include "grader/intake.h"
+#include "grader/remove_tree.h"
 #include "reports/score.h"
 
 namespace grader {
@@ -81,9 +83,11 @@ fs::path grader_files(const Manifest& m, const std::vector<std::string>& files,
   return dir;
 }
 
+// A run folder a box wrote: what cannot go now is tried again with the scratch folder, whose
+// failure marks the score (engine.cc).
 void remove_quietly(const fs::path& dir) {
-  std::error_code ec;
-  fs::remove_all(dir, ec);
+  if (std::string error = remove_tree(dir); !error.empty())
+    spdlog::warn("cannot remove a run folder: {}", error);
 }
 
 // Reads a file a box may control: never follows a link, refuses anything but a regular file.

@@ -2,12 +2,14 @@
 // grader-sandbox runs, in-process (grader::grade) and through the grader CLI.
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <array>
 #include <fstream>
 #include <map>
 #include <pugixml.hpp>
+#include <set>
 #include <thread>
 
 #include "grader/engine.h"
@@ -281,9 +283,9 @@ TEST_F(Engine, CliGradeWritesScoreResultsAndJunit) {
   fs::path out = scratch_ / "cli-out";
   // Due 2026-10-03T03:59:00Z; two days and a second late: 3 started days, 30% off.
   CommandResult r = run(kGrader.string() + " grade " + kFixture.string() + " " +
-              (kFixture / "solution").string() + " --out " + out.string() +
-              " --student alice --submitted-at 2026-10-05T03:59:01Z --junit " +
-              (out / "junit.xml").string() + " --min-score 50");
+                        (kFixture / "solution").string() + " --out " + out.string() +
+                        " --student alice --submitted-at 2026-10-05T03:59:01Z --junit " +
+                        (out / "junit.xml").string() + " --min-score 50");
   ASSERT_EQ(r.status, 0) << r.output;
   json s = read_json(out / "score.json");
   EXPECT_EQ(s["submission"]["student"], "alice");
@@ -319,7 +321,8 @@ TEST_F(Engine, CliUsageErrorsExitTwo) {
       run(kGrader.string() + " grade " + kFixture.string() + " " + (kFixture / "solution").string())
           .status,
       2);
-  CommandResult r = run(kGrader.string() + " grade no_such_assignment . --out " + (scratch_ / "x").string());
+  CommandResult r =
+      run(kGrader.string() + " grade no_such_assignment . --out " + (scratch_ / "x").string());
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.output.find("no assignment 'no_such_assignment'"), std::string::npos) << r.output;
   r = run(kGrader.string() + " check " + kFixture.string() + " " +
@@ -331,6 +334,96 @@ TEST_F(Engine, SelftestOfTheFixturePasses) {
   CommandResult r = run(kGrader.string() + " selftest -j 2 " + kFixture.string());
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("8 of 8 self-test gradings as expected"), std::string::npos) << r.output;
+}
+
+}  // namespace
+
+namespace {
+
+// Issue 12: `python3 -m pytest tests` leaves .pytest_cache/ and __pycache__/ behind; the a1
+// reference solution with both (and a .DS_Store) must grade exactly as the clean one: full
+// points (what `grader selftest a1` asserts of the clean one), the same staged content.
+TEST(EngineClutter, A1SolutionWithCacheFoldersScoresLikeTheCleanOne) {
+  setenv("GRADER_SANDBOX", kSandbox.c_str(), 1);
+  const fs::path a1 = fs::path(SOURCE_DIR) / "assignments/a1";
+  fs::path scratch =
+      fs::temp_directory_path() / ("grader-clutter-test-" + std::to_string(getpid()));
+  fs::create_directories(scratch);
+  fs::path sub = scratch / "sub";
+  grader::copy_tree(a1 / "solution", sub);
+  fs::create_directories(sub / ".pytest_cache/v/cache");
+  std::ofstream(sub / ".pytest_cache/v/cache/lastfailed") << "{}";
+  std::ofstream(sub / ".pytest_cache/README.md") << "# pytest cache directory #";
+  fs::create_directories(sub / "__pycache__");
+  std::ofstream(sub / "__pycache__/autodiff.cpython-311.pyc") << std::string(64, '\x01');
+  std::ofstream(sub / "__pycache__/x.pyc") << "\x03";
+  std::ofstream(sub / ".DS_Store") << "mac";
+
+  grader::GradeRequest req;
+  req.assignment_dir = a1;
+  req.submission = sub;
+  req.student = "cluttered";
+  req.scratch_root = scratch;
+  json s = grader::grade(req);
+  ASSERT_EQ(s["status"], "graded") << s.dump(2);
+  EXPECT_TRUE(s["submission"]["rejected"].is_null()) << s["submission"].dump(2);
+  EXPECT_DOUBLE_EQ(s["totals"]["final"].get<double>(), s["totals"]["max"].get<double>())
+      << s.dump(2);
+  EXPECT_DOUBLE_EQ(s["totals"]["max"].get<double>(), 100.0);
+  EXPECT_EQ(s["submission"]["content_hash"], grader::hash_tree(a1 / "solution"));
+  EXPECT_EQ(s["submission"]["files"], 1);
+  std::set<std::string> ignored;
+  for (const json& e : s["submission"]["ignored"]) ignored.insert(e["path"].get<std::string>());
+  EXPECT_EQ(ignored, (std::set<std::string>{".DS_Store", ".pytest_cache/", "__pycache__/"}));
+  EXPECT_FALSE(s.contains("cleanup")) << s["cleanup"].dump();
+  reports::write_score_json(scratch / "score.json", s);
+  EXPECT_EQ(validate_against_schema(scratch / "score.json"), 0);
+  // Nothing of the grading is left: only what this test made.
+  std::set<std::string> left;
+  for (const auto& e : fs::directory_iterator(scratch)) left.insert(e.path().filename());
+  EXPECT_EQ(left, (std::set<std::string>{"sub", "score.json"}));
+  fs::remove_all(scratch);
+}
+
+}  // namespace
+
+namespace {
+
+// Issue 11: a grading's scratch folder is 0700 (the sandbox binds its folders into the box, so
+// no box walks the host path), the grading still passes, and a clean-up failure is a field
+// the schema knows.
+TEST(EngineScratch, ScratchFolderIsPrivateAndACleanupFailureIsRecorded) {
+  setenv("GRADER_SANDBOX", kSandbox.c_str(), 1);
+  fs::path root = fs::temp_directory_path() / ("grader-scratch-test-" + std::to_string(getpid()));
+  fs::create_directories(root);
+  grader::GradeRequest req;
+  req.assignment_dir = kFixture;
+  req.submission = kFixture / "solution";
+  req.student = "private";
+  req.scratch_root = root;
+  setenv("GRADER_KEEP_SCRATCH", "1", 1);
+  json s = grader::grade(req);
+  unsetenv("GRADER_KEEP_SCRATCH");
+  ASSERT_EQ(s["status"], "graded") << s.dump(2);
+  EXPECT_DOUBLE_EQ(s["totals"]["final"].get<double>(), 100.0) << s.dump(2);
+  EXPECT_FALSE(s.contains("warnings")) << s["warnings"].dump();
+  int scratches = 0;
+  for (const auto& e : fs::directory_iterator(root)) {
+    if (e.path().filename().string().rfind("grade-", 0) != 0) continue;
+    ++scratches;
+    struct stat st {};
+    ASSERT_EQ(lstat(e.path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0700u) << e.path();
+  }
+  EXPECT_EQ(scratches, 1);
+
+  grader::record_cleanup_failure(s, "/tmp/grade-x/runs/1-work/deep: Permission denied");
+  grader::record_cleanup_failure(s, "a later one");
+  EXPECT_EQ(s["cleanup"],
+            json({{"ok", false}, {"error", "/tmp/grade-x/runs/1-work/deep: Permission denied"}}));
+  reports::write_score_json(root / "score.json", s);
+  EXPECT_EQ(validate_against_schema(root / "score.json"), 0);
+  fs::remove_all(root);
 }
 
 }  // namespace

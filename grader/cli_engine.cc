@@ -227,8 +227,9 @@ void print_perf_margins(const SelftestJob& job, const Manifest& m) {
                                        : std::string(" noise");
       if (p.value("retries", 0) > 0) pairs += fmt::format("(r{})", p["retries"].get<int>());
     }
+    if (pairs.empty()) continue;  // not measured (the student's first run failed)
     std::string line = fmt::format("  perf {} {} {}: pairs{}", job.assignment, job.label,
-                                   t["id"].get<std::string>(), pairs.empty() ? " -" : pairs);
+                                   t["id"].get<std::string>(), pairs);
     if (perf["median"].is_number()) {
       double median = perf["median"].get<double>();
       line += fmt::format("; median {:.2f}x{}", median,

@@ -364,3 +364,21 @@ TEST(Trust, PlausibleSpeedupBound) {
   EXPECT_NE(e.find("tests.t1.max_plausible_speedup: only a perf test has it"), std::string::npos)
       << e;
 }
+
+// Every bundled assignment loads under the trust rules (a hidden self_reported test must say
+// student_can_forge), and only its pytest tests are self_reported unless lowered on purpose.
+TEST(Trust, BundledManifestsLoad) {
+  int loaded = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(SOURCE_DIR) / "assignments")) {
+    if (!fs::is_regular_file(entry.path() / "assignment.toml")) continue;
+    grader::Manifest m = grader::load_manifest(entry.path());
+    ++loaded;
+    for (const auto& t : m.tests) {
+      EXPECT_FALSE(t.trust.empty()) << m.id << " " << t.id;
+      if (t.trust == "self_reported" && t.visibility != "public") {
+        EXPECT_TRUE(t.student_can_forge) << m.id << " " << t.id;
+      }
+    }
+  }
+  EXPECT_GE(loaded, 5);
+}

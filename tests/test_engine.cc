@@ -73,8 +73,9 @@ class Engine : public ::testing::Test {
     setenv("GRADER_SANDBOX", kSandbox.c_str(), 1);
     scratch_ = fs::temp_directory_path() / ("grader-engine-test-" + std::to_string(getpid()));
     fs::create_directories(scratch_);
-    std::vector<std::string> names = {"solution",   "partial",      "hostile",    "slow",
-                                      "forge_exit", "forge_osexit", "forge_files"};
+    std::vector<std::string> names = {"solution",    "partial",          "hostile",
+                                      "slow",        "forge_exit",       "forge_osexit",
+                                      "forge_files", "perf_slow_low_run"};
     std::vector<json> results(names.size());
     std::atomic<size_t> next{0};
     auto worker = [&] {
@@ -188,8 +189,30 @@ TEST_F(Engine, PerfFailsTheSlowAndPassesTheFast) {
   EXPECT_GE(fast["perf"]["speedup"].get<double>(), 0.4);
   EXPECT_DOUBLE_EQ(slow["score"].get<double>(), 0.0) << slow.dump(2);
   EXPECT_LT(slow["perf"]["speedup"].get<double>(), 0.25);
-  EXPECT_EQ(slow["perf"]["speedups"].size(), 3u);
+  EXPECT_GE(slow["perf"]["pairs"].size(), 3u);
+  EXPECT_GE(slow["perf"]["speedups"].size(), 2u);  // the valid pairs
   EXPECT_DOUBLE_EQ(score("slow")["totals"]["final"].get<double>(), expected_total("slow"));
+  // Capped at the top threshold (0.4) where full points are reached.
+  EXPECT_DOUBLE_EQ(fast["perf"]["speedup"].get<double>(),
+                   std::min(fast["perf"]["median"].get<double>(), 0.4));
+  for (const json& pair : fast["perf"]["pairs"]) {
+    for (const char* key : {"b_low", "b_high", "s_high", "startup", "speedup"})
+      EXPECT_TRUE(pair[key].is_number()) << key << pair.dump();
+  }
+}
+
+// Slow on purpose in the low-iteration run only: the student never runs the low count, so
+// the slow code earns its own (failing) speed, not the huge one the old differencing gave.
+TEST_F(Engine, PerfLowRunSlowdownGainsNothing) {
+  const json& s = score("perf_slow_low_run");
+  const json& perf = test_entry(s, "perf_sumsq");
+  EXPECT_DOUBLE_EQ(perf["score"].get<double>(), 0.0) << perf.dump(2);
+  EXPECT_LT(perf["perf"]["median"].get<double>(), 0.25) << perf.dump(2);
+  EXPECT_DOUBLE_EQ(s["totals"]["final"].get<double>(), expected_total("perf_slow_low_run"));
+  EXPECT_EQ(perf["trust"], "measured");
+  EXPECT_EQ(test_entry(s, "public_basic")["trust"], "self_reported");
+  EXPECT_DOUBLE_EQ(s["totals"]["self_reported_points"].get<double>(),
+                   test_entry(s, "public_basic")["max_score"].get<double>());
 }
 
 TEST_F(Engine, MissingFilesAreNamedBeforeAnyTestRuns) {
@@ -333,7 +356,13 @@ TEST_F(Engine, CliUsageErrorsExitTwo) {
 TEST_F(Engine, SelftestOfTheFixturePasses) {
   CommandResult r = run(kGrader.string() + " selftest -j 2 " + kFixture.string());
   EXPECT_EQ(r.status, 0) << r.output;
-  EXPECT_NE(r.output.find("8 of 8 self-test gradings as expected"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("9 of 9 self-test gradings as expected"), std::string::npos) << r.output;
+  // Per-pair speedups with the margins to the thresholds, and the self-reported points.
+  EXPECT_NE(r.output.find("perf mini solution perf_sumsq: pairs "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("margin 0.4x: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("mini: 20 of 100 points rest on self_reported tests (public_basic)"),
+            std::string::npos)
+      << r.output;
 }
 
 }  // namespace

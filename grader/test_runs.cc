@@ -387,6 +387,11 @@ json run_produce_check(GradingContext& ctx, const TestSpec& t) {
   fs::permissions(channel / kChannelFile, fs::perms(0644), ec);
   record_run(entry, p);
   std::string produce_text = verdict_note(p, t.limits) + p.output;
+  // What the sandbox left out when it collected /out (links, FIFOs, too deep) is named.
+  for (const json& v : p.result.value("volumes", json::array()))
+    if (v.value("dst", "") == "/out")
+      for (const json& n : v.value("notes", json::array()))
+        if (n.is_string()) produce_text += "\nignored output " + n.get<std::string>();
 
   // Only the verdict of the check box counts.
   CheckOutcome c = run_checker(ctx, t, dir / "out", nullptr, t.id + "-check", &channel);

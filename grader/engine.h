@@ -31,6 +31,9 @@ struct GradeRequest {
   Mode mode = Mode::Grade;
   std::filesystem::path scratch_root;        // staged copies and boxes (default: a temp dir)
   std::optional<double> due_extension_days;  // per-student extension (batch/gradebook)
+  // Multiplies every CPU and wall limit, for a host slower than the one the limits were set
+  // on (like a judge host's time factor); recorded in score.json as host.time_scale.
+  double time_scale = 1.0;
 };
 
 // Returns the score.json object (reports/score.schema.json). Never throws for student

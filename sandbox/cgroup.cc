@@ -210,7 +210,8 @@ Cgroup Cgroup::create(uint64_t memory_bytes, uint64_t pids) {
   // v2 first: the unified hierarchy with memory and pids available to our cgroup.
   for (const auto& m : mounts) {
     if (!m.v2) continue;
-    std::string base = m.point + own_path("");
+    const std::string ours = own_path("");
+    std::string base = ours == "/" ? m.point : m.point + ours;
     if (!has_all(base + "/cgroup.controllers", {"memory", "pids"})) {
       cg.why_none_ = "cgroup v2 at " + base + " has no memory and pids controllers";
       continue;
@@ -224,7 +225,6 @@ Cgroup Cgroup::create(uint64_t memory_bytes, uint64_t pids) {
       // where root, or a user in a delegated subtree (systemd's user@.service), may make one.
       // (Run on cgroup v2 by tests/vm.)
       const int why = errno;
-      const std::string ours = own_path("");
       if (why != EBUSY || ours.empty() || ours == "/") {
         cg.why_none_ = "cannot enable memory and pids controllers in " + base +
                        "/cgroup.subtree_control (" + std::strerror(why) +

@@ -247,7 +247,7 @@ def grading(build, scale, variant):
         time.sleep(0.5)
     for label, want, out, p, log in runs:
         log.seek(0)
-        stdout = stderr = log.read()
+        output = log.read()
         seconds = ended[label]
         score = json.loads(read(f"{out}/score.json") or "{}")
         host = score.get("host", {})
@@ -256,13 +256,13 @@ def grading(build, scale, variant):
                  for t in score.get("tests", [])]
         check(score.get("status") == "graded" and got == want,
               f"grading mini {label}: {got} points, as expected {want} ({seconds:.0f} s)",
-              f"{stdout}{stderr} tests {tests}")
+              f"{output} tests {tests}")
         check(host.get("cgroup") == "v2" and host.get("time_scale") == scale and
               host.get("enforced", {}).get("memory") == "cgroup v2",
               f"grading mini {label}: score.json host.cgroup v2, host.time_scale {scale:g}",
               json.dumps(host))
-        check(f"time limits scaled by {scale:g}" in stderr,
-              f"grading mini {label}: the time scale is announced", stderr[-300:])
+        check(f"time limits scaled by {scale:g}" in output,
+              f"grading mini {label}: the time scale is announced", output[-300:])
         shutil.rmtree(out)
     shutil.rmtree(staged)
     check(cgroup_dirs() == before, "gradings: no cgroup left behind")

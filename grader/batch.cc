@@ -611,7 +611,8 @@ json opt_json(const std::optional<double>& d) { return d ? json(*d) : json(nullp
 
 // Is the existing score.json still the grade of this exact input?
 bool up_to_date(const json& score, const Entry& e, const std::string& content_hash,
-                const std::string& assignment_hash, const std::optional<double>& extension) {
+                const std::string& assignment_hash, const std::optional<double>& extension,
+                double time_scale) {
   try {
     const json& sub = score.at("submission");
     return score.at("status") == "graded" && score.at("assignment").at("hash") == assignment_hash &&
@@ -619,7 +620,8 @@ bool up_to_date(const json& score, const Entry& e, const std::string& content_ha
            score.at("grader").at("mode") == "grade" && sub.at("content_hash") == content_hash &&
            sub.at("submitted_at") == opt_json(e.submitted_at) &&
            sub.at("submitted_at_source") == e.submitted_at_source &&
-           sub.value("due_extension_days", json(nullptr)) == opt_json(extension);
+           sub.value("due_extension_days", json(nullptr)) == opt_json(extension) &&
+           score.at("host").value("time_scale", 1.0) == time_scale;
   } catch (const json::exception&) {
     return false;
   }
@@ -752,7 +754,7 @@ Result run(const Options& options) {
       }
       if (!o.force && staged) {
         if (auto old = read_json(final_dir / "score.json");
-            old && up_to_date(*old, e, staged->content_hash, ahash, extension)) {
+            old && up_to_date(*old, e, staged->content_hash, ahash, extension, o.time_scale)) {
           remove_work(work);
           progress.report(e.student, *old, true);
           return;
@@ -767,6 +769,7 @@ Result run(const Options& options) {
       req.mode = Mode::Grade;
       req.scratch_root = work / "scratch";
       req.due_extension_days = extension;
+      req.time_scale = o.time_scale;
       fs::create_directories(req.scratch_root);
       score = grade(req);
     } catch (const InputError& err) {

@@ -87,6 +87,7 @@ struct Options {
   bool force = false;
   std::optional<Shard> shard;
   std::optional<std::filesystem::path> extensions;
+  double time_scale = 1.0;    // GradeRequest::time_scale
   bool progress_tty = false;  // one updating line instead of a line per submission
   int verbosity = 0;
 };

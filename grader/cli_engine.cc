@@ -42,6 +42,24 @@ void guarded(Context& ctx, const char* command, Body body) {
   }
 }
 
+}  // namespace
+
+void add_time_scale_option(CLI::App* cmd, double& scale) {
+  cmd->add_option("--time-scale", scale,
+                  "Multiply every CPU and wall time limit by this factor, for a slower host "
+                  "(default 1; recorded in score.json as host.time_scale)")
+      ->envname("GRADER_TIME_SCALE")
+      ->check(CLI::Range(0.01, 100.0));
+}
+
+void announce_time_scale(const char* command, double scale) {
+  if (scale != 1.0)
+    std::cerr << fmt::format("grader {}: time limits scaled by {:g} (--time-scale)\n", command,
+                             scale);
+}
+
+namespace {
+
 std::string trim_line(std::string line, size_t width = 150) {
   while (!line.empty() && (line.back() == ' ' || line.back() == '\n')) line.pop_back();
   if (line.size() > width) line = line.substr(0, width - 3) + "...";
@@ -211,7 +229,7 @@ void evaluate(SelftestJob& job, double max_points) {
     job.ok = std::abs(got - job.expected) <= 0.01;
 }
 
-void run_selftest_job(SelftestJob& job, const fs::path& scratch) {
+void run_selftest_job(SelftestJob& job, const fs::path& scratch, double time_scale) {
   auto start = std::chrono::steady_clock::now();
   try {
     GradeRequest req;
@@ -219,6 +237,7 @@ void run_selftest_job(SelftestJob& job, const fs::path& scratch) {
     req.student = safe_student_id(job.assignment + "-" + job.label);  // "a1-variants_slow"
     req.mode = Mode::Grade;
     req.scratch_root = scratch;
+    req.time_scale = time_scale;
     fs::path staged;
     if (job.stage_without_expected) {
       // A variant's submission is its folder minus expected.toml.
@@ -297,7 +316,8 @@ fs::path assignments_root() {
   return fs::path(GRADER_SOURCE_DIR) / "assignments";
 }
 
-int selftest(const Context& ctx, std::vector<std::string> ids, bool all, int jobs) {
+int selftest(const Context& ctx, std::vector<std::string> ids, bool all, int jobs,
+             double time_scale) {
   if (all) {
     fs::path root = assignments_root();
     std::error_code ec;
@@ -358,7 +378,7 @@ int selftest(const Context& ctx, std::vector<std::string> ids, bool all, int job
   std::mutex print_mutex;
   auto worker = [&] {
     for (size_t i; (i = next++) < work.size();) {
-      run_selftest_job(work[i], scratch);
+      run_selftest_job(work[i], scratch, time_scale);
       evaluate(work[i], max_points[work[i].assignment]);
       if (ctx.verbosity > 0) {
         std::lock_guard lock(print_mutex);
@@ -421,21 +441,25 @@ void add_engine_commands(CLI::App& app, Context& ctx) {
     auto assignment = std::make_shared<std::string>();
     auto submission = std::make_shared<std::string>();
     auto json_out = std::make_shared<bool>(false);
+    auto scale = std::make_shared<double>(1.0);
     cmd->add_option("assignment", *assignment,
                     "Assignment id (under assignments/ or $GRADER_ASSIGNMENTS) or folder")
         ->required();
     cmd->add_option("submission", *submission, "Submission folder, .zip or .tar.gz")->required();
     cmd->add_flag("--json", *json_out, "Print the score.json object instead of the table");
+    add_time_scale_option(cmd, *scale);
     cmd->footer(
         "Exit status: 0 all public tests passed, 1 some failed, 2 bad input (also a rejected "
         "submission), 3 could not be graded.");
-    cmd->callback([&ctx, assignment, submission, json_out] {
+    cmd->callback([&ctx, assignment, submission, json_out, scale] {
       guarded(ctx, "check", [&] {
         GradeRequest req;
         req.assignment_dir = resolve_assignment(*assignment);
         req.submission = *submission;
         req.mode = Mode::Check;
         use_meta_toml(req);
+        req.time_scale = *scale;
+        announce_time_scale("check", *scale);
         json score = grade(req);
         if (*json_out) {
           std::cout << score.dump(2) << "\n";
@@ -464,6 +488,7 @@ void add_engine_commands(CLI::App& app, Context& ctx) {
     struct Options {
       std::string assignment, submission, out, student = "local", submitted_at, junit;
       std::optional<double> min_score;
+      double time_scale = 1.0;
     };
     auto o = std::make_shared<Options>();
     cmd->add_option("assignment", o->assignment,
@@ -478,6 +503,7 @@ void add_engine_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--junit", o->junit, "Also write JUnit XML to this file");
     cmd->add_option("--min-score", o->min_score,
                     "Exit 1 when the final score is below this many points");
+    add_time_scale_option(cmd, o->time_scale);
     cmd->footer(
         "Exit status: 0 graded (and at least --min-score), 1 graded below --min-score, 2 bad input "
         "or "
@@ -500,6 +526,8 @@ void add_engine_commands(CLI::App& app, Context& ctx) {
         }
         req.mode = Mode::Grade;
         use_meta_toml(req);
+        req.time_scale = o->time_scale;
+        announce_time_scale("grade", o->time_scale);
         json score = grade(req);
         fs::path out(o->out);
         reports::write_score_json(out / "score.json", score);
@@ -552,11 +580,16 @@ void add_engine_commands(CLI::App& app, Context& ctx) {
     auto ids = std::make_shared<std::vector<std::string>>();
     auto all = std::make_shared<bool>(false);
     auto jobs = std::make_shared<int>(2);
+    auto scale = std::make_shared<double>(1.0);
     cmd->add_option("assignment", *ids, "Assignment ids or folders");
     cmd->add_flag("--all", *all, "Every assignment under assignments/ (or $GRADER_ASSIGNMENTS)");
     cmd->add_option("-j,--jobs", *jobs, "Gradings at once (default 2)")->check(CLI::PositiveNumber);
-    cmd->callback([&ctx, ids, all, jobs] {
-      guarded(ctx, "selftest", [&] { return selftest(ctx, *ids, *all, *jobs); });
+    add_time_scale_option(cmd, *scale);
+    cmd->callback([&ctx, ids, all, jobs, scale] {
+      guarded(ctx, "selftest", [&] {
+        announce_time_scale("selftest", *scale);
+        return selftest(ctx, *ids, *all, *jobs, *scale);
+      });
     });
   }
 }

@@ -139,12 +139,13 @@ std::string kernel_release() {
   return uname(&u) == 0 ? u.release : "unknown";
 }
 
-// What the host enforced, from the first sandbox result.
-json host_facts(const json& enforced) {
+// What the host enforced, from the first sandbox result, and the time scale applied.
+json host_facts(const json& enforced, double time_scale) {
   json host = {{"kernel", kernel_release()},
                {"cgroup", "unknown"},
                {"user_namespace", nullptr},
-               {"enforced", enforced.is_object() ? enforced : json::object()}};
+               {"enforced", enforced.is_object() ? enforced : json::object()},
+               {"time_scale", time_scale}};
   if (!enforced.is_object()) return host;
   std::string all = enforced.dump();
   host["cgroup"] = all.find("cgroup v2") != std::string::npos   ? "v2"
@@ -206,7 +207,7 @@ json skeleton(const Manifest& m, const GradeRequest& req, const std::string& has
         {"rejected", nullptr}}},
       {"grader",
        {{"version", GRADER_VERSION}, {"mode", req.mode == Mode::Check ? "check" : "grade"}}},
-      {"host", host_facts(nullptr)},
+      {"host", host_facts(nullptr, req.time_scale)},
       {"tests", json::array()},
       {"build", nullptr},
       {"totals",
@@ -319,6 +320,9 @@ json grade(const GradeRequest& req) {
   Timing timing;
   // Stage "intake" (manifest): a bad manifest or request is the caller's problem.
   Manifest m = load_manifest(req.assignment_dir);
+  if (!(req.time_scale > 0) || !std::isfinite(req.time_scale))
+    throw InputError(fmt::format("time scale {} is not a positive number", req.time_scale));
+  scale_time_limits(m, req.time_scale);
   std::optional<int64_t> submitted;
   if (req.submitted_at) {
     std::string problem;
@@ -395,7 +399,7 @@ json grade(const GradeRequest& req) {
       }
       score["tests"].push_back(run_test(ctx, t));
     }
-    score["host"] = host_facts(ctx.enforced);
+    score["host"] = host_facts(ctx.enforced, req.time_scale);
   } catch (const InfrastructureError& e) {
     return ungradable(e.what());
   } catch (const fs::filesystem_error& e) {

@@ -34,6 +34,9 @@ struct GradeRequest {
   // A top-level meta.toml in a folder submission is metadata, not graded (grade/check of the
   // bundled samples; see IntakeRules::meta_toml_is_metadata). The caller reads it.
   bool meta_toml_is_metadata = false;
+  // Multiplies every CPU and wall limit, for a host slower than the one the limits were set
+  // on (like a judge host's time factor); recorded in score.json as host.time_scale.
+  double time_scale = 1.0;
 };
 
 // Returns the score.json object (reports/score.schema.json). Never throws for student

@@ -376,6 +376,22 @@ Limits Limits::over(const Limits& d) const {
   return l;
 }
 
+Limits Limits::time_scaled(double factor) const {
+  Limits l = *this;
+  if (factor == 1.0) return l;
+  // grader-sandbox's own defaults, which an unset limit would otherwise get unscaled.
+  const double cpu = cpu_time.value_or(10.0);
+  l.cpu_time = cpu * factor;
+  l.wall_time = wall_time.value_or(3 * cpu) * factor;
+  return l;
+}
+
+void scale_time_limits(Manifest& m, double factor) {
+  m.limits = m.limits.time_scaled(factor);
+  if (m.build) m.build->limits = m.build->limits.time_scaled(factor);
+  for (TestSpec& t : m.tests) t.limits = t.limits.time_scaled(factor);
+}
+
 std::optional<uint64_t> parse_size(const std::string& text) {
   static const std::regex pattern(R"(\s*([0-9]+(\.[0-9]+)?)\s*([kKmMgGtT]?)(i?[bB])?\s*)");
   std::smatch m;

@@ -33,6 +33,9 @@ struct Limits {
 
   // This set, with the gaps filled from `defaults`.
   Limits over(const Limits& defaults) const;
+  // This set with its CPU and wall limits multiplied by `factor` (a slower host); unset ones
+  // become grader-sandbox's defaults times `factor` (CPU 10 s, wall 3 x CPU).
+  Limits time_scaled(double factor) const;
 };
 
 struct TestSpec {
@@ -126,6 +129,9 @@ double late_penalty(const Manifest& m, int64_t days, double raw);
 
 // Reads and validates dir/assignment.toml. Throws ManifestError.
 Manifest load_manifest(const std::filesystem::path& dir);
+
+// Every run's CPU and wall limits (build and tests) multiplied by `factor` (1: unchanged).
+void scale_time_limits(Manifest& m, double factor);
 
 // "2M", "512K", "1G", "1.5G", "100" (bytes; K, M, G, T are powers of 1024; a trailing "B"
 // or "iB" is accepted). Returns nullopt for anything else.

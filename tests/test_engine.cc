@@ -353,6 +353,26 @@ TEST_F(Engine, CliUsageErrorsExitTwo) {
   EXPECT_EQ(r.status, 2) << r.output;
 }
 
+TEST_F(Engine, TimeScaleIsAnnouncedAndRecorded) {
+  // From the environment as from the option; never silent.
+  CommandResult r = run("GRADER_TIME_SCALE=2.5 " + kGrader.string() + " check --json " +
+                        kFixture.string() + " " + (kFixture / "solution").string());
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("grader check: time limits scaled by 2.5 (--time-scale)"),
+            std::string::npos)
+      << r.output;
+  json s = json::parse(r.output.substr(r.output.find('{')), nullptr, false);
+  ASSERT_FALSE(s.is_discarded()) << r.output;
+  EXPECT_DOUBLE_EQ(s["host"]["time_scale"].get<double>(), 2.5);
+  // Unscaled gradings record 1 and say nothing.
+  EXPECT_DOUBLE_EQ(score("solution")["host"]["time_scale"].get<double>(), 1.0);
+  for (const char* bad : {"0", "-1", "x"}) {
+    r = run(kGrader.string() + " check " + kFixture.string() + " " +
+            (kFixture / "solution").string() + " --time-scale " + bad);
+    EXPECT_EQ(r.status, 2) << bad << ": " << r.output;
+  }
+}
+
 TEST_F(Engine, SelftestOfTheFixturePasses) {
   CommandResult r = run(kGrader.string() + " selftest -j 2 " + kFixture.string());
   EXPECT_EQ(r.status, 0) << r.output;

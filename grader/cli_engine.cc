@@ -129,7 +129,7 @@ void print_check(const Context& ctx, const json& score) {
   print_ignored(score);
   size_t width = 4;
   for (const json& t : score["tests"]) width = std::max(width, t["name"].get<std::string>().size());
-  width = std::min<size_t>(width, 48);
+  width = std::min<size_t>(width, 60);  // for alignment; a longer name is shown whole
   int not_run = 0;
   for (const json& t : score["tests"]) {
     std::string status = t["status"];
@@ -144,7 +144,7 @@ void print_check(const Context& ctx, const json& score) {
     if (t.contains("cases"))
       cases = fmt::format("  ({}/{} cases)", t["cases"]["passed"].get<int64_t>(),
                           t["cases"]["total"].get<int64_t>());
-    std::cout << fmt::format("  {}  {:<{}}  {:>6}/{:<6}{}\n", label, trim_line(t["name"], width),
+    std::cout << fmt::format("  {}  {:<{}}  {:>6}/{:<6}{}\n", label, t["name"].get<std::string>(),
                              width, points(t["score"].get<double>()),
                              points(t["max_score"].get<double>()), cases);
     if (status != "passed" && ctx.verbosity >= 0) {
@@ -157,8 +157,11 @@ void print_check(const Context& ctx, const json& score) {
   const json& totals = score["totals"];
   std::cout << fmt::format("Public tests: {} of {} points\n", points(totals["raw"].get<double>()),
                            points(totals["max"].get<double>()));
-  std::cout << fmt::format(
-      "{} hidden tests were not run: passing these does not guarantee your grade\n", not_run);
+  if (not_run > 0)
+    std::cout << fmt::format(
+        "{} other tests were not run (hidden, or not selected): passing these does not "
+        "guarantee your grade\n",
+        not_run);
 }
 
 // `grade` and `check` of a folder that holds meta.toml (the bundled samples): like batch, it
@@ -438,30 +441,44 @@ void add_engine_commands(CLI::App& app, Context& ctx) {
   {
     auto* cmd = app.add_subcommand(
         "check", "Pre-check a submission against the public tests (what a student runs)");
-    auto assignment = std::make_shared<std::string>();
-    auto submission = std::make_shared<std::string>();
-    auto json_out = std::make_shared<bool>(false);
-    auto scale = std::make_shared<double>(1.0);
-    cmd->add_option("assignment", *assignment,
+    struct Options {
+      std::string assignment, submission, junit, pytest_select;
+      std::vector<std::string> only_tests;
+      std::optional<double> min_score;
+      bool json_out = false;
+      double time_scale = 1.0;
+    };
+    auto o = std::make_shared<Options>();
+    cmd->add_option("assignment", o->assignment,
                     "Assignment id (under assignments/ or $GRADER_ASSIGNMENTS) or folder")
         ->required();
-    cmd->add_option("submission", *submission, "Submission folder, .zip or .tar.gz")->required();
-    cmd->add_flag("--json", *json_out, "Print the score.json object instead of the table");
-    add_time_scale_option(cmd, *scale);
+    cmd->add_option("submission", o->submission, "Submission folder, .zip or .tar.gz")->required();
+    cmd->add_flag("--json", o->json_out, "Print the score.json object instead of the table");
+    cmd->add_option("--junit", o->junit, "Also write JUnit XML of the public tests to this file");
+    cmd->add_option("--min-score", o->min_score,
+                    "Exit 0 when the public tests earn at least this many points, else 1 "
+                    "(default: exit 1 when any public test did not pass)");
+    cmd->add_option("--test", o->only_tests, "Run only this public test (by id; repeatable)");
+    cmd->add_option("-k", o->pytest_select,
+                    "Run only the pytest cases that match this expression (pytest's -k)");
+    add_time_scale_option(cmd, o->time_scale);
     cmd->footer(
-        "Exit status: 0 all public tests passed, 1 some failed, 2 bad input (also a rejected "
-        "submission), 3 could not be graded.");
-    cmd->callback([&ctx, assignment, submission, json_out, scale] {
+        "Exit status: 0 all public tests passed (or at least --min-score), 1 some failed (or "
+        "below --min-score), 2 bad input (also a rejected submission), 3 could not be graded.");
+    cmd->callback([&ctx, o] {
       guarded(ctx, "check", [&] {
         GradeRequest req;
-        req.assignment_dir = resolve_assignment(*assignment);
-        req.submission = *submission;
+        req.assignment_dir = resolve_assignment(o->assignment);
+        req.submission = o->submission;
         req.mode = Mode::Check;
+        req.only_tests = o->only_tests;
+        req.pytest_select = o->pytest_select;
         use_meta_toml(req);
-        req.time_scale = *scale;
-        announce_time_scale("check", *scale);
+        req.time_scale = o->time_scale;
+        announce_time_scale("check", o->time_scale);
         json score = grade(req);
-        if (*json_out) {
+        if (!o->junit.empty()) reports::write_junit(o->junit, score);
+        if (o->json_out) {
           std::cout << score.dump(2) << "\n";
         } else if (score["status"] != "graded") {
           std::cerr << "grader check: could not grade (not your fault): "
@@ -474,6 +491,9 @@ void add_engine_commands(CLI::App& app, Context& ctx) {
         }
         if (score["status"] != "graded") return kExitUngradable;
         if (score["submission"]["rejected"].is_string()) return kExitUsage;
+        if (o->min_score)
+          return score["totals"]["final"].get<double>() < *o->min_score ? kExitBelowMinScore
+                                                                        : kExitGraded;
         for (const json& t : score["tests"]) {
           if (t["status"] != "passed" && t["status"] != "not_run") return kExitBelowMinScore;
         }
@@ -488,6 +508,7 @@ void add_engine_commands(CLI::App& app, Context& ctx) {
     struct Options {
       std::string assignment, submission, out, student = "local", submitted_at, junit;
       std::optional<double> min_score;
+      bool json_out = false;
       double time_scale = 1.0;
     };
     auto o = std::make_shared<Options>();
@@ -503,6 +524,8 @@ void add_engine_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--junit", o->junit, "Also write JUnit XML to this file");
     cmd->add_option("--min-score", o->min_score,
                     "Exit 1 when the final score is below this many points");
+    cmd->add_flag("--json", o->json_out,
+                  "Print the score.json object on stdout instead of the one-line summary");
     add_time_scale_option(cmd, o->time_scale);
     cmd->footer(
         "Exit status: 0 graded (and at least --min-score), 1 graded below --min-score, 2 bad input "
@@ -536,12 +559,13 @@ void add_engine_commands(CLI::App& app, Context& ctx) {
             load_manifest(req.assignment_dir).gradescope_hidden_visibility);
         if (!o->junit.empty()) reports::write_junit(o->junit, score);
         const json& totals = score["totals"];
+        if (o->json_out) std::cout << score.dump(2) << "\n";
         if (score["status"] != "graded") {
           std::cerr << "grader grade: ungradable: " << score["ungradable_reason"].get<std::string>()
                     << "\n";
           return kExitUngradable;
         }
-        if (ctx.verbosity >= 0) {
+        if (ctx.verbosity >= 0 && !o->json_out) {
           std::string late;
           if (totals["late_penalty"].get<double>() > 0) {
             late = fmt::format(" (late {} day(s): -{})",

@@ -159,8 +159,30 @@ json host_facts(const json& enforced, double time_scale) {
   return host;
 }
 
-bool selected(const TestSpec& t, Mode mode) {
-  return mode == Mode::Grade || t.visibility == "public";
+bool selected(const TestSpec& t, const GradeRequest& req) {
+  if (req.mode == Mode::Grade) return true;
+  if (t.visibility != "public") return false;
+  return req.only_tests.empty() ||
+         std::find(req.only_tests.begin(), req.only_tests.end(), t.id) != req.only_tests.end();
+}
+
+// Why a test did not run; check mode: a hidden test, or a public one left out by --test.
+std::string not_selected_reason(const TestSpec& t) {
+  return t.visibility == "public" ? "Not run: not selected (grader check --test)."
+                                  : "Not run by `grader check` (only public tests run).";
+}
+
+// Refuses a --test that names no public test, listing the ones there are.
+void check_selection(const Manifest& m, const GradeRequest& req) {
+  std::vector<std::string> public_ids;
+  for (const TestSpec& t : m.tests)
+    if (t.visibility == "public") public_ids.push_back(t.id);
+  for (const std::string& id : req.only_tests) {
+    if (std::find(public_ids.begin(), public_ids.end(), id) == public_ids.end())
+      throw InputError(fmt::format("--test '{}': no public test of {} has this id (public: {})",
+                                   reports::printable_text(id), m.id,
+                                   fmt::join(public_ids, ", ")));
+  }
 }
 
 json not_run_entry(const TestSpec& t, const std::string& why) {
@@ -323,6 +345,7 @@ json grade(const GradeRequest& req) {
   if (!(req.time_scale > 0) || !std::isfinite(req.time_scale))
     throw InputError(fmt::format("time scale {} is not a positive number", req.time_scale));
   scale_time_limits(m, req.time_scale);
+  check_selection(m, req);
   std::optional<int64_t> submitted;
   if (req.submitted_at) {
     std::string problem;
@@ -366,6 +389,7 @@ json grade(const GradeRequest& req) {
           "pass through it, not list it) instead of 0700",
           scratch->dir().string())};
     GradingContext ctx{m, SandboxRunner(SandboxRunner::locate()), scratch->dir(), {}, nullptr, 0};
+    ctx.pytest_select = req.pytest_select;
 
     // Stage "intake" (submission): a rejected submission is graded 0 with the reason, so a
     // batch never loses a student; nothing of it runs.
@@ -381,7 +405,7 @@ json grade(const GradeRequest& req) {
     } catch (const IntakeError& e) {
       score["submission"]["rejected"] = reports::printable_text(e.what());
       for (const TestSpec& t : m.tests) {
-        if (selected(t, req.mode))
+        if (selected(t, req))
           score["tests"].push_back(not_run_entry(t, "Not run: the submission was rejected."));
       }
       return done();
@@ -392,9 +416,8 @@ json grade(const GradeRequest& req) {
 
     // Stages "run tests" and "check" (inside each produce_check test).
     for (const TestSpec& t : m.tests) {
-      if (!selected(t, req.mode)) {
-        score["tests"].push_back(
-            not_run_entry(t, "Not run by `grader check` (only public tests run)."));
+      if (!selected(t, req)) {
+        score["tests"].push_back(not_run_entry(t, not_selected_reason(t)));
         continue;
       }
       score["tests"].push_back(run_test(ctx, t));

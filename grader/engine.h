@@ -37,6 +37,10 @@ struct GradeRequest {
   // Multiplies every CPU and wall limit, for a host slower than the one the limits were set
   // on (like a judge host's time factor); recorded in score.json as host.time_scale.
   double time_scale = 1.0;
+  // Check mode only (a student's `grader check --test ID -k EXPR`): the public tests to run
+  // (all when empty), and a pytest -k expression for their pytest cases.
+  std::vector<std::string> only_tests;
+  std::string pytest_select;
 };
 
 // Returns the score.json object (reports/score.schema.json). Never throws for student

@@ -243,9 +243,45 @@ BoxResult run_box(GradingContext& ctx, const BoxSpec& spec, const fs::path& run_
   return r;
 }
 
-// Fraction of points from (passed, reported) JUnit cases and the manifest's `cases`.
-double case_fraction(const TestSpec& t, int64_t passed, int64_t reported, json& entry) {
-  int64_t total = std::max(reported, t.cases.value_or(0));
+}  // namespace
+
+std::string case_count_note(std::optional<int64_t> expected, int64_t reported) {
+  if (!expected || *expected == reported) return "";
+  if (reported < *expected)
+    return fmt::format(
+        "pytest reported {} cases, the manifest says {}: the {} missing count as failed (a "
+        "test module that did not import, or a wrong `cases` in the manifest).\n",
+        reported, *expected, *expected - reported);
+  return fmt::format(
+      "pytest reported {} cases, the manifest says {}: scored out of {} (fix `cases` in the "
+      "manifest).\n",
+      reported, *expected, reported);
+}
+
+std::string student_view_paths(std::string text) {
+  // pytest runs in /work with its rootdir at /grader, so it names a test file
+  // "../grader/handout/tests/test_x.py"; the student has it as "tests/test_x.py".
+  for (const std::string prefix : {"../grader/handout/", "/grader/handout/", "../grader/"}) {
+    for (size_t at = 0; (at = text.find(prefix, at)) != std::string::npos;) {
+      // Only at the start of a path: not inside a longer one such as /x/grader/.
+      if (at > 0 && text[at - 1] != ' ' && text[at - 1] != '\n' && text[at - 1] != '"' &&
+          text[at - 1] != '(' && text[at - 1] != '\'') {
+        at += prefix.size();
+        continue;
+      }
+      text.erase(at, prefix.size());
+    }
+  }
+  return text;
+}
+
+namespace {
+
+// Fraction of points from (passed, reported) JUnit cases and the manifest's `cases` (not
+// applied to a student's -k selection, which runs fewer cases on purpose).
+double case_fraction(const TestSpec& t, int64_t passed, int64_t reported, bool selection,
+                     json& entry) {
+  int64_t total = selection ? reported : std::max(reported, t.cases.value_or(0));
   passed = std::min(passed, total);
   entry["cases"] = {{"passed", passed}, {"total", total}};
   if (total == 0) return 0.0;
@@ -260,6 +296,10 @@ json run_pytest(GradingContext& ctx, const TestSpec& t) {
   spec.argv = pytest_argv(ctx.manifest, t, t.files);
   auto per_case = case_timeout_args(ctx.manifest, t);
   spec.argv.insert(spec.argv.begin() + 3, per_case.begin(), per_case.end());
+  if (!ctx.pytest_select.empty()) {
+    spec.argv.insert(spec.argv.begin() + 3, ctx.pytest_select);
+    spec.argv.insert(spec.argv.begin() + 3, "-k");
+  }
   spec.limits = t.limits;
   spec.cwd = "/work";
   spec.env = box_env(ctx.manifest, &t, true);
@@ -274,8 +314,9 @@ json run_pytest(GradingContext& ctx, const TestSpec& t) {
   if (xml) {
     try {
       auto [passed, reported] = count_junit_cases(*xml);
-      fraction = case_fraction(t, passed, reported, entry);
+      fraction = case_fraction(t, passed, reported, !ctx.pytest_select.empty(), entry);
       parsed = true;
+      if (ctx.pytest_select.empty()) note += case_count_note(t.cases, reported);
     } catch (const std::exception&) {
     }
   }
@@ -289,7 +330,7 @@ json run_pytest(GradingContext& ctx, const TestSpec& t) {
     note +=
         "A case ran past its own time limit; the traceback below shows where your code was "
         "when it was stopped.\n";
-  entry["output"] = note + r.output;
+  entry["output"] = note + student_view_paths(r.output);
   return entry;
 }
 
@@ -407,7 +448,7 @@ json run_produce_check(GradingContext& ctx, const TestSpec& t) {
     return entry;
   }
   entry["check_verdict"] = c.verdict;
-  set_score(entry, t, case_fraction(t, c.cases.first, c.cases.second, entry));
+  set_score(entry, t, case_fraction(t, c.cases.first, c.cases.second, false, entry));
   entry["output"] = text_excerpt(produce_text, 1536) + (produce_text.empty() ? "" : "\n") +
                     "--- checker ---\n" + text_excerpt(c.text, 2560);
   return entry;

@@ -28,6 +28,7 @@ struct GradingContext {
   std::filesystem::path work_base;  // staged submission, or the build's result
   nlohmann::json enforced;          // from the first sandbox result (host facts)
   int run_counter = 0;
+  std::string pytest_select;  // a pytest -k expression (grader check -k), or empty
 
   // A fresh, empty folder scratch/runs/<n>-<label>.
   std::filesystem::path new_run_dir(const std::string& label);
@@ -44,6 +45,14 @@ nlohmann::json run_build(GradingContext& ctx, const BuildSpec& build);
 // Parses pytest's JUnit XML: (passed, reported cases). Throws std::runtime_error when the
 // text is not JUnit XML.
 std::pair<int64_t, int64_t> count_junit_cases(const std::string& xml);
+
+// A note for a pytest test whose JUnit report has another number of cases than the manifest's
+// `cases` ("" when they agree or the manifest names none).
+std::string case_count_note(std::optional<int64_t> expected, int64_t reported);
+
+// Test file paths in pytest's output as the student has them ("tests/test_x.py", not
+// "../grader/handout/tests/test_x.py").
+std::string student_view_paths(std::string text);
 
 // Maps a measured speedup to a fraction of the points by the manifest's thresholds.
 double perf_fraction(double speedup, const std::vector<std::pair<double, double>>& thresholds);

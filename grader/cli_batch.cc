@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 
@@ -147,11 +148,30 @@ void add_batch_commands(CLI::App& app, Context& ctx) {
                     "Roster CSV (Student, ID, SIS User ID, SIS Login ID, Section)");
     cmd->add_option("--extensions", *extensions,
                     "CSV of per-student extensions (student, days[, assignment])");
-    cmd->callback([&ctx, o, out, roster, extensions] {
+    auto canvas_export = std::make_shared<std::string>();
+    auto canvas_ids = std::make_shared<std::vector<std::string>>();
+    cmd->add_option("--canvas-export", *canvas_export,
+                    "Canvas's gradebook export CSV: the import then fills its existing "
+                    "assignment columns (\"Name (ID)\"), scaled to their Points Possible");
+    cmd->add_option("--canvas-id", *canvas_ids,
+                    "ASSIGNMENT=ID, the Canvas assignment id of one assignment (repeatable)");
+    cmd->callback([&ctx, o, out, roster, extensions, canvas_export, canvas_ids] {
       guarded(ctx, "gradebook", [&] {
         if (!roster->empty()) o->roster = *roster;
         if (!extensions->empty()) o->extensions = *extensions;
+        if (!canvas_export->empty()) o->canvas_export = *canvas_export;
+        for (const std::string& pair : *canvas_ids) {
+          const size_t eq = pair.find('=');
+          const std::string id = pair.substr(0, eq), value = eq == std::string::npos ? "" : pair.substr(eq + 1);
+          if (id.empty() || value.empty() ||
+              !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
+            throw InputError(fmt::format(
+                "--canvas-id '{}': expected ASSIGNMENT=ID with a numeric Canvas id (a1=87568490)",
+                pair));
+          o->canvas_ids[id] = value;
+        }
         json g = build_gradebook(*o);
+        for (const json& w : g["warnings"]) std::cerr << "gradebook: warning: " << w.get<std::string>() << "\n";
         fs::path canvas = reports::write_gradebook(*out, g);
         int missing = 0, attention = 0;
         for (const auto& s : g["students"]) {

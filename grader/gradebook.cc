@@ -156,7 +156,101 @@ std::map<std::pair<std::string, std::string>, double> load_all_extensions(const 
 
 double as_number(const json& v) { return v.is_number() ? v.get<double>() : 0.0; }
 
+// "Name (12345)" -> ("Name", "12345"); nullopt when the header has no Canvas id.
+std::optional<std::pair<std::string, std::string>> split_canvas_header(const std::string& h) {
+  if (h.size() < 4 || h.back() != ')') return std::nullopt;
+  size_t open = h.rfind(" (");
+  if (open == std::string::npos) return std::nullopt;
+  std::string digits = h.substr(open + 2, h.size() - open - 3);
+  if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit))
+    return std::nullopt;
+  return std::make_pair(h.substr(0, open), digits);
+}
+
+bool names_assignment(const std::string& name, const std::string& id, const std::string& title) {
+  const std::string n = lower(name), i = lower(id);
+  if (n == lower(id + ": " + title)) return true;
+  return n.rfind(i, 0) == 0 && (n.size() == i.size() || !std::isalnum(uint8_t(n[i.size()])));
+}
+
+// Canvas columns by assignment id, from the export and the explicit ids.
+std::map<std::string, CanvasColumn> canvas_columns(const GradebookOptions& o, const json& infos) {
+  std::map<std::string, CanvasColumn> out;
+  std::vector<std::vector<std::string>> rows;
+  if (o.canvas_export) rows = read_csv(*o.canvas_export);
+  for (const json& a : infos) {
+    const std::string id = a.value("id", ""), title = a.value("title", "");
+    if (o.canvas_export) {
+      if (auto c = find_canvas_column(rows, id, title, *o.canvas_export)) out[id] = *c;
+    }
+    if (auto it = o.canvas_ids.find(id); it != o.canvas_ids.end()) {
+      double points = out.count(id) ? out[id].points : 100.0;
+      out[id] = {fmt::format("{}: {} ({})", id, title, it->second), points};
+    }
+  }
+  for (const auto& [id, _] : o.canvas_ids) {
+    bool known = false;
+    for (const json& a : infos) known = known || a.value("id", "") == id;
+    if (!known) throw InputError(fmt::format("--canvas-id {}: no such assignment among the batch outputs", id));
+  }
+  return out;
+}
+
+json gradebook_warnings(const json& infos, const std::map<std::string, CanvasColumn>& canvas) {
+  json warnings = json::array();
+  if (infos.size() < 5) {
+    std::vector<std::string> ids;
+    for (const json& a : infos) ids.push_back(a.value("id", ""));
+    warnings.push_back(fmt::format(
+        "the bucket counts {} of the 5 assignments ({}): the others count as 0, so it is a "
+        "partial total",
+        infos.size(), fmt::join(ids, ", ")));
+  }
+  if (canvas.size() < infos.size())
+    warnings.push_back(
+        "some Canvas import columns carry no Canvas assignment id: importing them creates new "
+        "assignments instead of filling the existing ones (give --canvas-export with Canvas's "
+        "gradebook export, or --canvas-id a1=ID)");
+  return warnings;
+}
+
 }  // namespace
+
+std::optional<CanvasColumn> find_canvas_column(const std::vector<std::vector<std::string>>& rows,
+                                               const std::string& id, const std::string& title,
+                                               const fs::path& file) {
+  if (rows.empty()) return std::nullopt;
+  std::optional<CanvasColumn> found;
+  size_t found_at = 0;
+  for (size_t c = 0; c < rows[0].size(); ++c) {
+    auto split = split_canvas_header(rows[0][c]);
+    if (!split || !names_assignment(split->first, id, title)) continue;
+    if (found)
+      throw InputError(fmt::format("{}:1: columns '{}' and '{}' both look like assignment {}; give "
+                                   "--canvas-id {}=ID",
+                                   file.string(), found->header, rows[0][c], id, id));
+    found = CanvasColumn{rows[0][c], 100.0};
+    found_at = c;
+  }
+  if (!found) return std::nullopt;
+  for (size_t r = 1; r < rows.size(); ++r) {
+    if (rows[r].empty() || lower(rows[r][0]).find("points possible") == std::string::npos) continue;
+    const std::string cell = found_at < rows[r].size() ? rows[r][found_at] : "";
+    if (cell.empty()) break;  // unknown: out of 100
+    size_t used = 0;
+    double p = 0;
+    try {
+      p = std::stod(cell, &used);
+    } catch (const std::exception&) {
+    }
+    if (used != cell.size() || !(p > 0))
+      throw InputError(fmt::format("{}:{}: Points Possible of '{}' is '{}', not a number > 0",
+                                   file.string(), r + 1, found->header, cell));
+    found->points = p;
+    break;
+  }
+  return found;
+}
 
 json build_gradebook(const GradebookOptions& o) {
   struct Assignment {
@@ -231,13 +325,20 @@ json build_gradebook(const GradebookOptions& o) {
   }
 
   const double per_assignment = o.bucket_points / 5.0;
+  json infos = json::array();
+  for (const auto& a : assignments) infos.push_back(a.info);
+  const std::map<std::string, CanvasColumn> canvas = canvas_columns(o, infos);
   json out_assignments = json::array();
   for (const auto& a : assignments) {
-    out_assignments.push_back({{"id", a.info["id"]},
-                               {"title", a.info["title"]},
-                               {"points", a.info["points"]},
-                               {"due", a.info["due"]},
-                               {"weight", per_assignment}});
+    auto c = canvas.find(a.info.value("id", ""));
+    out_assignments.push_back(
+        {{"id", a.info["id"]},
+         {"title", a.info["title"]},
+         {"points", a.info["points"]},
+         {"due", a.info["due"]},
+         {"weight", per_assignment},
+         {"canvas_column", c != canvas.end() ? json(c->second.header) : json(nullptr)},
+         {"canvas_points", c != canvas.end() ? c->second.points : 100.0}});
   }
 
   json students = json::array();
@@ -286,6 +387,9 @@ json build_gradebook(const GradebookOptions& o) {
         flags.push_back(fmt::format("{}: needs attention (ungradable)", aid));
         attention = true;
       } else {
+        if (found->value("rejected", json(nullptr)).is_string())
+          flags.push_back(fmt::format("{}: submission rejected ({})", aid,
+                                      (*found)["rejected"].get<std::string>()));
         double raw = as_number((*found)["raw"]), max = as_number((*found)["max"]);
         double raw_percent = max > 0 ? 100.0 * raw / max : 0.0;
         double percent = as_number((*found)["percent"]);
@@ -335,7 +439,8 @@ json build_gradebook(const GradebookOptions& o) {
           {"kind", "gradebook"},
           {"bucket_points", o.bucket_points},
           {"assignments", out_assignments},
-          {"students", students}};
+          {"students", students},
+          {"warnings", gradebook_warnings(infos, canvas)}};
 }
 
 }  // namespace grader

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "reports/atomic.h"
 #include "reports/summary.h"
 
@@ -57,13 +59,17 @@ std::string gradebook_csv(const json& g) {
 
 std::string canvas_csv(const json& g) {
   std::vector<std::string> header = {"Student", "ID", "SIS User ID", "SIS Login ID", "Section"};
+  // Canvas matches a column to an assignment by its "Name (ID)"; without an id it creates a
+  // new assignment. Cells are points out of the column's Points Possible.
+  std::vector<std::string> points = {"    Points Possible", "", "", "", ""};
   for (const auto& a : g["assignments"]) {
-    header.push_back(
-        fmt::format("{}: {}", a["id"].get<std::string>(), a["title"].get<std::string>()));
+    header.push_back(a.value("canvas_column", json(nullptr)).is_string()
+                         ? a["canvas_column"].get<std::string>()
+                         : fmt::format("{}: {}", a["id"].get<std::string>(),
+                                       a["title"].get<std::string>()));
+    points.push_back(format_number(a.value("canvas_points", 100.0)));
   }
   std::string out = csv_row(header);
-  std::vector<std::string> points = {"    Points Possible", "", "", "", ""};
-  for (size_t i = 0; i < g["assignments"].size(); ++i) points.push_back("100");
   out += csv_row(points);
   for (const auto& s : g["students"]) {
     std::vector<std::string> row = {s["name"], s["id"], s["sis_user_id"], s["sis_login_id"],
@@ -71,7 +77,11 @@ std::string canvas_csv(const json& g) {
     for (const auto& a : g["assignments"]) {
       const json& c = s["assignments"][a["id"].get<std::string>()];
       // An ungradable one stays empty so that the import leaves Canvas's cell alone.
-      row.push_back(c["status"] == "needs_attention" ? "" : percent_text(c["percent"]));
+      const double scale = a.value("canvas_points", 100.0) / 100.0;
+      row.push_back(c["status"] == "needs_attention" || !c["percent"].is_number()
+                        ? ""
+                        : format_number(std::round(c["percent"].get<double>() * scale * 100) /
+                                        100));
     }
     out += csv_row(row);
   }

@@ -2,6 +2,7 @@
 // ungradable = needs attention, the bucket out of 50, and Canvas's import CSV.
 #include <gtest/gtest.h>
 
+#include "grader/engine.h"
 #include "grader/gradebook.h"
 #include "reports/gradebook_writer.h"
 #include "reports/summary.h"
@@ -158,6 +159,72 @@ TEST_F(Gradebook, ShowsSelfReportedPercent) {
   std::string csv = reports::gradebook_csv(g);
   EXPECT_NE(csv.find("a1_self_reported_percent"), std::string::npos) << csv;
   EXPECT_NE(csv.find(",8,"), std::string::npos) << csv;
+}
+
+// Canvas fills its existing columns when the import's headers carry their ids ("Name (ID)"),
+// with each cell in the column's own points.
+TEST_F(Gradebook, CanvasColumnsComeFromTheExportScaledToTheirPoints) {
+  write(dir_ / "export.csv",
+        "Student,ID,SIS User ID,SIS Login ID,Section,A1 - Autodiff (111),a2: Assignment a2 (222),"
+        "a10 (999),Final Grade\n"
+        "    Points Possible,,,,,10,100.0,5,\n"
+        "\"Lee, Alice\",1001,S1,alice,L01,,,,\n");
+  grader::GradebookOptions o;
+  o.dirs = dirs();
+  o.roster = dir_ / "roster.csv";
+  o.canvas_export = dir_ / "export.csv";
+  o.canvas_ids["a3"] = "333";
+  json g = grader::build_gradebook(o);
+  EXPECT_EQ(g["assignments"][0]["canvas_column"], "A1 - Autodiff (111)");  // not a10's
+  EXPECT_EQ(g["assignments"][0]["canvas_points"], 10.0);
+  EXPECT_EQ(g["assignments"][2]["canvas_column"], "a3: Assignment a3 (333)");
+  EXPECT_TRUE(g["assignments"][3]["canvas_column"].is_null());
+  std::string canvas = reports::canvas_csv(g);
+  EXPECT_EQ(canvas.substr(0, canvas.find('\n')),
+            "Student,ID,SIS User ID,SIS Login ID,Section,A1 - Autodiff (111),a2: Assignment a2 "
+            "(222),a3: Assignment a3 (333),a4: Assignment a4,a5: Assignment a5");
+  EXPECT_NE(canvas.find("Points Possible,,,,,10,100,100,100,100\n"), std::string::npos) << canvas;
+  EXPECT_NE(canvas.find("\"Lee, Alice\",1001,S1,alice,L01,9,100,0,100,100\n"), std::string::npos)
+      << canvas;
+  ASSERT_EQ(g["warnings"].size(), 1u);  // a4 and a5 have no Canvas id
+  EXPECT_NE(g["warnings"][0].get<std::string>().find("creates new assignments"),
+            std::string::npos);
+}
+
+TEST_F(Gradebook, AnAmbiguousOrBadCanvasExportIsRefusedWithTheFile) {
+  write(dir_ / "export.csv", "Student,ID,a1 part 1 (1),A1 part 2 (2)\n");
+  grader::GradebookOptions o;
+  o.dirs = dirs();
+  o.canvas_export = dir_ / "export.csv";
+  try {
+    grader::build_gradebook(o);
+    ADD_FAILURE() << "accepted two a1 columns";
+  } catch (const grader::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("export.csv:1: columns"), std::string::npos) << e.what();
+  }
+  write(dir_ / "export.csv", "Student,ID,a1 (1)\nPoints Possible,,ten\n");
+  EXPECT_THROW(grader::build_gradebook(o), grader::InputError);
+  o.canvas_export.reset();
+  o.canvas_ids["a9"] = "9";
+  EXPECT_THROW(grader::build_gradebook(o), grader::InputError);
+}
+
+TEST_F(Gradebook, APartialBucketAndARejectedSubmissionAreFlagged) {
+  json rejected = score("erin", 0, "2026-10-02T20:00:00Z");
+  rejected["submission"]["rejected"] = "missing required file autodiff.py";
+  make_batch_dir(dir_ / "b1", "a1", {rejected});
+  make_batch_dir(dir_ / "b2", "a2", {score("erin", 100, "2026-10-02T20:00:00Z")});
+  grader::GradebookOptions o;
+  o.dirs = {dir_ / "b1", dir_ / "b2"};
+  json g = grader::build_gradebook(o);
+  ASSERT_GE(g["warnings"].size(), 1u);
+  EXPECT_NE(g["warnings"][0].get<std::string>().find("2 of the 5 assignments (a1, a2)"),
+            std::string::npos)
+      << g["warnings"];
+  const std::string flags = g["students"][0]["flags"].dump();
+  EXPECT_NE(flags.find("a1: submission rejected (missing required file autodiff.py)"),
+            std::string::npos)
+      << flags;
 }
 
 TEST(GradebookUnit, ReadsQuotedCsv) {

@@ -193,6 +193,57 @@ void run_selftest_job(SelftestJob& job, const fs::path& scratch) {
   job.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// A warning per hidden or after_due_date test whose points the student's code can forge,
+// and how many of the manifest's points rest on self_reported tests.
+void print_trust_warnings(const Context& ctx, const Manifest& m) {
+  double forgeable = 0;
+  std::string ids;
+  for (const TestSpec& t : m.tests) {
+    if (trust_of(t) != "self_reported") continue;
+    forgeable += t.points;
+    ids += (ids.empty() ? "" : ", ") + t.id;
+    if (t.visibility == "public") continue;
+    std::cout << paint(ctx, "warning", "33")
+              << fmt::format(
+                     ": {} test {} ({}, {} points) is self_reported: the student's code "
+                     "can forge its points unseen (student_can_forge = true)\n",
+                     m.id, t.id, t.visibility, points(t.points));
+  }
+  std::cout << fmt::format("{}: {} of {} points rest on self_reported tests{}\n", m.id,
+                           points(forgeable), points(m.points),
+                           ids.empty() ? "" : " (" + ids + ")");
+}
+
+// Per perf test of a grading: each pair's speedup, the median and its margin to every
+// threshold, so that an author sees how close the reference and the variants come.
+void print_perf_margins(const SelftestJob& job, const Manifest& m) {
+  if (!job.score.is_object() || !job.score.contains("tests")) return;
+  for (const json& t : job.score["tests"]) {
+    if (!t.contains("perf") || !t["perf"].is_object()) continue;
+    const json& perf = t["perf"];
+    std::string pairs;
+    for (const json& p : perf.value("pairs", json::array())) {
+      pairs += p.value("valid", false) ? fmt::format(" {:.2f}x", p["speedup"].get<double>())
+                                       : std::string(" noise");
+      if (p.value("retries", 0) > 0) pairs += fmt::format("(r{})", p["retries"].get<int>());
+    }
+    std::string line = fmt::format("  perf {} {} {}: pairs{}", job.assignment, job.label,
+                                   t["id"].get<std::string>(), pairs.empty() ? " -" : pairs);
+    if (perf["median"].is_number()) {
+      double median = perf["median"].get<double>();
+      line += fmt::format("; median {:.2f}x{}", median,
+                          perf.value("saturated", false) ? " (saturated)" : "");
+      for (const TestSpec& spec : m.tests) {
+        if (spec.id != t["id"]) continue;
+        line += "; margin";
+        for (const auto& [at_least, fraction] : spec.thresholds)
+          line += fmt::format(" {}x: {:+.0f}%", at_least, 100 * (median / at_least - 1));
+      }
+    }
+    std::cout << line << "\n";
+  }
+}
+
 fs::path assignments_root() {
   if (const char* env = std::getenv("GRADER_ASSIGNMENTS"); env && *env) return env;
   return fs::path(GRADER_SOURCE_DIR) / "assignments";
@@ -213,10 +264,13 @@ int selftest(const Context& ctx, std::vector<std::string> ids, bool all, int job
 
   std::vector<SelftestJob> work;
   std::map<std::string, double> max_points;
+  std::map<std::string, Manifest> manifests;
   for (const std::string& id : ids) {
     fs::path dir = resolve_assignment(id);
     Manifest m = load_manifest(dir);
     max_points[m.id] = m.points;
+    print_trust_warnings(ctx, m);
+    manifests.emplace(m.id, m);
     auto add = [&](const std::string& label, const fs::path& sub, const std::string& rule,
                    double expected, bool strip) {
       SelftestJob job;
@@ -272,15 +326,18 @@ int selftest(const Context& ctx, std::vector<std::string> ids, bool all, int job
   fs::remove_all(scratch, ec);
 
   int mismatches = 0;
-  std::cout << fmt::format("{:<6} {:<32} {:>10} {:>10} {:>7}  {}\n", "id", "submission", "expected",
-                           "got", "time", "result");
+  std::cout << fmt::format("{:<6} {:<32} {:>10} {:>10} {:>8} {:>7}  {}\n", "id", "submission",
+                           "expected", "got", "self-rep", "time", "result");
   for (const SelftestJob& job : work) {
-    std::string got = job.score.is_object() && job.score.contains("totals")
-                          ? points(job.score["totals"]["final"].get<double>())
-                          : "-";
+    const bool totals = job.score.is_object() && job.score.contains("totals");
+    std::string got = totals ? points(job.score["totals"]["final"].get<double>()) : "-";
+    // Of the points got, those earned on self_reported tests.
+    std::string forgeable =
+        totals ? points(job.score["totals"].value("self_reported_score", 0.0)) : "-";
     std::string result = job.ok ? paint(ctx, "ok", "32") : paint(ctx, "MISMATCH", "31");
-    std::cout << fmt::format("{:<6} {:<32} {:>10} {:>10} {:>6.1f}s  {}\n", job.assignment,
-                             job.label, job.rule, got, job.seconds, result);
+    std::cout << fmt::format("{:<6} {:<32} {:>10} {:>10} {:>8} {:>6.1f}s  {}\n", job.assignment,
+                             job.label, job.rule, got, forgeable, job.seconds, result);
+    print_perf_margins(job, manifests.at(job.assignment));
     if (job.ok) continue;
     ++mismatches;
     if (!job.error.empty()) std::cout << "       " << trim_line(job.error, 200) << "\n";

@@ -105,7 +105,8 @@ json not_run_entry(const TestSpec& t, const std::string& why) {
           {"status", "not_run"},
           {"verdict", nullptr},
           {"limit_reason", nullptr},
-          {"self_reported", t.kind == "pytest"},
+          {"trust", trust_of(t)},
+          {"self_reported", trust_of(t) == "self_reported"},
           {"output", why}};
 }
 
@@ -155,11 +156,15 @@ void finish(json& score, const Timing& timing) {
 // Stage "score": totals from the tests that ran (check mode: public tests only), then the
 // late penalty.
 void total_up(json& score, const Manifest& m, Mode mode, int64_t days) {
-  double raw = 0, max = 0;
+  double raw = 0, max = 0, forgeable_max = 0, forgeable_score = 0;
   for (const json& t : score["tests"]) {
     if (t["status"] == "not_run" && mode == Mode::Check) continue;
     raw += t["score"].get<double>();
     max += t["max_score"].get<double>();
+    if (t.value("trust", "") == "self_reported") {
+      forgeable_max += t["max_score"].get<double>();
+      forgeable_score += t["score"].get<double>();
+    }
   }
   raw = round4(raw);
   double penalty = mode == Mode::Grade ? late_penalty(m, days, raw) : 0.0;
@@ -169,7 +174,10 @@ void total_up(json& score, const Manifest& m, Mode mode, int64_t days) {
                      {"max", round4(max)},
                      {"late_penalty", penalty},
                      {"final", final_score},
-                     {"percent", max > 0 ? round4(100.0 * final_score / max) : 0.0}};
+                     {"percent", max > 0 ? round4(100.0 * final_score / max) : 0.0},
+                     // Points the student's own process reports (assignments/README.md).
+                     {"self_reported_points", round4(forgeable_max)},
+                     {"self_reported_score", round4(forgeable_score)}};
 }
 
 }  // namespace

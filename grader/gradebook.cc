@@ -307,9 +307,13 @@ json build_gradebook(const GradebookOptions& o) {
             percent = raw_percent * (1.0 - penalty / 100.0);
           }
         }
+        // How much of the raw percent rests on tests the student's own process reports.
+        double forgeable =
+            max > 0 ? 100.0 * as_number(found->value("self_reported_score", json(0))) / max : 0.0;
         cell.update({{"status", "graded"},
                      {"percent", percent},
                      {"raw_percent", raw_percent},
+                     {"self_reported_percent", std::round(forgeable * 100) / 100},
                      {"late_days", late_days},
                      {"late_penalty_percent", penalty},
                      {"student_key", key}});

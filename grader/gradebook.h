@@ -28,7 +28,8 @@ struct GradebookOptions {
 
 // The gradebook as versioned JSON (schema_version 1): assignments[], students[] with per
 // assignment {status: graded|missing|needs_attention, percent, late_days, late_penalty_percent,
-// extension_days}, bucket, flags[].
+// extension_days, self_reported_percent (graded only: the part of the raw percent earned on
+// self_reported tests)}, bucket, flags[].
 nlohmann::json build_gradebook(const GradebookOptions& options);
 
 }  // namespace grader

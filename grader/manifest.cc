@@ -68,6 +68,14 @@ class Reader {
     return v;
   }
 
+  std::optional<bool> opt_bool(const toml::table& t, const std::string& key,
+                               const std::string& name) const {
+    const toml::node* n = t.get(key);
+    if (!n) return std::nullopt;
+    if (!n->is_boolean()) fail(n, name, "must be true or false");
+    return n->value<bool>();
+  }
+
   std::optional<int64_t> opt_integer(const toml::table& t, const std::string& key,
                                      const std::string& name, int64_t min_value) const {
     const toml::node* n = t.get(key);
@@ -173,14 +181,63 @@ std::optional<T> pick(const std::optional<T>& a, const std::optional<T>& b) {
   return a ? a : b;
 }
 
+// Why a test of `kind` cannot claim `level`; "" when it can. Levels only go down from the
+// kind's default: nothing in the manifest makes a run beside student code trusted.
+std::string trust_refusal(const std::string& kind, const std::string& level) {
+  if (level == "self_reported") return "";
+  if (kind == "pytest")
+    return "a pytest test runs in the student's box, where the student's code can rewrite its "
+           "report (exit handlers, a shadowing pytest.py or conftest.py), so it can never be more "
+           "than self_reported";
+  if (kind == "produce_check") return "";  // outputs (default) or measured (/measured facts)
+  if (level == "outputs")
+    return fmt::format(
+        "a {} test scores what the sandbox measured, so it is measured or "
+        "self_reported, never outputs",
+        kind);
+  return "";
+}
+
+// `trust` and `student_can_forge`: a hidden or after_due_date test whose points the student
+// can forge must say so, or nobody would see that its points are not earned.
+void parse_trust(const Reader& r, const toml::table& t, const std::string& name, TestSpec& spec) {
+  spec.trust = default_trust(spec.kind);
+  if (auto level = r.opt_string(t, "trust", name + ".trust")) {
+    if (*level != "outputs" && *level != "measured" && *level != "self_reported")
+      r.fail(t.get("trust"), name + ".trust", "must be outputs, measured or self_reported");
+    std::string why = trust_refusal(spec.kind, *level);
+    if (!why.empty())
+      r.fail(t.get("trust"), name + ".trust", fmt::format("cannot be {}: {}", *level, why));
+    spec.trust = *level;
+  }
+  spec.student_can_forge =
+      r.opt_bool(t, "student_can_forge", name + ".student_can_forge").value_or(false);
+  if (spec.student_can_forge && spec.trust != "self_reported")
+    r.fail(
+        t.get("student_can_forge"), name + ".student_can_forge",
+        fmt::format("only a self_reported test needs it (this one is {}); remove it", spec.trust));
+  if (spec.trust == "self_reported" && spec.visibility != "public" && !spec.student_can_forge) {
+    const toml::node* at = t.get("trust") ? t.get("trust") : t.get("visibility");
+    r.fail(at ? at : &t, name,
+           fmt::format("{} test that is self_reported ({}) gives points the student's code can "
+                       "forge unseen; make it a produce_check whose checker re-derives the "
+                       "result, or set student_can_forge = true to accept that",
+                       spec.visibility == "hidden" ? "a hidden" : "an after_due_date",
+                       spec.kind == "pytest" ? "pytest runs beside the student's code"
+                                             : "trust = \"self_reported\""));
+  }
+}
+
 void parse_test(const Reader& r, const Manifest& m, const toml::table& t, int index,
                 TestSpec& spec) {
   const std::string at = fmt::format("tests[{}]", index);
+  // clang-format off
   r.only_keys(t, at + ".",
-              {"id",          "name",       "visibility",      "points",   "kind",       "files",
-               "args",        "scoring",    "cases",           "limits",   "seed",       "produce",
-               "check_files", "expected",   "command",         "baseline", "iterations", "pairs",
-               "measure",     "thresholds", "measure_baseline"});
+              {"id", "name", "visibility", "points", "kind", "files", "args", "scoring", "cases",
+               "limits", "seed", "produce", "check_files", "expected", "command", "baseline",
+               "iterations", "pairs", "measure", "thresholds", "max_plausible_speedup", "trust",
+               "student_can_forge", "measure_baseline"});
+  // clang-format on
   spec.line = static_cast<int>(t.source().begin.line);
   spec.id = r.string(t, "id", at + ".id", &t);
   if (!std::regex_match(spec.id, kTestIdPattern))
@@ -275,6 +332,14 @@ void parse_test(const Reader& r, const Manifest& m, const toml::table& t, int in
         }
         spec.thresholds.emplace_back(speedup, fraction);
       }
+      auto bound = r.opt_number(t, "max_plausible_speedup", name + ".max_plausible_speedup", 0);
+      spec.max_plausible_speedup = bound.value_or(10 * spec.thresholds.front().first);
+      if (spec.max_plausible_speedup <= spec.thresholds.front().first) {
+        r.fail(t.get("max_plausible_speedup"), name + ".max_plausible_speedup",
+               fmt::format("must be above the top threshold ({}), or full points could never be "
+                           "measured",
+                           spec.thresholds.front().first));
+      }
     }
   } else {
     r.fail(t.get("kind"), name + ".kind", "must be pytest, produce_check, perf or command");
@@ -282,9 +347,23 @@ void parse_test(const Reader& r, const Manifest& m, const toml::table& t, int in
   if (t.get("measure_baseline") && spec.kind != "produce_check")
     r.fail(t.get("measure_baseline"), name + ".measure_baseline",
            "only for kind \"produce_check\"");
+  if (spec.kind != "perf" && t.get("max_plausible_speedup"))
+    r.fail(t.get("max_plausible_speedup"), name + ".max_plausible_speedup",
+           "only a perf test has it");
+  parse_trust(r, t, name, spec);
 }
 
 }  // namespace
+
+std::string default_trust(const std::string& kind) {
+  if (kind == "pytest") return "self_reported";
+  if (kind == "produce_check") return "outputs";
+  return "measured";  // perf, command
+}
+
+std::string trust_of(const TestSpec& t) {
+  return t.trust.empty() ? default_trust(t.kind) : t.trust;
+}
 
 Limits Limits::over(const Limits& d) const {
   Limits l;

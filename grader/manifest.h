@@ -45,6 +45,15 @@ struct TestSpec {
   int64_t seed = 0;
   int line = 0;  // where the test starts in the manifest
 
+  // How far the score can be believed (assignments/README.md, "Trust levels"):
+  // outputs | measured | self_reported. The loader sets it (default_trust of the kind, or
+  // the manifest's `trust`, which may only lower it); empty in a hand-made spec means the
+  // kind's default (trust_of).
+  std::string trust;
+  // The author accepts that a hidden or after_due_date self_reported test can be forged
+  // by the student's code without anyone seeing it (the loader refuses such a test without).
+  bool student_can_forge = false;
+
   // produce_check (check_files and expected also for perf)
   std::string produce;                   // driver run as `python3 /grader/<produce>`
   std::vector<std::string> check_files;  // pytest files of the checker box
@@ -60,7 +69,17 @@ struct TestSpec {
   int64_t pairs = 3;
   std::string measure = "cpu";                        // cpu | wall
   std::vector<std::pair<double, double>> thresholds;  // (min speedup, fraction), best first
+  // A pair measuring more than this is noise, not speed; 0: 10 x the top threshold.
+  double max_plausible_speedup = 0;
 };
+
+// The trust a test of `kind` has unless its manifest lowers it: pytest -> self_reported
+// (it runs beside the student's code), produce_check -> outputs, perf and command ->
+// measured.
+std::string default_trust(const std::string& kind);
+
+// The test's trust level: its `trust`, or the kind's default when unset.
+std::string trust_of(const TestSpec& t);
 
 struct BuildSpec {
   std::vector<std::string> command;

@@ -14,6 +14,7 @@
 #include <pugixml.hpp>
 
 #include "grader/intake.h"
+#include "grader/perf.h"
 #include "reports/score.h"
 
 namespace grader {
@@ -164,7 +165,8 @@ json base_entry(const TestSpec& t) {
           {"status", "failed"},
           {"verdict", nullptr},
           {"limit_reason", nullptr},
-          {"self_reported", t.kind == "pytest"},
+          {"trust", trust_of(t)},
+          {"self_reported", trust_of(t) == "self_reported"},  // kept for older readers
           {"output", ""}};
 }
 
@@ -431,6 +433,49 @@ json run_command(GradingContext& ctx, const TestSpec& t) {
   return entry;
 }
 
+const char* run_name(perf::Run role) {
+  switch (role) {
+    case perf::Run::BaselineLow:
+      return "baseline-low";
+    case perf::Run::BaselineHigh:
+      return "baseline-high";
+    default:
+      return "student";
+  }
+}
+
+json perf_pairs_json(const perf::Outcome& o) {
+  json pairs = json::array();
+  for (const perf::Pair& p : o.pairs) {
+    json j = {{"b_low", round4(p.t.b_low)},   {"b_high", round4(p.t.b_high)},
+              {"s_high", round4(p.t.s_high)}, {"startup", round4(p.startup)},
+              {"speedup", round4(p.speedup)}, {"valid", p.valid},
+              {"retries", p.retries}};
+    if (!p.valid) j["problem"] = p.problem;
+    pairs.push_back(std::move(j));
+  }
+  return pairs;
+}
+
+// The baseline folder, built by the manifest's [build] (in a box of its own, holding the
+// baseline folder alone) when there is one: its start-up is the estimate of the student's, so
+// it must start as a built submission does, not compile what the student's build already did.
+fs::path built_baseline(GradingContext& ctx, const TestSpec& t, const fs::path& dir) {
+  const fs::path source = ctx.manifest.dir / t.baseline;
+  if (!ctx.manifest.build) return source;
+  GradingContext sub{ctx.manifest, ctx.runner, dir / "baseline-build", source, ctx.enforced, 0};
+  json build = run_build(sub, *ctx.manifest.build);
+  if (build.value("verdict", "") != "ok" || sub.work_base == source) {
+    throw InfrastructureError(fmt::format("test {}: building the baseline {} failed: {}", t.id,
+                                          t.baseline, build.value("output", "")));
+  }
+  return sub.work_base;
+}
+
+// Per pair: the baseline at both iteration counts and the student once, at the high count,
+// between them (grader/perf.h). Start-up is estimated from the baseline's runs only, so the
+// student's code can make its own speedup smaller, never larger; every student run's outputs
+// are checked against the baseline's high-count outputs before its time counts.
 json run_perf(GradingContext& ctx, const TestSpec& t) {
   const Manifest& m = ctx.manifest;
   json entry = base_entry(t);
@@ -438,14 +483,10 @@ json run_perf(GradingContext& ctx, const TestSpec& t) {
   fs::path grader = grader_files(m, t.files, dir / "grader");
   // The baseline runs on the baseline folder alone: no student file (a sitecustomize.py, a
   // module shadowing the standard library) can slow the reference down.
-  const fs::path baseline_base = m.dir / t.baseline;
+  const fs::path baseline_base = built_baseline(ctx, t, dir);
   const bool checked = !t.check_files.empty();
-  auto run_dir_of = [&](bool student, int64_t iterations, int pair) {
-    return dir / fmt::format("{}-{}-{}", student ? "student" : "baseline", iterations, pair);
-  };
 
-  auto timed_run = [&](bool student, int64_t iterations, int pair) -> BoxResult {
-    fs::path run_dir = run_dir_of(student, iterations, pair);
+  auto timed_run = [&](bool student, int64_t iterations, const fs::path& run_dir) -> BoxResult {
     BoxSpec spec;
     spec.argv = expand(t.command, m, iterations);
     spec.limits = t.limits;
@@ -466,96 +507,110 @@ json run_perf(GradingContext& ctx, const TestSpec& t) {
     return t.measure == "cpu" ? r.cpu_seconds : r.wall_seconds;
   };
 
-  // Seconds in run order: [low, high] iterations per pair.
-  std::vector<double> speedups, student_seconds, baseline_seconds;
-  constexpr double kFloor = 1e-3;
+  perf::Settings settings{
+      t.iterations.first, t.iterations.second, static_cast<int>(t.pairs),
+      t.thresholds.front().first,
+      t.max_plausible_speedup > 0 ? t.max_plausible_speedup : 10 * t.thresholds.front().first};
   double cpu = 0, wall = 0;
   BoxResult last;
-  auto fail = [&](const std::string& why) {
-    record_run(entry, last);
-    entry["cpu_seconds"] = cpu;
-    entry["wall_seconds"] = wall;
-    entry["perf"] = {{"measure", t.measure}, {"speedup", nullptr}, {"speedups", speedups}};
-    entry["output"] = why;
+  std::string failure;  // why the student's run earned nothing ("" while it did)
+  int checks = 0;
+  auto measure = [&](int pair, int attempt) -> std::optional<perf::Sample> {
+    perf::Sample sample;
+    fs::path pair_dir = dir / fmt::format("pair-{}-{}", pair, attempt);
+    // A retry also flips the order, so that a neighbour's rhythm does not repeat the noise.
+    for (perf::Run role : perf::run_order(pair + attempt)) {
+      const bool student = role == perf::Run::StudentHigh;
+      const int64_t iterations =
+          role == perf::Run::BaselineLow ? t.iterations.first : t.iterations.second;
+      BoxResult r = timed_run(student, iterations, pair_dir / run_name(role));
+      if (!student) {
+        if (r.verdict != "ok") {
+          throw InfrastructureError(fmt::format("test {}: the baseline failed ({}): {}", t.id,
+                                                r.verdict, text_excerpt(r.output, 600)));
+        }
+        (role == perf::Run::BaselineLow ? sample.b_low : sample.b_high) = seconds(r);
+        continue;
+      }
+      cpu += r.cpu_seconds;
+      wall += r.wall_seconds;
+      last = r;
+      if (r.verdict != "ok") {
+        failure =
+            fmt::format("Your code failed at {} iterations; no speedup measured.\n", iterations) +
+            verdict_note(r, t.limits) + r.output;
+        return std::nullopt;
+      }
+      sample.s_high = seconds(r);
+    }
+    // A fast run must also be a right one: this run's outputs against the baseline's
+    // high-count outputs, in a box without student code.
+    if (checked) {
+      fs::path baseline_out = pair_dir / run_name(perf::Run::BaselineHigh) / "out";
+      CheckOutcome c =
+          run_checker(ctx, t, pair_dir / run_name(perf::Run::StudentHigh) / "out", &baseline_out,
+                      fmt::format("{}-check-{}-{}", t.id, pair, attempt));
+      ++checks;
+      int64_t total = std::max(c.cases.second, t.cases.value_or(0));
+      entry["check_verdict"] = c.verdict.empty() ? json(nullptr) : json(c.verdict);
+      entry["cases"] = {{"passed", std::min(c.cases.first, total)}, {"total", total}};
+      if (!c.rejected.empty() || total == 0 || c.cases.first < total) {
+        failure =
+            "The outputs of your timed run are wrong, so no speed is credited.\n" +
+            (c.rejected.empty() ? text_excerpt(c.text, 2560) : "Outputs rejected: " + c.rejected);
+        return std::nullopt;
+      }
+    }
+    remove_quietly(pair_dir);
+    return sample;
+  };
+  perf::Outcome o = perf::measure_pairs(settings, measure);
+
+  record_run(entry, last);
+  entry["cpu_seconds"] = cpu;  // the student's runs only
+  entry["wall_seconds"] = wall;
+  std::vector<double> speedups;
+  for (const perf::Pair& p : o.pairs) {
+    if (p.valid) speedups.push_back(round4(p.speedup));
+  }
+  const bool measured = !o.stopped && !o.too_noisy;
+  entry["perf"] = {{"measure", t.measure},
+                   {"iterations", {t.iterations.first, t.iterations.second}},
+                   {"speedup", measured ? json(round4(o.used)) : json(nullptr)},
+                   {"median", measured ? json(round4(o.median)) : json(nullptr)},
+                   {"saturated", measured && o.saturated},
+                   {"max_plausible_speedup", settings.max_plausible},
+                   {"speedups", speedups},
+                   {"pairs", perf_pairs_json(o)}};
+  if (o.stopped) {
+    entry["output"] = failure;
     set_score(entry, t, 0);
     return entry;
-  };
-  for (int pair = 0; pair < t.pairs; ++pair) {
-    double s[2] = {0, 0}, b[2] = {0, 0};
-    int k = 0;
-    for (int64_t iterations : {t.iterations.first, t.iterations.second}) {
-      // Alternate who goes first, so a warm cache or a noisy neighbour favours no one.
-      for (bool student : {pair % 2 == 0, pair % 2 != 0}) {
-        BoxResult r = timed_run(student, iterations, pair);
-        if (student) {
-          cpu += r.cpu_seconds;
-          wall += r.wall_seconds;
-          last = r;
-          if (r.verdict != "ok") {
-            return fail(fmt::format("Your code failed at {} iterations; no speedup measured.\n",
-                                    iterations) +
-                        verdict_note(r, t.limits) + r.output);
-          }
-          s[k] = seconds(r);
-          student_seconds.push_back(s[k]);
-        } else {
-          if (r.verdict != "ok") {
-            throw InfrastructureError(fmt::format("test {}: the baseline failed ({}): {}", t.id,
-                                                  r.verdict, text_excerpt(r.output, 600)));
-          }
-          b[k] = seconds(r);
-          baseline_seconds.push_back(b[k]);
-        }
-      }
-      ++k;
-    }
-    // A fast run must also be a right one: the student's high-iteration outputs against the
-    // baseline's, in a box without student code.
-    if (checked) {
-      fs::path baseline_out = run_dir_of(false, t.iterations.second, pair) / "out";
-      CheckOutcome c = run_checker(ctx, t, run_dir_of(true, t.iterations.second, pair) / "out",
-                                   &baseline_out, fmt::format("{}-check-{}", t.id, pair));
-      int64_t total = std::max(c.cases.second, t.cases.value_or(0));
-      if (!c.rejected.empty() || total == 0 || c.cases.first < total) {
-        entry["check_verdict"] = c.verdict.empty() ? json(nullptr) : json(c.verdict);
-        entry["cases"] = {{"passed", std::min(c.cases.first, total)}, {"total", total}};
-        return fail(
-            "The outputs of your timed run are wrong, so no speed is credited.\n" +
-            (c.rejected.empty() ? text_excerpt(c.text, 2560) : "Outputs rejected: " + c.rejected));
-      }
-      entry["check_verdict"] = c.verdict;
-    }
-    // Differencing two iteration counts cancels start-up (interpreter, imports).
-    speedups.push_back(std::max(b[1] - b[0], kFloor) / std::max(s[1] - s[0], kFloor));
   }
-  // The median of the per-pair ratios: the two runs of a pair are interleaved, close in time,
-  // so they share the machine's mood (on 2 vCPUs a busy sibling inflated CPU time by up to
-  // 1.9x for minutes); a minimum over all runs breaks that pairing and was noisier.
-  std::vector<double> sorted = speedups;
-  std::sort(sorted.begin(), sorted.end());
-  const size_t n = sorted.size();
-  const double speedup = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-  double fraction = perf_fraction(speedup, t.thresholds);
-  record_run(entry, last);
-  entry["cpu_seconds"] = cpu;
-  entry["wall_seconds"] = wall;
-  entry["perf"] = {{"measure", t.measure},
-                   {"speedup", round4(speedup)},
-                   {"speedups", speedups},
-                   {"student_seconds", student_seconds},
-                   {"baseline_seconds", baseline_seconds},
-                   {"iterations", {t.iterations.first, t.iterations.second}}};
-  set_score(entry, t, fraction);
+  if (o.too_noisy) {
+    // Neither a zero nor full points: the measurement says nothing about the code.
+    throw InfrastructureError(fmt::format(
+        "test {}: perf measurement too noisy: {} of {} pairs plausible after retries (need {})",
+        t.id, o.valid, o.pairs.size(), perf::needed_valid(settings.pairs)));
+  }
+  set_score(entry, t, perf_fraction(o.used, t.thresholds));
   std::string needed;
   for (const auto& [at_least, frac] : t.thresholds) {
     needed += fmt::format(" {}x: {}%,", at_least, frac * 100);
   }
   if (!needed.empty()) needed.pop_back();
+  std::string pairs_text;
+  for (const perf::Pair& p : o.pairs) {
+    pairs_text += p.valid ? fmt::format(" {:.2f}x", p.speedup) : " noise";
+  }
   entry["output"] =
       fmt::format(
-          "Median speedup {:.2f}x over the baseline ({} time, {} pairs, {} minus {} "
-          "iterations). Thresholds:{}.\n",
-          speedup, t.measure, t.pairs, t.iterations.second, t.iterations.first, needed) +
+          "Median speedup {:.2f}x over the baseline{} ({} time; pairs:{}; your code at {} "
+          "iterations, start-up taken from the baseline at {} and {}; {} checked "
+          "run(s)). Thresholds:{}.\n",
+          o.median, o.saturated ? fmt::format(", counted as {}x", o.used) : "", t.measure,
+          pairs_text, t.iterations.second, t.iterations.first, t.iterations.second, checks,
+          needed) +
       text_excerpt(last.output, 2048);
   return entry;
 }

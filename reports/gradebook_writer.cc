@@ -26,8 +26,8 @@ std::string gradebook_csv(const json& g) {
   std::vector<std::string> header = {"student", "id", "sis_user_id", "sis_login_id", "section"};
   for (const auto& a : g["assignments"]) {
     std::string id = a["id"];
-    for (const char* col :
-         {"_percent", "_status", "_late_days", "_penalty_percent", "_extension_days"}) {
+    for (const char* col : {"_percent", "_status", "_late_days", "_penalty_percent",
+                            "_extension_days", "_self_reported_percent"}) {
       header.push_back(id + col);
     }
   }
@@ -46,6 +46,7 @@ std::string gradebook_csv(const json& g) {
                                                : "");
       row.push_back(percent_text(c["late_penalty_percent"]));
       row.push_back(percent_text(c["extension_days"]));
+      row.push_back(percent_text(c.value("self_reported_percent", json(nullptr))));
     }
     row.push_back(s["bucket"].is_number() ? percent_text(s["bucket"]) : "needs attention");
     row.push_back(flags_text(s["flags"]));

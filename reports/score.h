@@ -9,7 +9,9 @@
 
 namespace reports {
 
-inline constexpr int kScoreSchemaVersion = 1;
+// 2: tests carry "trust", totals "self_reported_points"/"self_reported_score", perf tests
+// their pairs. Additions only: a reader of version 1 reads version 2.
+inline constexpr int kScoreSchemaVersion = 2;
 
 // Untrusted program output made safe for JSON and XML: invalid UTF-8 becomes U+FFFD,
 // control characters other than newline and tab become U+FFFD, "\r\n" becomes "\n".

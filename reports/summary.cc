@@ -31,6 +31,26 @@ double num(const json& obj, const char* key) {
   return it != obj.end() && it->is_number() ? it->get<double>() : 0.0;
 }
 
+// A test's trust level; score files of schema version 1 carry only `self_reported`.
+std::string trust_of(const json& t) {
+  if (t.contains("trust") && t["trust"].is_string()) return t["trust"].get<std::string>();
+  return t.value("self_reported", false) ? "self_reported" : "";
+}
+
+// (max points, earned points) on self_reported tests: from the totals, else the tests.
+std::pair<double, double> self_reported_of(const json& score) {
+  const json& totals = score.value("totals", json::object());
+  if (totals.contains("self_reported_points"))
+    return {num(totals, "self_reported_points"), num(totals, "self_reported_score")};
+  double points = 0, earned = 0;
+  for (const auto& t : score.value("tests", json::array())) {
+    if (trust_of(t) != "self_reported" || t.value("status", "") == "not_run") continue;
+    points += num(t, "max_score");
+    earned += num(t, "score");
+  }
+  return {points, earned};
+}
+
 json stats(std::vector<double> v) {
   if (v.empty()) return {{"count", 0}, {"median", nullptr}, {"max", nullptr}, {"mean", nullptr}};
   std::sort(v.begin(), v.end());
@@ -119,7 +139,8 @@ json class_summary(const json& assignment, const std::vector<json>& scores_in, c
                                 {"name", t.value("name", id)},
                                 {"max_score", num(t, "max_score")},
                                 {"visibility", t.value("visibility", "")},
-                                {"kind", t.value("kind", "")}})
+                                {"kind", t.value("kind", "")},
+                                {"trust", trust_of(t)}})
               .second) {
         test_ids.push_back(id);
       }
@@ -139,6 +160,7 @@ json class_summary(const json& assignment, const std::vector<json>& scores_in, c
     const json& sub = s.at("submission");
     const json& totals = s.value("totals", json::object());
     bool graded = s.value("status", "") == "graded";
+    auto [forgeable_points, forgeable_score] = self_reported_of(s);
     json row = {{"student", id},
                 {"status", s.value("status", "")},
                 {"ungradable_reason", s.value("ungradable_reason", json(nullptr))},
@@ -149,6 +171,8 @@ json class_summary(const json& assignment, const std::vector<json>& scores_in, c
                 {"late_penalty", num(totals, "late_penalty")},
                 {"final", num(totals, "final")},
                 {"percent", num(totals, "percent")},
+                {"self_reported_points", forgeable_points},
+                {"self_reported_score", forgeable_score},
                 {"submitted_at", sub.value("submitted_at", json(nullptr))},
                 {"submitted_at_source", sub.value("submitted_at_source", "none")},
                 {"due_extension_days", sub.value("due_extension_days", json(nullptr))},
@@ -209,6 +233,17 @@ json class_summary(const json& assignment, const std::vector<json>& scores_in, c
     tests.push_back(std::move(t));
   }
 
+  // The points a submission's own process reports: listed so that nobody mistakes them
+  // for measured ones (assignments/README.md, "Trust levels").
+  json self_reported_tests = json::array();
+  double self_reported_points = 0;
+  for (const auto& id : test_ids) {
+    const json& t = test_meta[id];
+    if (t["trust"] != "self_reported") continue;
+    self_reported_tests.push_back(id);
+    self_reported_points += t["max_score"].get<double>();
+  }
+
   json histogram = json::array();
   for (int b = 0; b < 10; ++b) {
     int count = 0;
@@ -230,6 +265,7 @@ json class_summary(const json& assignment, const std::vector<json>& scores_in, c
             {"ungradable", ungradable.size()},
             {"limit_hits", limit_hits.size()}}},
           {"percent", stats(percents)},
+          {"self_reported", {{"tests", self_reported_tests}, {"points", self_reported_points}}},
           {"histogram", histogram},
           {"tests", tests},
           {"limit_hits", limit_hits},
@@ -252,6 +288,8 @@ std::string summary_csv(const json& summary) {
   std::vector<std::string> test_ids;
   for (const auto& t : summary["tests"]) test_ids.push_back(t["id"]);
   for (const auto& id : test_ids) header.push_back(id);
+  header.push_back("self_reported_points");
+  header.push_back("self_reported_score");
   header.push_back("ungradable_reason");
   header.push_back("rejected");
   std::string out = csv_row(header);
@@ -272,6 +310,8 @@ std::string summary_csv(const json& summary) {
       auto it = s["tests"].find(id);
       row.push_back(it != s["tests"].end() ? text_of((*it)["score"]) : "");
     }
+    row.push_back(text_of(s.value("self_reported_points", json(0))));
+    row.push_back(graded ? text_of(s.value("self_reported_score", json(0))) : "");
     row.push_back(text_of(s["ungradable_reason"]));
     row.push_back(text_of(s["rejected"]));
     out += csv_row(row);
@@ -289,7 +329,8 @@ body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}
 h1{font-size:22px;margin-bottom:4px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
 .muted{color:#666}.cards{display:flex;gap:12px;flex-wrap:wrap}
 .card{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:110px}
-.card b{display:block;font-size:20px}.bad{color:#b00020}
+.card b{display:block;font-size:20px}.bad{color:#b00020}.warn{border-color:#d6a21e}
+sup.sr{color:#a66b00;font-size:9px;margin-left:2px}
 table{border-collapse:collapse;margin-top:8px}td,th{border-bottom:1px solid #eee;padding:3px 8px;text-align:left}
 th{cursor:pointer;background:#f6f6f6}td.n{text-align:right;font-variant-numeric:tabular-nums}
 figure{margin:8px 0}figcaption{color:#555;font-size:13px}svg text{font:11px sans-serif;fill:#333}
@@ -388,6 +429,31 @@ std::string hbar_svg(const std::string& id, const std::string& label,
 
 std::string test_label(const json& t) { return t.value("id", ""); }
 
+// Which tests' points the student's own process reports, so a reader sees what rests on them.
+std::string self_reported_section(const json& s) {
+  const json& forgeable = s.value("self_reported", json::object());
+  std::string h = "<h2>Self-reported points</h2>\n";
+  if (!forgeable.is_object() || forgeable.value("tests", json::array()).empty()) {
+    return h +
+           "<p class=\"muted\">None: every test's score is re-checked or measured outside "
+           "the student's code.</p>\n";
+  }
+  h += fmt::format(
+      "<p>{} points rest on tests that run beside the student's code, which could have "
+      "forged them (marked <sup class=\"sr\">SR</sup>; the students table shows each "
+      "submission's share):</p>\n<ul id=\"self-reported-tests\">",
+      format_number(num(forgeable, "points")));
+  for (const auto& id : forgeable["tests"]) {
+    for (const auto& t : s["tests"]) {
+      if (t["id"] != id) continue;
+      h += fmt::format("<li>{} ({}, {} points, {})</li>", html_escape(t.value("id", "")),
+                       html_escape(t.value("name", "")), format_number(num(t, "max_score")),
+                       html_escape(t.value("visibility", "")));
+    }
+  }
+  return h + "</ul>\n";
+}
+
 }  // namespace
 
 std::string summary_html(const json& s) {
@@ -421,7 +487,13 @@ std::string summary_html(const json& s) {
                    pct["mean"].is_number() ? format_number(pct["mean"]) + "%" : "–");
   h += fmt::format("<div class=\"card\">runs that hit limits<b>{}</b></div>",
                    counts["limit_hits"].get<int>());
+  const json& forgeable = s.value("self_reported", json::object());
+  const double forgeable_points = forgeable.is_object() ? num(forgeable, "points") : 0.0;
+  h += fmt::format(
+      "<div class=\"card{}\" id=\"card-self-reported\">self-reported points<b>{}</b></div>",
+      forgeable_points > 0 ? " warn" : "", format_number(forgeable_points));
   h += "</div>\n";
+  h += self_reported_section(s);
 
   h += "<h2>Score distribution</h2>\n<figure>" + histogram_svg(s["histogram"]) +
        "<figcaption>Final percent (after late penalties) of the graded "
@@ -514,10 +586,13 @@ std::string summary_html(const json& s) {
   h += "<table id=\"students\"><thead><tr><th>student</th><th>status</th><th>percent</th><th>late "
        "days</th><th>penalty</th>";
   for (const auto& t : s["tests"]) {
-    h += fmt::format("<th title=\"{}\">{}</th>", html_escape(t.value("name", "")),
-                     html_escape(t.value("id", "")));
+    bool forgeable_test = t.value("trust", "") == "self_reported";
+    h += fmt::format("<th title=\"{}{}\">{}{}</th>", html_escape(t.value("name", "")),
+                     forgeable_test ? " (self-reported)" : "", html_escape(t.value("id", "")),
+                     forgeable_test ? "<sup class=\"sr\">SR</sup>" : "");
   }
-  h += "<th>files</th></tr></thead><tbody>\n";
+  h += "<th title=\"points earned on self-reported tests (SR), which the student's code could "
+       "have forged\">self-reported</th><th>files</th></tr></thead><tbody>\n";
   for (const auto& st : s["students"]) {
     std::string id = html_escape(st.value("student", ""));
     bool graded = st["status"] == "graded";
@@ -538,6 +613,10 @@ std::string summary_html(const json& s) {
                        html_escape((*it).value("status", "") + (v.empty() ? "" : " · " + v)),
                        format_number((*it)["score"]));
     }
+    h += fmt::format("<td class=\"n sr-points\">{}</td>",
+                     graded ? format_number(num(st, "self_reported_score")) + " / " +
+                                  format_number(num(st, "self_reported_points"))
+                            : "");
     h += fmt::format("<td><a href=\"students/{}/submission/\">files</a></td></tr>\n", id);
   }
   h += "</tbody></table>\n";

@@ -143,6 +143,23 @@ TEST_F(Gradebook, CommandWritesTheCsvAndCanvasImport) {
   EXPECT_EQ(read_json(dir_ / "out" / "grades.json")["kind"], "gradebook");
 }
 
+// The part of each graded percent that rests on self_reported tests, in the JSON and the CSV.
+TEST_F(Gradebook, ShowsSelfReportedPercent) {
+  json s = score("dora", 90, "2026-10-02T20:00:00Z");
+  s["totals"]["self_reported_points"] = 10.0;
+  s["totals"]["self_reported_score"] = 8.0;
+  make_batch_dir(dir_ / "b1", "a1", {s});
+  grader::GradebookOptions o;
+  o.dirs = {dir_ / "b1"};
+  json g = grader::build_gradebook(o);
+  ASSERT_EQ(g["students"].size(), 1u);
+  EXPECT_DOUBLE_EQ(g["students"][0]["assignments"]["a1"]["self_reported_percent"].get<double>(),
+                   8.0);
+  std::string csv = reports::gradebook_csv(g);
+  EXPECT_NE(csv.find("a1_self_reported_percent"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",8,"), std::string::npos) << csv;
+}
+
 TEST(GradebookUnit, ReadsQuotedCsv) {
   fs::path p = fs::temp_directory_path() / ("grader-csv-" + std::to_string(::getpid()) + ".csv");
   write(p, "\xEF\xBB\xBFname,note\r\n\"Lee, A\",\"said \"\"hi\"\"\nthen left\"\r\nB,\n");

@@ -40,6 +40,7 @@ points = 10.0
 const std::string kTest = R"(
 [[tests]]
 id = "t1"
+visibility = "public"
 points = 10.0
 kind = "pytest"
 files = ["tests/test_a.py"]
@@ -112,11 +113,12 @@ TEST(Manifest, ErrorsNameFileLineAndKey) {
   std::string e = error_of(kHeader + R"(
 [[tests]]
 id = "t1"
+visibility = "public"
 points = "ten"
 kind = "pytest"
 files = ["tests/test_a.py"]
 )");
-  EXPECT_NE(e.find("assignment.toml:8: tests.t1.points: must be a number"), std::string::npos) << e;
+  EXPECT_NE(e.find("assignment.toml:9: tests.t1.points: must be a number"), std::string::npos) << e;
 }
 
 TEST(Manifest, SyntaxErrorHasLine) {
@@ -292,4 +294,104 @@ TEST(LatePenalty, DayBoundaries) {
   m.late_max_days.reset();
   m.late_percent_per_day = 40;
   EXPECT_DOUBLE_EQ(grader::late_penalty(m, 3, 80.0), 80.0);  // capped at 100%
+}
+
+namespace {
+
+// One test (its kind and keys) in a manifest of its own.
+std::string one_test(const std::string& kind_and_keys) {
+  return kHeader + "\n[[tests]]\nid = \"t1\"\npoints = 10.0\n" + kind_and_keys;
+}
+
+const std::string kPytest = "kind = \"pytest\"\nfiles = [\"tests/test_a.py\"]\n";
+const std::string kProduce =
+    "kind = \"produce_check\"\nproduce = \"tests/test_a.py\"\ncheck_files = "
+    "[\"tests/test_a.py\"]\n";
+const std::string kPerf =
+    "kind = \"perf\"\ncommand = [\"x\"]\nbaseline = \"base\"\nthresholds = [[2.0, 1.0]]\n";
+const std::string kCommand = "kind = \"command\"\ncommand = [\"x\"]\n";
+
+grader::TestSpec loaded_test(const std::string& toml) {
+  ManifestDir d(toml);
+  return grader::load_manifest(d.dir()).tests.at(0);
+}
+
+}  // namespace
+
+TEST(Trust, DefaultsByKind) {
+  EXPECT_EQ(loaded_test(one_test("visibility = \"public\"\n" + kPytest)).trust, "self_reported");
+  EXPECT_EQ(loaded_test(one_test(kProduce)).trust, "outputs");
+  EXPECT_EQ(loaded_test(one_test(kPerf)).trust, "measured");
+  EXPECT_EQ(loaded_test(one_test(kCommand)).trust, "measured");
+  grader::TestSpec hand_made;
+  hand_made.kind = "pytest";
+  EXPECT_EQ(grader::trust_of(hand_made), "self_reported");
+}
+
+TEST(Trust, AnAuthorMayOnlyLowerIt) {
+  EXPECT_EQ(loaded_test(one_test(kProduce + "trust = \"measured\"\n")).trust, "measured");
+  grader::TestSpec lowered =
+      loaded_test(one_test(kCommand + "trust = \"self_reported\"\nstudent_can_forge = true\n"));
+  EXPECT_EQ(lowered.trust, "self_reported");
+  EXPECT_TRUE(lowered.student_can_forge);
+  // Line 10 is the trust key.
+  std::string e = error_of(one_test("visibility = \"public\"\ntrust = \"outputs\"\n" + kPytest));
+  EXPECT_NE(e.find("assignment.toml:10: tests.t1.trust: cannot be outputs: a pytest test runs in "
+                   "the student's box"),
+            std::string::npos)
+      << e;
+  e = error_of(one_test(kPerf + "trust = \"outputs\"\n"));
+  EXPECT_NE(e.find("tests.t1.trust: cannot be outputs: a perf test scores what the sandbox"),
+            std::string::npos)
+      << e;
+  e = error_of(one_test(kProduce + "trust = \"believed\"\n"));
+  EXPECT_NE(e.find("tests.t1.trust: must be outputs, measured or self_reported"), std::string::npos)
+      << e;
+}
+
+TEST(Trust, HiddenSelfReportedIsRefusedWithoutTheKey) {
+  // Line 9 is the visibility key: the message names the file, the line and the reason.
+  std::string e = error_of(one_test("visibility = \"hidden\"\n" + kPytest));
+  EXPECT_NE(e.find("assignment.toml:9: tests.t1: a hidden test that is self_reported (pytest "
+                   "runs beside the student's code) gives points the student's code can forge "
+                   "unseen"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("student_can_forge = true"), std::string::npos) << e;
+  // Hidden is the default visibility: the test's own line is named.
+  e = error_of(one_test(kPytest));
+  EXPECT_NE(e.find("assignment.toml:6: tests.t1: a hidden test that is self_reported"),
+            std::string::npos)
+      << e;
+  e = error_of(
+      one_test("visibility = \"after_due_date\"\n" + kProduce + "trust = \"self_reported\"\n"));
+  EXPECT_NE(e.find("tests.t1: an after_due_date test that is self_reported (trust = "
+                   "\"self_reported\")"),
+            std::string::npos)
+      << e;
+  grader::TestSpec accepted =
+      loaded_test(one_test("visibility = \"hidden\"\nstudent_can_forge = true\n" + kPytest));
+  EXPECT_TRUE(accepted.student_can_forge);
+  EXPECT_EQ(accepted.trust, "self_reported");
+  // Public self_reported tests need no key; the key on a trusted test is a stale mistake.
+  EXPECT_EQ(error_of(one_test("visibility = \"public\"\n" + kPytest)), "");
+  e = error_of(one_test(kProduce + "student_can_forge = true\n"));
+  EXPECT_NE(e.find("tests.t1.student_can_forge: only a self_reported test needs it"),
+            std::string::npos)
+      << e;
+  e = error_of(one_test("visibility = \"hidden\"\nstudent_can_forge = 1\n" + kPytest));
+  EXPECT_NE(e.find("tests.t1.student_can_forge: must be true or false"), std::string::npos) << e;
+}
+
+TEST(Trust, PlausibleSpeedupBound) {
+  EXPECT_DOUBLE_EQ(loaded_test(one_test(kPerf)).max_plausible_speedup, 20.0);
+  EXPECT_DOUBLE_EQ(
+      loaded_test(one_test(kPerf + "max_plausible_speedup = 50\n")).max_plausible_speedup, 50.0);
+  std::string e = error_of(one_test(kPerf + "max_plausible_speedup = 1.5\n"));
+  EXPECT_NE(e.find("tests.t1.max_plausible_speedup: must be above the top threshold (2)"),
+            std::string::npos)
+      << e;
+  e = error_of(one_test(kCommand + "max_plausible_speedup = 5\n"));
+  EXPECT_NE(e.find("tests.t1.max_plausible_speedup: only a perf test has it"), std::string::npos)
+      << e;
 }

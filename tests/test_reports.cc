@@ -8,6 +8,7 @@
 
 #include "reports/atomic.h"
 #include "reports/score.h"
+#include "reports/summary.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -80,6 +81,65 @@ TEST_F(Reports, ScoreJsonValidatesAgainstSchema) {
   bad.erase("totals");
   reports::write_score_json(dir_ / "bad.json", bad);
   EXPECT_NE(validate(dir_ / "bad.json"), 0);
+}
+
+// Schema version 2 adds trust levels and self_reported totals; version 1 files still validate.
+TEST_F(Reports, TrustFieldsValidate) {
+  json v2 = sample_score();
+  v2["schema_version"] = reports::kScoreSchemaVersion;
+  const char* levels[] = {"self_reported", "outputs", "outputs", "measured"};
+  for (size_t i = 0; i < 4; ++i) v2["tests"][i]["trust"] = levels[i];
+  v2["totals"]["self_reported_points"] = 20.0;
+  v2["totals"]["self_reported_score"] = 15.0;
+  v2["tests"][3]["perf"] = {{"measure", "cpu"},
+                            {"speedup", 3.0},
+                            {"median", 5.1},
+                            {"saturated", true},
+                            {"speedups", {5.1}},
+                            {"pairs",
+                             {{{"b_low", 0.55},
+                               {"b_high", 2.55},
+                               {"s_high", 0.9},
+                               {"startup", 0.5},
+                               {"speedup", 5.1},
+                               {"valid", true},
+                               {"retries", 0}}}}};
+  reports::write_score_json(dir_ / "v2.json", v2);
+  EXPECT_EQ(validate(dir_ / "v2.json"), 0);
+  v2["tests"][0]["trust"] = "believed";
+  reports::write_score_json(dir_ / "bad.json", v2);
+  EXPECT_NE(validate(dir_ / "bad.json"), 0);
+  v2["tests"][0]["trust"] = "self_reported";
+  v2["tests"][3]["perf"]["pairs"][0]["valid"] = "yes";
+  reports::write_score_json(dir_ / "bad.json", v2);
+  EXPECT_NE(validate(dir_ / "bad.json"), 0);
+}
+
+// The summary says how many points rest on self_reported tests, per test and per student,
+// also for score files of version 1 (which carry only the boolean).
+TEST_F(Reports, SummaryShowsSelfReportedPoints) {
+  json info = {{"id", "mini"}, {"title", "Mini"}, {"version", "1"}, {"hash", "h"}, {"points", 65}};
+  json alice = sample_score();
+  json bob = sample_score();
+  bob["submission"]["student"] = "bob";
+  bob["tests"][0]["trust"] = "self_reported";
+  bob["tests"][0]["score"] = 20.0;
+  bob["totals"]["self_reported_points"] = 20.0;
+  bob["totals"]["self_reported_score"] = 20.0;
+  json s = reports::class_summary(info, {alice, bob}, nullptr);
+  EXPECT_EQ(s["self_reported"]["tests"], json::array({"public_basic"}));
+  EXPECT_DOUBLE_EQ(s["self_reported"]["points"].get<double>(), 20.0);
+  EXPECT_EQ(s["tests"][0]["trust"], "self_reported");
+  EXPECT_EQ(s["tests"][1]["trust"], "");  // version 1: only the boolean, false
+  EXPECT_DOUBLE_EQ(s["students"][0]["self_reported_score"].get<double>(), 15.0);  // alice
+  EXPECT_DOUBLE_EQ(s["students"][1]["self_reported_score"].get<double>(), 20.0);  // bob
+  std::string csv = reports::summary_csv(s);
+  EXPECT_NE(csv.find(",self_reported_points,self_reported_score,"), std::string::npos) << csv;
+  std::string html = reports::summary_html(s);
+  EXPECT_NE(html.find("id=\"card-self-reported\""), std::string::npos);
+  EXPECT_NE(html.find("<li>public_basic (add and mul, 20 points, public)</li>"), std::string::npos);
+  EXPECT_NE(html.find("<td class=\"n sr-points\">15 / 20</td>"), std::string::npos);
+  EXPECT_NE(html.find("public_basic<sup class=\"sr\">SR</sup>"), std::string::npos);
 }
 
 TEST_F(Reports, AtomicWriteLeavesNoTemporaries) {

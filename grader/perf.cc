@@ -1,0 +1,96 @@
+#include "grader/perf.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace grader::perf {
+
+Pair judge(const Sample& t, const Settings& s) {
+  Pair p;
+  p.t = t;
+  const double slope = (t.b_high - t.b_low) / static_cast<double>(s.high - s.low);
+  // A start-up cannot be negative; extrapolation noise can make it so.
+  p.startup = std::max(0.0, t.b_low - static_cast<double>(s.low) * slope);
+  if (!(t.b_high > t.b_low)) {
+    p.problem = "the baseline was not slower with more iterations";
+    return p;
+  }
+  if (!(t.s_high > p.startup)) {
+    p.problem = "the timed run was shorter than the baseline's start-up";
+    return p;
+  }
+  p.speedup = (t.b_high - p.startup) / (t.s_high - p.startup);
+  if (!std::isfinite(p.speedup) || p.speedup > s.max_plausible) {
+    p.problem =
+        fmt::format("speedup {:.3g}x is above the plausible {:g}x", p.speedup, s.max_plausible);
+    return p;
+  }
+  p.valid = true;
+  return p;
+}
+
+int needed_valid(int pairs) { return (std::max(pairs, 1) + 1) / 2; }
+
+std::array<Run, 3> run_order(int pair) {
+  if (pair % 2 == 0) return {Run::BaselineLow, Run::StudentHigh, Run::BaselineHigh};
+  return {Run::BaselineHigh, Run::StudentHigh, Run::BaselineLow};
+}
+
+void summarize(Outcome& o, const Settings& s) {
+  std::vector<double> speedups;
+  for (const Pair& p : o.pairs) {
+    if (p.valid) speedups.push_back(p.speedup);
+  }
+  o.valid = static_cast<int>(speedups.size());
+  o.too_noisy = o.valid < needed_valid(s.pairs);
+  if (speedups.empty()) {
+    o.median = o.used = 0;
+    o.saturated = false;
+    return;
+  }
+  std::sort(speedups.begin(), speedups.end());
+  const size_t n = speedups.size();
+  o.median = n % 2 ? speedups[n / 2] : (speedups[n / 2 - 1] + speedups[n / 2]) / 2;
+  o.saturated = o.median > s.top_threshold;
+  o.used = std::min(o.median, s.top_threshold);
+}
+
+Outcome measure_pairs(const Settings& s,
+                      const std::function<std::optional<Sample>(int, int)>& measure) {
+  Outcome o;
+  int valid = 0;
+  // One pair, re-measured while implausible; false when a measurement stopped.
+  auto one_pair = [&](int index) {
+    for (int attempt = 0; attempt <= kRetriesPerPair; ++attempt) {
+      std::optional<Sample> t = measure(index, attempt);
+      if (!t) return false;
+      Pair p = judge(*t, s);
+      p.retries = attempt;
+      if (attempt == 0) {
+        o.pairs.push_back(p);
+      } else {
+        o.pairs.back() = p;
+      }
+      if (p.valid) {
+        ++valid;
+        break;
+      }
+    }
+    return true;
+  };
+  const int wanted = std::max(s.pairs, 1);
+  for (int i = 0; i < 2 * wanted; ++i) {
+    if (i >= wanted && valid >= needed_valid(wanted)) break;
+    if (!one_pair(i)) {
+      o.stopped = true;
+      break;
+    }
+  }
+  summarize(o, s);
+  if (o.stopped) o.too_noisy = false;
+  return o;
+}
+
+}  // namespace grader::perf

@@ -18,6 +18,7 @@
 #include "grader/manifest.h"
 #include "grader/test_runs.h"
 #include "reports/score.h"
+#include "sandbox/cgroup.h"
 
 namespace grader {
 namespace fs = std::filesystem;
@@ -66,6 +67,16 @@ class Scratch {
  private:
   fs::path dir_;
 };
+
+// The cgroups of runs whose grader-sandbox was killed (kill -9, the OOM killer, a cancelled
+// Slurm job) go before this grading makes its own: on a server that grades all term they
+// would pile up. Cheap: a few folder listings.
+void remove_stale_cgroups() {
+  std::vector<std::string> failures;
+  int removed = sandbox::remove_stale_cgroups(failures);
+  if (removed) spdlog::info("removed {} cgroups left by killed sandbox runs", removed);
+  for (const auto& f : failures) spdlog::warn("cannot remove a stale cgroup: {}", f);
+}
 
 std::string kernel_release() {
   struct utsname u {};
@@ -265,6 +276,7 @@ json grade(const GradeRequest& req) {
   };
 
   try {
+    remove_stale_cgroups();
     Scratch scratch(req.scratch_root);
     GradingContext ctx{m, SandboxRunner(SandboxRunner::locate()), scratch.dir(), {}, nullptr, 0};
 

@@ -157,7 +157,7 @@ class Reader {
     if (!t) return l;
     only_keys(*t, name + ".",
               {"cpu_time", "wall_time", "memory", "pids", "output", "file_size", "open_files",
-               "network"});
+               "network", "disk", "inodes"});
     l.cpu_time = opt_number(*t, "cpu_time", name + ".cpu_time", 0.001);
     l.wall_time = opt_number(*t, "wall_time", name + ".wall_time", 0.001);
     l.memory = opt_size(*t, "memory", name + ".memory");
@@ -165,6 +165,8 @@ class Reader {
     l.file_size = opt_size(*t, "file_size", name + ".file_size");
     l.pids = opt_integer(*t, "pids", name + ".pids", 1);
     l.open_files = opt_integer(*t, "open_files", name + ".open_files", 8);
+    l.disk = opt_size(*t, "disk", name + ".disk");
+    l.inodes = opt_integer(*t, "inodes", name + ".inodes", 1);
     l.network = opt_string(*t, "network", name + ".network");
     if (l.network && *l.network != "none" && *l.network != "loopback") {
       fail(t->get("network"), name + ".network", "must be \"none\" or \"loopback\"");
@@ -374,6 +376,8 @@ Limits Limits::over(const Limits& d) const {
   l.file_size = pick(file_size, d.file_size);
   l.pids = pick(pids, d.pids);
   l.open_files = pick(open_files, d.open_files);
+  l.disk = pick(disk, d.disk);
+  l.inodes = pick(inodes, d.inodes);
   l.network = pick(network, d.network);
   return l;
 }

@@ -26,6 +26,9 @@ struct Limits {
   std::optional<double> cpu_time, wall_time;  // seconds
   std::optional<uint64_t> memory, output, file_size;
   std::optional<int64_t> pids, open_files;
+  // Each writable folder of a run (/work, /out, /report) is a tmpfs with these caps.
+  std::optional<uint64_t> disk;
+  std::optional<int64_t> inodes;
   std::optional<std::string> network;  // none | loopback
 
   // This set, with the gaps filled from `defaults`.

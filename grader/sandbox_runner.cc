@@ -185,6 +185,17 @@ BoxResult SandboxRunner::run(const BoxSpec& spec, const fs::path& run_dir,
   for (const Bind& b : spec.binds)
     binds.push_back({{"src", b.src.string()}, {"dst", b.dst}, {"writable", b.writable}});
   policy["binds"] = binds;
+  json tmpfs = json::array();
+  for (const sandbox::Tmpfs& v : spec.volumes) {
+    json entry = {{"dst", v.dst},
+                  {"size", spec.limits.disk.value_or(kDefaultDisk)},
+                  {"inodes", spec.limits.inodes.value_or(kDefaultInodes)}};
+    if (!v.seed.empty()) entry["seed"] = v.seed;
+    if (!v.collect.empty()) entry["collect"] = v.collect;
+    tmpfs.push_back(entry);
+  }
+  if (!tmpfs.empty()) policy["tmpfs"] = tmpfs;
+  if (!spec.channel.empty()) policy["channel"] = spec.channel.string();
   policy["stdin"] = "/dev/null";
   const fs::path stdout_path = run_dir / "stdout.txt", stderr_path = run_dir / "stderr.txt";
   const fs::path result_path = run_dir / "result.json", policy_path = run_dir / "policy.json";

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "grader/manifest.h"
+#include "sandbox/policy.h"
 
 namespace grader {
 
@@ -20,10 +21,20 @@ struct Bind {
   bool writable = false;
 };
 
+// What a box gets by default for each writable folder, where the manifest sets no `disk` and
+// `inodes`: room for any assignment's outputs, far below a disk's.
+inline constexpr uint64_t kDefaultDisk = 256ull << 20;
+inline constexpr int64_t kDefaultInodes = 20000;
+
 struct BoxSpec {
   std::vector<std::string> argv;
   Limits limits;
-  std::vector<Bind> binds;
+  std::vector<Bind> binds;  // read-only folders of ours
+  // The box's writable folders: tmpfs capped by limits.disk and limits.inodes (their size and
+  // inodes here are replaced), each filled from `seed` and copied back to `collect` (host
+  // folders, both optional). Nothing the box writes reaches the host any other way.
+  std::vector<sandbox::Tmpfs> volumes;
+  std::filesystem::path channel;  // optional: host file that receives the program's fd 3
   std::string cwd = "/work";
   std::map<std::string, std::string> env;
 };

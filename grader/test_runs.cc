@@ -26,6 +26,7 @@ namespace {
 constexpr size_t kJunitCap = 8u << 20;             // a JUnit file larger than this is not read
 constexpr uint64_t kOutputsMaxBytes = 1ull << 30;  // what a produce box may hand to its checker
 constexpr uint64_t kOutputsMaxFiles = 10000;
+constexpr const char* kChannelFile = "channel.jsonl";
 
 // Modes on a tree the grader made, before any box sees it: the box runs as an
 // unprivileged user, so it needs read (and for /work, write) access by mode.
@@ -54,16 +55,15 @@ void make_dir(const fs::path& dir, bool writable) {
   set_tree_modes(dir, writable);
 }
 
-// A fresh writable copy of `base` for one run.
-fs::path fresh_work(const fs::path& base, const fs::path& dir) {
-  try {
-    copy_tree(base, dir);
-  } catch (const std::exception& e) {
-    throw InfrastructureError(
-        fmt::format("cannot copy the submission to {}: {}", dir.string(), e.what()));
-  }
-  set_tree_modes(dir, true);
-  return dir;
+// A writable folder of the box: a capped tmpfs, filled from `seed` (a fresh copy for each
+// run, made inside the box), its files copied back to `collect` after the run.
+sandbox::Tmpfs volume(const std::string& dst, const fs::path& seed = {},
+                      const fs::path& collect = {}) {
+  sandbox::Tmpfs v;
+  v.dst = dst;
+  v.seed = seed.string();
+  v.collect = collect.string();
+  return v;
 }
 
 // The test's own files, keeping their relative paths, read-only for the box.
@@ -195,6 +195,13 @@ std::string verdict_note(const BoxResult& r, const Limits& l) {
   if (r.verdict == "memory_limit")
     return fmt::format("Killed: memory limit ({} MiB) reached.\n",
                        l.memory.value_or(512ull << 20) >> 20);
+  if (r.verdict == "output_limit" && r.limit_reason == "disk")
+    return fmt::format(
+        "Stopped: a folder of the run is full (/work, /out and /report hold {} MiB each).\n",
+        l.disk.value_or(kDefaultDisk) >> 20);
+  if (r.verdict == "output_limit" && r.limit_reason == "inodes")
+    return fmt::format("Stopped: too many files (/work, /out and /report hold {} each).\n",
+                       l.inodes.value_or(kDefaultInodes));
   if (r.verdict == "output_limit") return "Killed: too much output.\n";
   if (r.verdict == "process_limit")
     return fmt::format("Killed: process limit ({}) reached.\n", l.pids.value_or(64));
@@ -229,12 +236,9 @@ json run_pytest(GradingContext& ctx, const TestSpec& t) {
   spec.limits = t.limits;
   spec.cwd = "/work";
   spec.env = box_env(ctx.manifest, &t, true);
-  make_dir(dir / "report", true);
-  spec.binds = {{fresh_work(ctx.work_base, dir / "work"), "/work", true},
-                {grader_files(ctx.manifest, t.files, dir / "grader"), "/grader", false},
-                {dir / "report", "/report", true}};
+  spec.binds = {{grader_files(ctx.manifest, t.files, dir / "grader"), "/grader", false}};
+  spec.volumes = {volume("/work", ctx.work_base), volume("/report", {}, dir / "report")};
   BoxResult r = run_box(ctx, spec, dir, "test " + t.id);
-  remove_quietly(dir / "work");
   record_run(entry, r);
   std::string note = verdict_note(r, t.limits);
   auto xml = read_box_file(dir / "report" / "junit.xml", kJunitCap);
@@ -271,7 +275,7 @@ struct CheckOutcome {
 
 CheckOutcome run_checker(GradingContext& ctx, const TestSpec& t, const fs::path& produced,
                          const fs::path* baseline, const std::string& label,
-                         const fs::path* measured = nullptr) {
+                         const fs::path* channel = nullptr, const fs::path* measured = nullptr) {
   const Manifest& m = ctx.manifest;
   CheckOutcome outcome;
   fs::path dir = ctx.new_run_dir(label);
@@ -290,10 +294,13 @@ CheckOutcome run_checker(GradingContext& ctx, const TestSpec& t, const fs::path&
   check.limits = t.limits;
   check.cwd = "/grader";
   check.env = box_env(m, &t, false);
-  make_dir(dir / "report", true);
   check.binds = {{grader_files(m, t.check_files, dir / "grader"), "/grader", false},
-                 {dir / "out", "/out", false},
-                 {dir / "report", "/report", true}};
+                 {dir / "out", "/out", false}};
+  check.volumes = {volume("/report", {}, dir / "report")};
+  if (channel && fs::exists(*channel / kChannelFile)) {
+    check.binds.push_back({*channel, "/channel", false});
+    check.env["GRADER_CHANNEL"] = std::string("/channel/") + kChannelFile;
+  }
   try {
     if (!t.expected.empty()) {
       copy_tree(m.dir / t.expected, dir / "expected");
@@ -342,12 +349,17 @@ BoxResult run_driver(GradingContext& ctx, const TestSpec& t, const fs::path& wor
   produce.limits = t.limits;
   produce.cwd = "/work";
   produce.env = box_env(m, &t, true);
-  make_dir(dir / "out", true);
-  produce.binds = {{fresh_work(work, dir / "work"), "/work", true},
-                   {grader_files(m, files, dir / "grader"), "/grader", false},
-                   {dir / "out", "/out", true}};
+  produce.binds = {{grader_files(m, files, dir / "grader"), "/grader", false}};
+  produce.volumes = {volume("/work", work), volume("/out", {}, dir / "out")};
+  // Facts the driver can only observe in the student's process leave by the channel (fd 3):
+  // bytes the supervisor has taken cannot be edited by an exit handler or a thread later.
+  const fs::path channel = dir / "channel";
+  make_dir(channel, false);
+  produce.channel = channel / kChannelFile;
+  produce.env["GRADER_CHANNEL_FD"] = "3";
   BoxResult r = run_box(ctx, produce, dir, what, 1536);
-  remove_quietly(dir / "work");
+  std::error_code ec;
+  fs::permissions(channel / kChannelFile, fs::perms(0644), ec);
   return r;
 }
 
@@ -393,13 +405,14 @@ json run_produce_check(GradingContext& ctx, const TestSpec& t) {
 
   fs::path dir = ctx.new_run_dir(t.id + "-produce");
   BoxResult p = run_driver(ctx, t, ctx.work_base, dir, "test " + t.id + " (produce)");
+  const fs::path channel = dir / "channel";
   record_run(entry, p);
   std::string produce_text = verdict_note(p, t.limits) + p.output;
   write_measured(measured, "student", p);
 
   // Only the verdict of the check box counts.
   CheckOutcome c = run_checker(ctx, t, dir / "out", baseline_out.empty() ? nullptr : &baseline_out,
-                               t.id + "-check", &measured);
+                               t.id + "-check", &channel, &measured);
   remove_quietly(dir / "out");
   if (!baseline_out.empty()) remove_quietly(baseline_out);
   if (!c.rejected.empty()) {
@@ -423,10 +436,9 @@ json run_command(GradingContext& ctx, const TestSpec& t) {
   spec.limits = t.limits;
   spec.cwd = "/work";
   spec.env = box_env(ctx.manifest, &t, true);
-  spec.binds = {{fresh_work(ctx.work_base, dir / "work"), "/work", true},
-                {grader_files(ctx.manifest, t.files, dir / "grader"), "/grader", false}};
+  spec.binds = {{grader_files(ctx.manifest, t.files, dir / "grader"), "/grader", false}};
+  spec.volumes = {volume("/work", ctx.work_base)};
   BoxResult r = run_box(ctx, spec, dir, "test " + t.id);
-  remove_quietly(dir / "work");
   record_run(entry, r);
   set_score(entry, t, r.verdict == "ok" ? 1.0 : 0.0);
   entry["output"] = verdict_note(r, t.limits) + r.output;
@@ -492,15 +504,10 @@ json run_perf(GradingContext& ctx, const TestSpec& t) {
     spec.limits = t.limits;
     spec.cwd = "/work";
     spec.env = box_env(m, &t, true);
-    spec.binds = {
-        {fresh_work(student ? ctx.work_base : baseline_base, run_dir / "work"), "/work", true},
-        {grader, "/grader", false}};
-    if (checked) {
-      make_dir(run_dir / "out", true);
-      spec.binds.push_back({run_dir / "out", "/out", true});
-    }
+    spec.binds = {{grader, "/grader", false}};
+    spec.volumes = {volume("/work", student ? ctx.work_base : baseline_base)};
+    if (checked) spec.volumes.push_back(volume("/out", {}, run_dir / "out"));
     BoxResult r = run_box(ctx, spec, run_dir, "test " + t.id);
-    remove_quietly(run_dir / "work");
     return r;
   };
   auto seconds = [&](const BoxResult& r) {
@@ -665,8 +672,8 @@ json run_build(GradingContext& ctx, const BuildSpec& build) {
   spec.limits = build.limits;
   spec.cwd = "/work";
   spec.env = box_env(m, nullptr, true);
-  spec.binds = {{fresh_work(ctx.work_base, dir / "work"), "/work", true},
-                {grader_files(m, build.files, dir / "grader"), "/grader", false}};
+  spec.binds = {{grader_files(m, build.files, dir / "grader"), "/grader", false}};
+  spec.volumes = {volume("/work", ctx.work_base, dir / "work")};
   BoxResult r = run_box(ctx, spec, dir, "build");
   std::string output = verdict_note(r, build.limits) + r.output;
   if (r.verdict == "ok") {

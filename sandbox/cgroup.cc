@@ -1,5 +1,6 @@
 #include "sandbox/cgroup.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/sched.h>
@@ -379,12 +380,83 @@ void Cgroup::kill_all(bool until_empty) const {
   }
 }
 
-void Cgroup::remove() {
-  for (const auto& d : dirs()) {
-    // Dying processes leave the cgroup a moment after SIGKILL.
-    for (int i = 0; i < 200 && rmdir(d.c_str()) != 0 && errno == EBUSY; ++i)
-      std::this_thread::sleep_for(std::chrono::microseconds(500));
+namespace {
+
+// rmdir of a run's cgroup. Dying processes leave it a moment after SIGKILL, but a large one
+// takes long to free its memory on a loaded machine (100 ms was not always enough: cgroups
+// were left behind), so keep killing and trying for up to two seconds.
+bool remove_cgroup_dir(const std::string& dir) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  auto pause = std::chrono::microseconds(200);
+  while (rmdir(dir.c_str()) != 0) {
+    if (errno == ENOENT) return true;
+    if (errno != EBUSY || std::chrono::steady_clock::now() > give_up) return false;
+    for (std::string_view pid : words(read_file(dir + "/cgroup.procs")))
+      kill(static_cast<pid_t>(std::strtol(std::string(pid).c_str(), nullptr, 10)), SIGKILL);
+    std::this_thread::sleep_for(pause);
+    pause = std::min<std::chrono::microseconds>(pause * 2, std::chrono::milliseconds(20));
   }
+  return true;
+}
+
+constexpr std::string_view kRunPrefix = "grader-sandbox-";
+
+// The pid in a run cgroup's name "grader-sandbox-<pid>-<n>", or 0.
+pid_t supervisor_of(std::string_view name) {
+  if (name.substr(0, kRunPrefix.size()) != kRunPrefix) return 0;
+  name.remove_prefix(kRunPrefix.size());
+  pid_t pid = 0;
+  size_t i = 0;
+  for (; i < name.size() && name[i] >= '0' && name[i] <= '9' && pid < 100000000; ++i)
+    pid = pid * 10 + (name[i] - '0');
+  return i > 0 && i < name.size() && name[i] == '-' ? pid : 0;
+}
+
+}  // namespace
+
+void Cgroup::remove() {
+  for (const auto& d : dirs()) remove_cgroup_dir(d);
+}
+
+int remove_stale_cgroups(std::vector<std::string>& failures) {
+  auto mounts = usual_cgroup_mounts();
+  if (mounts.empty()) mounts = cgroup_mounts_from_mountinfo();
+  const auto own = own_paths();
+  // Where our runs' cgroups go: beside our own cgroup's children, and (v2) beside our cgroup.
+  std::set<std::string> parents;
+  for (const auto& m : mounts) {
+    std::string controller;
+    if (!m.v2) {
+      for (const char* c : {"memory", "pids", "cpuacct"})
+        if (m.controllers.count(c)) controller = c;
+      if (controller.empty()) continue;
+    }
+    auto it = own.find(controller);
+    if (it == own.end()) continue;
+    std::string base = m.point + (it->second == "/" ? "" : it->second);
+    parents.insert(base);
+    if (m.v2 && base.size() > m.point.size()) parents.insert(base.substr(0, base.rfind('/')));
+  }
+  int removed = 0;
+  for (const auto& parent : parents) {
+    DIR* d = opendir(parent.c_str());
+    if (!d) continue;
+    std::vector<std::string> stale;
+    while (dirent* e = readdir(d)) {
+      pid_t pid = supervisor_of(e->d_name);
+      // A supervisor that exists (or one we may not signal) is alive: never touch its run.
+      if (pid <= 0 || kill(pid, 0) == 0 || errno != ESRCH) continue;
+      stale.push_back(parent + "/" + e->d_name);
+    }
+    closedir(d);
+    for (const auto& dir : stale) {
+      if (remove_cgroup_dir(dir))
+        ++removed;
+      else
+        failures.push_back(dir + ": " + std::strerror(errno));
+    }
+  }
+  return removed;
 }
 
 }  // namespace sandbox

@@ -74,6 +74,13 @@ std::vector<CgroupMount> cgroup_mounts_from_mountinfo();
 // a fifth of the cost. Empty when the layout is not the usual one.
 std::vector<CgroupMount> usual_cgroup_mounts();
 
+// Removes the cgroups of runs whose supervisor is gone (killed with SIGKILL, by the OOM
+// killer, with its batch): folders "grader-sandbox-<pid>-<n>" where this process's runs would
+// make theirs, whose <pid> no longer exists. A live supervisor's pid exists, so this is safe
+// beside running boxes (a reused pid only delays the removal). Returns how many went;
+// `failures` gets "folder: why" for each that would not.
+int remove_stale_cgroups(std::vector<std::string>& failures);
+
 // fork(), with the child born in the cgroup v2 folder `cgroup_dir_fd` (clone3 with
 // CLONE_INTO_CGROUP, Linux 5.7+). Returns as fork() does; -1 with errno when the kernel or a
 // seccomp profile refuses clone3 (ENOSYS, EINVAL, E2BIG, EPERM...): then fork and join.

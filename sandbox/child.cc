@@ -48,15 +48,29 @@ void drop_capabilities() {
     throw std::runtime_error(std::string("capset: ") + std::strerror(errno));
 }
 
-void close_other_fds(int keep) {
+// Closes every descriptor from `first` on but `keep`.
+void close_other_fds(int first, int keep) {
   // close_range is Linux 5.9+; fall back to a loop where it is missing.
-  auto close_from_to = [](unsigned first, unsigned last) {
-    if (first > last) return;
-    if (syscall(SYS_close_range, first, last, 0) == 0) return;
-    for (unsigned fd = first; fd <= last && fd < 65536; ++fd) close(static_cast<int>(fd));
+  auto close_from_to = [](unsigned from, unsigned last) {
+    if (from > last) return;
+    if (syscall(SYS_close_range, from, last, 0) == 0) return;
+    for (unsigned fd = from; fd <= last && fd < 65536; ++fd) close(static_cast<int>(fd));
   };
-  close_from_to(3, static_cast<unsigned>(keep) - 1);
+  close_from_to(static_cast<unsigned>(first), static_cast<unsigned>(keep) - 1);
   close_from_to(static_cast<unsigned>(keep) + 1, ~0u);
+}
+
+// The channel's pipe at kChannelFd, open across exec. Returns where the control socket is
+// now (moved out of the way when it sat at kChannelFd).
+int place_channel(const ChildSetup& s) {
+  int control = s.control_fd;
+  if (s.channel_fd < 0) return control;
+  if (control == kChannelFd) control = fcntl(control, F_DUPFD_CLOEXEC, kChannelFd + 1);
+  if (control < 0) throw std::runtime_error(std::string("fcntl: ") + std::strerror(errno));
+  if (s.channel_fd == kChannelFd ? fcntl(kChannelFd, F_SETFD, 0) != 0
+                                 : dup2(s.channel_fd, kChannelFd) < 0)
+    throw std::runtime_error(std::string("channel fd: ") + std::strerror(errno));
+  return control;
 }
 
 // Into the run's cgroup, by the program itself before it execs (a thread moving itself skips
@@ -96,10 +110,12 @@ void join_cgroup(const ChildSetup& s) {
               std::string("cgroup namespace: ") + std::strerror(errno));
     _exit(127);
   }
+  int control = s.control_fd;
   try {
     setsid();
     if (dup2(s.stdin_fd, 0) < 0 || dup2(s.stdout_fd, 1) < 0 || dup2(s.stderr_fd, 2) < 0)
       throw std::runtime_error(std::string("dup2: ") + std::strerror(errno));
+    control = place_channel(s);
     // With a cgroup the supervisor enforces the precise CPU limit and this is a backstop;
     // without one, it is the limit.
     set_limit(RLIMIT_CPU, static_cast<uint64_t>(std::ceil(p.cpu_time)) + (s.cpu_by_rlimit ? 0 : 1));
@@ -123,7 +139,7 @@ void join_cgroup(const ChildSetup& s) {
       drop_capabilities();
     }
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    close_other_fds(s.control_fd);
+    close_other_fds(s.channel_fd >= 0 ? kChannelFd + 1 : 3, control);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
       throw std::runtime_error(std::string("no_new_privs: ") + std::strerror(errno));
 
@@ -142,10 +158,9 @@ void join_cgroup(const ChildSetup& s) {
     std::string err = install_seccomp();
     if (!err.empty()) throw std::runtime_error(err);
     execvpe(argv[0], argv.data(), envp.data());
-    send_text(s.control_fd, kMsgExecError,
-              "cannot execute " + p.argv[0] + ": " + std::strerror(errno));
+    send_text(control, kMsgExecError, "cannot execute " + p.argv[0] + ": " + std::strerror(errno));
   } catch (const std::exception& e) {
-    send_text(s.control_fd, kMsgExecError, e.what());
+    send_text(control, kMsgExecError, e.what());
   }
   _exit(127);
 }
@@ -226,14 +241,20 @@ bool receive_go(ChildSetup& s) {
   return true;
 }
 
-// Name and filesystem of the box. Throws std::runtime_error.
-void furnish_box(const Policy& p, bool in_user_namespace) {
+// Name and filesystem of the box; the roots of its own tmpfs go to the supervisor, which
+// reads and drops them after the run. Throws std::runtime_error.
+void furnish_box(const ChildSetup& s, bool in_user_namespace) {
   // Cosmetic: some container seccomp profiles refuse sethostname even in a new UTS namespace.
   try {
     set_hostname();
   } catch (const std::exception&) {
   }
-  build_root(p, in_user_namespace);
+  std::vector<int> volumes = build_root(*s.policy, in_user_namespace);
+  if (volumes.empty()) return;
+  if (!send_fds(s.control_fd, kMsgVolumes, volumes))
+    throw std::runtime_error(std::string("sending the tmpfs to the supervisor: ") +
+                             std::strerror(errno));
+  for (int fd : volumes) close(fd);
 }
 
 // The box's network: the namespace the supervisor made meanwhile (as root), or a new one made
@@ -284,6 +305,44 @@ bool send_go(int control_fd, const GoMessage& go, const std::vector<int>& fds) {
   return sendmsg(control_fd, &msg, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof go);
 }
 
+bool send_fds(int control_fd, char kind, const std::vector<int>& fds) {
+  if (fds.empty() || fds.size() > kMaxTmpfs) return false;
+  iovec iov{&kind, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxTmpfs)]{};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+  std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+  return sendmsg(control_fd, &msg, MSG_NOSIGNAL) == 1;
+}
+
+ssize_t receive_with_fds(int control_fd, char* buf, size_t size, std::vector<int>& fds) {
+  iovec iov{buf, size};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxTmpfs)];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n = recvmsg(control_fd, &msg, MSG_CMSG_CLOEXEC);
+  if (n < 0) return n;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+      fds.push_back(fd);
+    }
+  }
+  return n;
+}
+
 void run_init(const ChildSetup& base) {
   // The supervisor moved us off its CPU to start us at once; from here on the scheduler may
   // place us anywhere again (taken back once more at "go", in case its move came after this).
@@ -296,12 +355,12 @@ void run_init(const ChildSetup& base) {
     const bool early = s.isolation == Isolation::Namespaces;
     if (unsigned long late = late_namespaces(s.isolation); late && unshare(late) != 0)
       throw std::runtime_error(std::string("namespaces: ") + std::strerror(errno));
-    if (early) furnish_box(*s.policy, false);
+    if (early) furnish_box(s, false);
     if (!receive_go(s)) _exit(1);
     // The supervisor may have moved us off its CPU until now (it did so before "go").
     if (s.cpus_known) sched_setaffinity(0, sizeof s.cpus, &s.cpus);
     if (s.isolation == Isolation::None) exec_program(s);
-    if (!early) furnish_box(*s.policy, s.isolation == Isolation::UserNamespaces);
+    if (!early) furnish_box(s, s.isolation == Isolation::UserNamespaces);
     enter_network(s);
     // Keep the program from reading our memory or environment through /proc/1.
     prctl(PR_SET_DUMPABLE, 0);
@@ -321,6 +380,7 @@ void run_init(const ChildSetup& base) {
   close(s.stdin_fd);
   close(s.stdout_fd);
   close(s.stderr_fd);
+  if (s.channel_fd >= 0) close(s.channel_fd);
 
   // Reap everything; when the program itself ends, report it and leave: the kernel then kills
   // whatever it left behind in this pid namespace.

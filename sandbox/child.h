@@ -17,6 +17,10 @@ inline constexpr char kMsgGo = 'G';          // supervisor -> init: GoMessage, j
 inline constexpr char kMsgSetupError = 'E';  // init -> supervisor: text follows
 inline constexpr char kMsgExecError = 'X';   // program -> supervisor: text follows
 inline constexpr char kMsgExit = 'S';        // init -> supervisor: ExitReport follows
+inline constexpr char kMsgVolumes = 'V';     // init -> supervisor: the tmpfs roots (SCM_RIGHTS)
+
+// The fd at which the program finds the policy's channel (a pipe to the supervisor).
+inline constexpr int kChannelFd = 3;
 
 struct ExitReport {
   int status = 0;  // as from wait4
@@ -37,11 +41,18 @@ struct GoMessage {
 };
 bool send_go(int control_fd, const GoMessage& go, const std::vector<int>& fds);
 
+// One message of `kind` with file descriptors attached (at most kMaxTmpfs).
+bool send_fds(int control_fd, char kind, const std::vector<int>& fds);
+// Receives one message into `buf`; attached descriptors are appended to `fds`. Returns the
+// length as recv does.
+ssize_t receive_with_fds(int control_fd, char* buf, size_t size, std::vector<int>& fds);
+
 struct ChildSetup {
   const Policy* policy = nullptr;
   Isolation isolation = Isolation::Namespaces;
   int control_fd = -1;
   int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
+  int channel_fd = -1;  // write end of the channel pipe, or -1
   // The supervisor's CPUs: init starts on another one and takes these back for the program.
   cpu_set_t cpus{};
   bool cpus_known = false;

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "sandbox/cgroup.h"
 #include "sandbox/policy.h"
 #include "sandbox/result.h"
 #include "sandbox/run.h"
@@ -88,10 +89,21 @@ int main(int argc, char** argv) {
   app.add_option("--stderr", stderr_path, "Host file for captured standard error");
   app.add_option("--result", result_file, "Where the result JSON goes ('-' for stdout)");
   app.add_flag("--strict", strict, "Refuse to run when a protection cannot be enforced");
+  std::string channel;
+  app.add_option("--channel", channel, "Host file that receives what the program writes to fd 3");
+  bool cleanup = false;
+  app.add_flag("--cleanup", cleanup,
+               "Remove the cgroups of runs whose supervisor is gone, print a JSON report, exit");
   app.add_flag("-v,--verbose", verbose, "Log each step");
   app.add_option("command", command, "PROGRAM [ARGS...] after --");
   app.positionals_at_end();
   CLI11_PARSE(app, argc, argv);
+  if (cleanup) {
+    std::vector<std::string> failures;
+    int removed = sandbox::remove_stale_cgroups(failures);
+    std::cout << nlohmann::json{{"removed", removed}, {"failures", failures}}.dump() << "\n";
+    return failures.empty() ? 0 : 1;
+  }
 
   sandbox::Policy policy;
   try {
@@ -132,6 +144,7 @@ int main(int argc, char** argv) {
     if (!stderr_path.empty()) cli["stderr"] = stderr_path;
     if (!command.empty()) cli["argv"] = command;
     if (strict) cli["strict"] = true;
+    if (!channel.empty()) cli["channel"] = channel;
     auto split = [](const std::string& s) {
       auto colon = s.find(':');
       return colon == std::string::npos ? std::pair{s, s}

@@ -15,6 +15,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "sandbox/tree.h"
+
 namespace sandbox {
 namespace {
 
@@ -96,13 +98,43 @@ void bind(const std::string& src, const std::string& dst, bool writable, bool in
         "remount " + dst);
 }
 
-void tmpfs(const std::string& dst, uint64_t size, mode_t mode, bool devices = false) {
+void tmpfs(const std::string& dst, uint64_t size, mode_t mode, bool devices = false,
+           uint64_t inodes = 0) {
   std::string to = std::string(kNewRoot) + dst;
   mkdirs(to);
-  char opts[64];
-  snprintf(opts, sizeof opts, "size=%llu,mode=%o", static_cast<unsigned long long>(size), mode);
+  char opts[96];
+  int n =
+      snprintf(opts, sizeof opts, "size=%llu,mode=%o", static_cast<unsigned long long>(size), mode);
+  if (inodes)
+    snprintf(opts + n, sizeof opts - n, ",nr_inodes=%llu", static_cast<unsigned long long>(inodes));
   check(mount("tmpfs", to.c_str(), "tmpfs", MS_NOSUID | (devices ? 0 : MS_NODEV), opts),
         "tmpfs at " + dst);
+}
+
+// One of the policy's tmpfs: mounted, owned by the box's uid, filled from its seed (a host
+// folder, seen under /oldroot). Returns its root, open, for the supervisor.
+int volume(const Tmpfs& t, bool in_user_namespace) {
+  tmpfs(t.dst, t.size, 0755, false, t.inodes);
+  const std::string root = std::string(kNewRoot) + t.dst;
+  int fd = open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) fail("open " + t.dst);
+  // In a user namespace we are the box's uid already; as root, hand the folder over.
+  CopyBounds b{t.size, t.inodes};
+  if (!in_user_namespace) {
+    b.owner = kBoxId;
+    b.group = kBoxId;
+    if (fchown(fd, kBoxId, kBoxId) != 0) fail("chown " + t.dst);
+  }
+  if (!t.seed.empty()) {
+    int from = open((std::string(kOldRoot) + t.seed).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (from < 0) fail("seed " + t.seed + " of " + t.dst);
+    CopyReport r = copy_tree_at(from, fd, b);
+    close(from);
+    if (!r.error.empty() || r.skipped)
+      throw std::runtime_error("seed " + t.seed + " does not fit in " + t.dst + ": " +
+                               (r.error.empty() ? r.notes.front() : r.error));
+  }
+  return fd;
 }
 
 // /usr, /lib*, /bin, /sbin: links where the host has merged /usr, read-only binds otherwise.
@@ -218,7 +250,7 @@ int pivot_root(const char* new_root, const char* put_old) {
 
 }  // namespace
 
-void build_root(const Policy& p, bool in_user_namespace) {
+std::vector<int> build_root(const Policy& p, bool in_user_namespace) {
   // Nothing we mount may propagate back to the host.
   check(mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), "make / private");
   check(mount("tmpfs", kStage, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755"),
@@ -244,7 +276,8 @@ void build_root(const Policy& p, bool in_user_namespace) {
   std::stable_sort(binds.begin(), binds.end(),
                    [](const Bind& a, const Bind& b) { return a.dst.size() < b.dst.size(); });
   for (const auto& b : binds) bind(b.src, b.dst, b.writable, in_user_namespace);
-  for (const auto& t : p.tmpfs) tmpfs(t.dst, t.size, 01777);
+  std::vector<int> volumes;
+  for (const auto& t : p.tmpfs) volumes.push_back(volume(t, in_user_namespace));
 
   // Second pivot: the box's root becomes "/". Detaching the staging root below it takes the
   // host's root (mounted inside it, already private) along in the same unmount.
@@ -259,6 +292,7 @@ void build_root(const Policy& p, bool in_user_namespace) {
   check(mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
               nullptr),
         "remount / read-only");
+  return volumes;
 }
 
 }  // namespace sandbox

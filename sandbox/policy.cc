@@ -125,7 +125,19 @@ void apply_json(Policy& p, const nlohmann::json& j) {
         if (!t.is_object() || !t.contains("dst"))
           throw std::invalid_argument("policy key 'tmpfs': each entry needs \"dst\"");
         Tmpfs fs{string_value(t["dst"], "tmpfs.dst")};
-        if (t.contains("size")) fs.size = size_value(t["size"], "tmpfs.size");
+        for (const auto& [k, value] : t.items()) {
+          if (k == "dst") continue;
+          if (k == "size")
+            fs.size = size_value(value, "tmpfs.size");
+          else if (k == "inodes")
+            fs.inodes = size_value(value, "tmpfs.inodes");
+          else if (k == "seed")
+            fs.seed = string_value(value, "tmpfs.seed");
+          else if (k == "collect")
+            fs.collect = string_value(value, "tmpfs.collect");
+          else
+            throw std::invalid_argument("policy key 'tmpfs': unknown key '" + k + "'");
+        }
         p.tmpfs.push_back(fs);
       }
     } else if (key == "cwd") {
@@ -134,6 +146,10 @@ void apply_json(Policy& p, const nlohmann::json& j) {
       if (!v.is_object()) throw std::invalid_argument("policy key 'env': expected an object");
       for (const auto& [name, value] : v.items())
         p.env.emplace_back(name, string_value(value, "env." + name));
+    } else if (key == "channel") {
+      p.channel_path = string_value(v, key);
+    } else if (key == "channel_size") {
+      p.channel_size = size_value(v, key);
     } else if (key == "stdin") {
       p.stdin_path = string_value(v, key);
     } else if (key == "stdout") {
@@ -155,7 +171,12 @@ nlohmann::json to_json(const Policy& p) {
   for (const auto& b : p.binds)
     binds.push_back({{"src", b.src}, {"dst", b.dst}, {"writable", b.writable}});
   nlohmann::json tmpfs = nlohmann::json::array();
-  for (const auto& t : p.tmpfs) tmpfs.push_back({{"dst", t.dst}, {"size", t.size}});
+  for (const auto& t : p.tmpfs) {
+    nlohmann::json entry = {{"dst", t.dst}, {"size", t.size}, {"inodes", t.inodes}};
+    if (!t.seed.empty()) entry["seed"] = t.seed;
+    if (!t.collect.empty()) entry["collect"] = t.collect;
+    tmpfs.push_back(entry);
+  }
   nlohmann::json env = nlohmann::json::object();
   for (const auto& [k, v] : p.env) env[k] = v;
   return {{"argv", p.argv},
@@ -171,6 +192,8 @@ nlohmann::json to_json(const Policy& p) {
           {"tmpfs", tmpfs},
           {"cwd", p.cwd},
           {"env", env},
+          {"channel", p.channel_path},
+          {"channel_size", p.channel_size},
           {"stdin", p.stdin_path},
           {"stdout", p.stdout_path},
           {"stderr", p.stderr_path},
@@ -201,7 +224,12 @@ std::string validate(const Policy& p) {
     if (t.dst.empty() || t.dst[0] != '/' || t.dst.find("/..") != std::string::npos)
       return "tmpfs destination '" + t.dst + "' must be an absolute path without '..'";
     if (reserved.count(t.dst)) return "tmpfs destination '" + t.dst + "' is reserved";
+    if (t.size < 4096 || t.inodes < 1) return "tmpfs '" + t.dst + "' needs size >= 4K, inodes >= 1";
+    for (const std::string* host : {&t.seed, &t.collect})
+      if (!host->empty() && (*host)[0] != '/')
+        return "tmpfs '" + t.dst + "': host folder '" + *host + "' must be an absolute path";
   }
+  if (p.tmpfs.size() > kMaxTmpfs) return "at most " + std::to_string(kMaxTmpfs) + " tmpfs";
   for (const auto& [k, v] : p.env)
     if (k.empty() || k.find('=') != std::string::npos)
       return "bad environment variable name '" + k + "'";

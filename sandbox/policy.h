@@ -16,15 +16,24 @@ struct Bind {
   bool writable = false;
 };
 
+// A size- and inode-capped tmpfs of the box's own. It is also how a box gets a writable
+// folder: `seed` (a host folder) is copied in before the program starts, and after the run the
+// regular files are copied out to `collect` (a host folder the supervisor creates), bounded by
+// the same caps. The box's tree itself never lands on the host: the tmpfs goes with one close.
 struct Tmpfs {
   std::string dst;
   uint64_t size = 64ull << 20;
+  uint64_t inodes = 16384;
+  std::string seed;     // optional host folder, copied in (trusted)
+  std::string collect;  // optional host folder, created; what the box left is copied here
 };
 
 enum class Network { None, Loopback };
 
 // The uid and gid the untrusted program runs as inside the box.
 inline constexpr int kBoxId = 65534;
+// The box's own tmpfs travel to the supervisor as file descriptors in one message.
+inline constexpr size_t kMaxTmpfs = 8;
 
 struct Policy {
   std::vector<std::string> argv;
@@ -43,6 +52,10 @@ struct Policy {
   std::string stdin_path = "/dev/null";
   std::string stdout_path;  // empty: discarded but counted
   std::string stderr_path;
+  // Optional: the program's fd 3 is a pipe whose bytes the supervisor appends to this host
+  // file as they come (at most channel_size), so they cannot be edited once written.
+  std::string channel_path;
+  uint64_t channel_size = 1ull << 20;
   uint64_t tmp_size = 256ull << 20;
   uint64_t shm_size = 64ull << 20;
   bool strict = false;  // refuse to run when a protection cannot be enforced

@@ -24,7 +24,22 @@ const char* to_string(Verdict v) {
   return "sandbox_error";
 }
 
+nlohmann::json to_json(const VolumeResult& v) {
+  return {{"dst", v.dst},
+          {"size", v.size},
+          {"inodes", v.inodes},
+          {"bytes_used", v.bytes_used},
+          {"inodes_used", v.inodes_used},
+          {"full", v.full.empty() ? nlohmann::json(nullptr) : nlohmann::json(v.full)},
+          {"collected_files", v.collected_files},
+          {"collected_bytes", v.collected_bytes},
+          {"skipped", v.skipped},
+          {"notes", v.notes}};
+}
+
 nlohmann::json to_json(const Result& r) {
+  nlohmann::json volumes = nlohmann::json::array();
+  for (const auto& v : r.volumes) volumes.push_back(to_json(v));
   auto opt = [](const std::optional<int>& v) {
     return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
   };
@@ -42,6 +57,8 @@ nlohmann::json to_json(const Result& r) {
       {"stderr_bytes", r.stderr_bytes},
       {"truncated", r.truncated},
       {"enforced", r.enforced},
+      {"volumes", volumes},
+      {"channel_bytes", r.channel_bytes},
       {"warnings", r.warnings},
       {"error", r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error)},
   };

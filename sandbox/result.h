@@ -10,7 +10,7 @@
 
 namespace sandbox {
 
-inline constexpr int kResultSchemaVersion = 1;
+inline constexpr int kResultSchemaVersion = 2;
 
 enum class Verdict {
   Ok,
@@ -25,6 +25,16 @@ enum class Verdict {
 
 const char* to_string(Verdict v);
 
+// One of the policy's tmpfs after the run: what it held, and what was copied out of it.
+struct VolumeResult {
+  std::string dst;
+  uint64_t size = 0, inodes = 0;             // the caps
+  uint64_t bytes_used = 0, inodes_used = 0;  // at the end of the run
+  std::string full;                          // "disk", "inodes" or empty
+  uint64_t collected_files = 0, collected_bytes = 0, skipped = 0;
+  std::vector<std::string> notes;  // the first skipped entries, "path: why"
+};
+
 struct Result {
   Verdict verdict = Verdict::SandboxError;
   std::string limit_reason;  // "cpu" or "wall" for TimeLimit
@@ -38,6 +48,8 @@ struct Result {
   bool truncated = false;
   std::map<std::string, std::string>
       enforced;  // limit -> by what ("cgroup v1", "rlimit", "not enforced")
+  std::vector<VolumeResult> volumes;
+  uint64_t channel_bytes = 0;  // written to the channel (kept: at most channel_size)
   std::vector<std::string> warnings;
   std::string error;  // for SandboxError
 };

@@ -20,6 +20,8 @@
 
 #include "sandbox/cgroup.h"
 #include "sandbox/child.h"
+#include "sandbox/tree.h"
+#include "sandbox/volumes.h"
 
 namespace sandbox {
 namespace {
@@ -68,6 +70,23 @@ Fd open_output(const std::string& path, std::string& error) {
   return Fd(fd);
 }
 
+// Descriptors received from init: closed at the end of the run unless taken.
+struct ReceivedFds {
+  std::vector<int> fds;
+  ~ReceivedFds() {
+    for (int fd : fds) close(fd);
+  }
+};
+
+// Folders that stood in for the box's tmpfs without namespaces: removed at the end.
+struct TemporaryFolders {
+  std::vector<std::string> paths;
+  ~TemporaryFolders() {
+    for (const auto& path : paths)
+      if (std::string e = remove_tree(path); !e.empty()) spdlog::warn("{}", e);
+  }
+};
+
 // Without namespaces the program cannot be made PID 1's child; anything else is the same.
 std::optional<Isolation> try_isolation(Isolation i, const ChildSetup& base, pid_t& child) {
   ChildSetup setup = base;
@@ -104,6 +123,19 @@ static Result run_once(const Policy& p, const RunOptions& options,
   Capture out, err;
   out.file = open_output(p.stdout_path, error);
   err.file = open_output(p.stderr_path, error);
+  // The channel: bytes the program writes to fd 3 land in a host file as they come.
+  Capture channel;
+  Fd channel_w;
+  if (!p.channel_path.empty()) {
+    channel.file = open_output(p.channel_path, error);
+    int ch[2];
+    if (error.empty() && pipe2(ch, O_CLOEXEC) != 0)
+      error = std::string("channel pipe: ") + std::strerror(errno);
+    if (error.empty()) {
+      channel.pipe.reset(ch[0]);
+      channel_w.reset(ch[1]);
+    }
+  }
   if (!error.empty()) return fail(error);
   int out_pipe[2], err_pipe[2], control[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0 ||
@@ -119,11 +151,14 @@ static Result run_once(const Policy& p, const RunOptions& options,
   setup.stdin_fd = stdin_fd.get();
   setup.stdout_fd = out_w.get();
   setup.stderr_fd = err_w.get();
+  setup.channel_fd = channel_w.get();
 
   setup.cpus_known = sched_getaffinity(0, sizeof setup.cpus, &setup.cpus) == 0;
 
   // Strongest isolation first; each weaker one is reported, and refused under --strict.
   const auto started = Clock::now();
+  Policy without_tmpfs;
+  TemporaryFolders temporary;
   pid_t child = -1;
   std::optional<Isolation> isolation;
   std::string why_weaker = without_namespaces;
@@ -138,6 +173,11 @@ static Result run_once(const Policy& p, const RunOptions& options,
     if (without_namespaces.empty())
       why_weaker += std::string("user namespaces: ") + std::strerror(errno);
     if (p.strict) return fail("--strict: cannot create namespaces (" + why_weaker + ")");
+    if (!p.tmpfs.empty()) {
+      without_tmpfs = tmpfs_as_host_folders(p, temporary.paths, error);
+      if (!error.empty()) return fail(error);
+      setup.policy = &without_tmpfs;
+    }
     isolation = try_isolation(Isolation::None, setup, child);
     if (!isolation) return fail(std::string("clone: ") + std::strerror(errno));
   }
@@ -157,6 +197,7 @@ static Result run_once(const Policy& p, const RunOptions& options,
   control_child.reset();
   out_w.reset();
   err_w.reset();
+  channel_w.reset();
   stdin_fd.reset();
 
   // While init builds the box's filesystem (it waits for "go" only before it starts the
@@ -230,6 +271,8 @@ static Result run_once(const Policy& p, const RunOptions& options,
     // Init may have given up already; if it said why, that is the story.
     char msg[512];
     ssize_t len = recv(control_parent.get(), msg, sizeof msg, MSG_DONTWAIT);
+    if (len == 1 && msg[0] == kMsgVolumes)  // its tmpfs came first (their fds are dropped)
+      len = recv(control_parent.get(), msg, sizeof msg, MSG_DONTWAIT);
     std::string why = "init did not start";
     if (len > 1 && msg[0] == kMsgSetupError)
       why = "box setup: " + std::string(msg + 1, static_cast<size_t>(len - 1));
@@ -260,6 +303,7 @@ static Result run_once(const Policy& p, const RunOptions& options,
                                                     : "pid, mount, net, ipc, uts, cgroup")
          : "not enforced";
   r.enforced["filesystem"] = ns ? "pivot_root" : "not enforced";
+  r.enforced["disk"] = ns ? "tmpfs size and inode caps" : "not enforced (no mount namespace)";
   r.enforced["network"] =
       ns ? (p.network == Network::Loopback ? "netns (loopback only)" : "netns (no interfaces)")
          : "not enforced";
@@ -282,6 +326,18 @@ static Result run_once(const Policy& p, const RunOptions& options,
   uint64_t total = 0;
   char buf[65536];
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - started).count(); };
+
+  auto drain_channel = [&] {
+    ssize_t n = read(channel.pipe.get(), buf, sizeof buf);
+    if (n <= 0) {
+      channel.pipe.reset();
+      return;
+    }
+    uint64_t room = channel.bytes < p.channel_size ? p.channel_size - channel.bytes : 0;
+    uint64_t keep = std::min<uint64_t>(room, static_cast<uint64_t>(n));
+    if (channel.file.get() >= 0 && keep) (void)!write(channel.file.get(), buf, keep);
+    channel.bytes += static_cast<uint64_t>(n);
+  };
 
   auto drain = [&](Capture& c) {
     ssize_t n = read(c.pipe.get(), buf, sizeof buf);
@@ -309,7 +365,8 @@ static Result run_once(const Policy& p, const RunOptions& options,
   // namespaces) need not be waited for here: it overlaps the measuring and clean-up below.
   const bool cgroup_vouches = ns && cgroup.mode() != Cgroup::Mode::None;
   // After init's report nothing more comes on the control socket.
-  while (out.open() || err.open() || (control_open && !report) ||
+  ReceivedFds volume_roots;
+  while (out.open() || err.open() || channel.open() || (control_open && !report) ||
          (!child_done && !cgroup_vouches)) {
     double left = wall_limit - elapsed();
     if ((report || killed_wall || killed_cpu || killed_output) && !ended_at) ended_at = elapsed();
@@ -323,10 +380,11 @@ static Result run_once(const Policy& p, const RunOptions& options,
       killed_cpu = true;
       kill_everything();
     }
-    pollfd fds[4];
+    pollfd fds[5];
     int n = 0;
     if (out.open()) fds[n++] = {out.pipe.get(), POLLIN, 0};
     if (err.open()) fds[n++] = {err.pipe.get(), POLLIN, 0};
+    if (channel.open()) fds[n++] = {channel.pipe.get(), POLLIN, 0};
     if (control_open) fds[n++] = {control_parent.get(), POLLIN, 0};
     const int streams = n;
     // The child's pidfd becomes readable when it exits: no polling for the end of the run.
@@ -352,11 +410,16 @@ static Result run_once(const Policy& p, const RunOptions& options,
         drain(out);
       } else if (err.open() && fds[i].fd == err.pipe.get()) {
         drain(err);
+      } else if (channel.open() && fds[i].fd == channel.pipe.get()) {
+        drain_channel();
       } else if (control_open && fds[i].fd == control_parent.get()) {
         char msg[512];
-        ssize_t len = recv(control_parent.get(), msg, sizeof msg, 0);
+        ReceivedFds received;
+        ssize_t len = receive_with_fds(control_parent.get(), msg, sizeof msg, received.fds);
         if (len <= 0) {
           control_open = false;
+        } else if (msg[0] == kMsgVolumes && volume_roots.fds.empty()) {
+          std::swap(volume_roots.fds, received.fds);
         } else if (msg[0] == kMsgExit && static_cast<size_t>(len) == 1 + sizeof(ExitReport)) {
           ExitReport rep;
           std::memcpy(&rep, msg + 1, sizeof rep);
@@ -384,6 +447,7 @@ static Result run_once(const Policy& p, const RunOptions& options,
   cgroup.kill_all();
   r.stdout_bytes = out.bytes;
   r.stderr_bytes = err.bytes;
+  r.channel_bytes = channel.bytes;
   const struct rusage* usage = report ? &report->usage : &child_usage;
   double rusage_cpu = static_cast<double>(usage->ru_utime.tv_sec + usage->ru_stime.tv_sec) +
                       static_cast<double>(usage->ru_utime.tv_usec + usage->ru_stime.tv_usec) / 1e6;
@@ -395,8 +459,27 @@ static Result run_once(const Policy& p, const RunOptions& options,
   cgroup.destroy();
   if (!child_done) wait4(child, &child_status, 0, &child_usage);
 
+  // Every process of the box is gone: what its tmpfs hold can be read without a race.
+  std::string collect_error;
+  if (ns) {
+    r.volumes = finish_volumes(p, volume_roots.fds, collect_error);
+  } else {
+    for (const auto& t : p.tmpfs)
+      r.volumes.push_back({t.dst,
+                           t.size,
+                           t.inodes,
+                           0,
+                           0,
+                           "",
+                           0,
+                           0,
+                           0,
+                           {"not capped: a host folder (no mount namespace)"}});
+  }
+
   if (!setup_error.empty()) return fail("box setup: " + setup_error);
   if (!exec_error.empty()) return fail(exec_error);
+  if (!collect_error.empty()) return fail(collect_error);
   if (!report && !killed_output && !killed_wall && !killed_cpu)
     return fail("init died without a report");
 
@@ -431,6 +514,15 @@ static Result run_once(const Policy& p, const RunOptions& options,
     r.verdict = Verdict::NonzeroExit;
   } else {
     r.verdict = Verdict::Ok;
+  }
+  // A full tmpfs is a limit of its own: the program's failure to write is its story.
+  const bool plain_end = r.verdict == Verdict::Ok || r.verdict == Verdict::NonzeroExit ||
+                         r.verdict == Verdict::Signaled;
+  for (const auto& v : r.volumes) {
+    if (v.full.empty() || !plain_end) continue;
+    r.verdict = Verdict::OutputLimit;
+    r.limit_reason = v.full;
+    break;
   }
   return r;
 }

@@ -9,7 +9,7 @@ source_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export DEBIAN_FRONTEND=noninteractive
 
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends python3 python3-numpy python3-pytest \
+apt-get install -y -qq --no-install-recommends python3 python3-numpy python3-pytest python3-pytest-timeout \
   g++ libgomp1 ca-certificates >/dev/null
 # Debian 12 has torch 1.13.1 (what the assignments are written against) as a package;
 # elsewhere fall back to the CPU wheel from pytorch.org.

@@ -24,6 +24,7 @@
 #include "grader/gradebook.h"
 #include "grader/intake.h"
 #include "grader/manifest.h"
+#include "grader/remove_tree.h"
 #include "reports/atomic.h"
 #include "reports/score.h"
 #include "reports/summary.h"
@@ -75,7 +76,11 @@ std::vector<fs::path> listed(const fs::path& dir) {
 
 // "2026-10-02 15:10:14.123456000 -07:00" (Gradescope, Ruby's Time#to_s) or RFC 3339 -> UTC
 // RFC 3339; nullopt when unreadable.
-std::optional<std::string> normalize_time(std::string text) {
+std::optional<std::string> normalize_time(std::string text, std::string* problem) {
+  if (text.size() > 64) {
+    *problem = "longer than any date-time";
+    return std::nullopt;
+  }
   static const std::regex ruby(
       R"(^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})[ T]([0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?)\s*(Z|UTC|[+-][0-9]{2}:?[0-9]{2})\s*$)");
   std::smatch m;
@@ -85,7 +90,7 @@ std::optional<std::string> normalize_time(std::string text) {
     if (zone.size() == 5) zone = zone.substr(0, 3) + ":" + zone.substr(3);
     text = std::string(m[1]) + "T" + std::string(m[2]) + zone;
   }
-  auto epoch = parse_rfc3339(text);
+  auto epoch = parse_rfc3339(text, problem);
   if (!epoch) return std::nullopt;
   return format_rfc3339(*epoch);
 }
@@ -153,10 +158,12 @@ void discover_gradescope(const fs::path& metadata, Discovery& d) {
     std::optional<std::string> when;
     std::string created = yaml_string(record, ":created_at");
     if (!created.empty()) {
-      when = normalize_time(created);
+      std::string problem;
+      when = normalize_time(created, &problem);
       if (!when)
-        d.warnings.push_back(
-            fmt::format("{}: {}: unreadable :created_at '{}'", metadata.string(), folder, created));
+        d.warnings.push_back(fmt::format("{}: {}: unreadable :created_at '{}': {}",
+                                         metadata.string(), folder,
+                                         reports::printable_text(created), problem));
     }
     YAML::Node submitters = record.IsMap() ? record[":submitters"] : YAML::Node();
     std::vector<std::pair<std::string, std::string>> people;  // id, name
@@ -217,7 +224,7 @@ void discover_canvas(const std::vector<fs::path>& files, Discovery& d) {
     std::smatch m;
     std::string fname = p.filename().string();
     std::regex_match(fname, m, canvas_pattern());
-    std::string login = safe_student_id(m[1]);
+    std::string login = safe_student_id(m[1].str());
     std::string user = m[3];
     auto [it, fresh] = user_of_login.emplace(login, user);
     if (!fresh && it->second != user) {
@@ -265,27 +272,9 @@ void discover_folder(const std::vector<fs::path>& entries, Discovery& d) {
     // meta.toml beside the files (the bundled samples use it) holds the submission time.
     fs::path meta = p / "meta.toml";
     if (fs::is_directory(st) && fs::is_regular_file(fs::symlink_status(meta))) {
-      try {
-        toml::table t = toml::parse_file(meta.string());
-        std::optional<std::string> text;
-        if (auto s = t["submitted_at"].value<std::string>())
-          text = *s;
-        else if (auto dt = t["submitted_at"].as_date_time()) {
-          std::ostringstream os;
-          os << dt->get();
-          text = os.str();
-        }
-        if (text) {
-          e.submitted_at = normalize_time(*text);
-          if (!e.submitted_at)
-            d.warnings.push_back(
-                fmt::format("{}: unreadable submitted_at '{}'", meta.string(), *text));
-        }
-        if (auto n = t["name"].value<std::string>()) e.name = *n;
-      } catch (const toml::parse_error& err) {
-        d.warnings.push_back(
-            fmt::format("{}:{}: {}", meta.string(), err.source().begin.line, err.description()));
-      }
+      SubmissionMeta m = read_meta_toml(meta, d.warnings);
+      e.submitted_at = m.submitted_at;
+      if (!m.name.empty()) e.name = m.name;
       if (e.submitted_at) e.submitted_at_source = "metadata";
     }
     add_entry(d, std::move(e), p.string());
@@ -303,17 +292,30 @@ uint64_t fnv1a(const std::string& text) {
 
 }  // namespace
 
-std::string safe_student_id(const std::string& text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '.' || c == '_' || c == '@' || c == '+' || c == '-')
-      out += static_cast<char>(c);
-    else if (!out.empty() && out.back() != '_')
-      out += '_';
+SubmissionMeta read_meta_toml(const fs::path& meta, std::vector<std::string>& warnings) {
+  SubmissionMeta out;
+  try {
+    toml::table t = toml::parse_file(meta.string());
+    std::optional<std::string> text;
+    if (auto s = t["submitted_at"].value<std::string>())
+      text = *s;
+    else if (auto dt = t["submitted_at"].as_date_time()) {
+      std::ostringstream os;
+      os << dt->get();
+      text = os.str();
+    }
+    if (text) {
+      std::string problem;
+      out.submitted_at = normalize_time(*text, &problem);
+      if (!out.submitted_at)
+        warnings.push_back(fmt::format("{}: unreadable submitted_at '{}': {}", meta.string(),
+                                       reports::printable_text(*text), problem));
+    }
+    if (auto n = t["name"].value<std::string>()) out.name = *n;
+  } catch (const toml::parse_error& err) {
+    warnings.push_back(
+        fmt::format("{}:{}: {}", meta.string(), err.source().begin.line, err.description()));
   }
-  while (!out.empty() && (out.front() == '.' || out.front() == '_')) out.erase(0, 1);
-  while (!out.empty() && out.back() == '_') out.pop_back();
-  if (out.size() > 100) out.resize(100);
   return out;
 }
 
@@ -325,7 +327,7 @@ Discovery discover(const fs::path& submissions, const fs::path& unpack_dir) {
       throw InputError(
           fmt::format("{}: expected a folder or a .zip of submissions", submissions.string()));
     }
-    fs::remove_all(unpack_dir);
+    remove_tree_or_throw(unpack_dir);
     fs::create_directories(unpack_dir.parent_path());
     try {
       stage_submission(submissions, unpack_dir, unpack_rules());
@@ -497,9 +499,16 @@ class DirLock {
   int fd_ = -1;
 };
 
+// A student's work folder once its result is committed (or skipped): only folders we made are
+// left in it, so a failure is the disk's; said on the console, and .tmp/ goes at the next run.
+void remove_work(const fs::path& work) {
+  if (std::string error = remove_tree(work); !error.empty())
+    std::cerr << "warning: cannot remove " << error << "\n";
+}
+
 // Removes what a killed run left behind: .tmp/ and the temp files of atomic writes.
 void clean_leftovers(const fs::path& out) {
-  fs::remove_all(out / ".tmp");
+  remove_tree_or_throw(out / ".tmp");
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(out, ec)) {
     std::string name = e.path().filename().string();
@@ -521,7 +530,7 @@ void commit_dir(const fs::path& fresh, const fs::path& final_dir) {
     throw std::runtime_error(
         fmt::format("{}: cannot swap into place: {}", final_dir.string(), std::strerror(errno)));
   }
-  fs::remove_all(fresh);  // now holds the previous result
+  remove_tree_or_throw(fresh);  // now holds the previous result
 }
 
 // A copy of a regular file that is never a link.
@@ -552,7 +561,7 @@ fs::path prepare_input(const Entry& e, const fs::path& work, const Manifest& m) 
       fs::remove(dir / "meta.toml");
       return dir;
     } catch (const IntakeError&) {
-      fs::remove_all(dir);  // let the engine reject the original with its own message
+      remove_tree_or_throw(dir);  // let the engine reject the original with its own message
     }
   }
   return e.source;
@@ -602,7 +611,8 @@ json opt_json(const std::optional<double>& d) { return d ? json(*d) : json(nullp
 
 // Is the existing score.json still the grade of this exact input?
 bool up_to_date(const json& score, const Entry& e, const std::string& content_hash,
-                const std::string& assignment_hash, const std::optional<double>& extension) {
+                const std::string& assignment_hash, const std::optional<double>& extension,
+                double time_scale) {
   try {
     const json& sub = score.at("submission");
     return score.at("status") == "graded" && score.at("assignment").at("hash") == assignment_hash &&
@@ -610,7 +620,8 @@ bool up_to_date(const json& score, const Entry& e, const std::string& content_ha
            score.at("grader").at("mode") == "grade" && sub.at("content_hash") == content_hash &&
            sub.at("submitted_at") == opt_json(e.submitted_at) &&
            sub.at("submitted_at_source") == e.submitted_at_source &&
-           sub.value("due_extension_days", json(nullptr)) == opt_json(extension);
+           sub.value("due_extension_days", json(nullptr)) == opt_json(extension) &&
+           score.at("host").value("time_scale", 1.0) == time_scale;
   } catch (const json::exception&) {
     return false;
   }
@@ -743,8 +754,8 @@ Result run(const Options& options) {
       }
       if (!o.force && staged) {
         if (auto old = read_json(final_dir / "score.json");
-            old && up_to_date(*old, e, staged->content_hash, ahash, extension)) {
-          fs::remove_all(work);
+            old && up_to_date(*old, e, staged->content_hash, ahash, extension, o.time_scale)) {
+          remove_work(work);
           progress.report(e.student, *old, true);
           return;
         }
@@ -758,6 +769,7 @@ Result run(const Options& options) {
       req.mode = Mode::Grade;
       req.scratch_root = work / "scratch";
       req.due_extension_days = extension;
+      req.time_scale = o.time_scale;
       fs::create_directories(req.scratch_root);
       score = grade(req);
     } catch (const InputError& err) {
@@ -770,13 +782,18 @@ Result run(const Options& options) {
       score = ungradable_score(e, info, staged, std::string("grader failure: ") + err.what());
     }
     score["submission"]["due_extension_days"] = opt_json(extension);
+    // What the grading left in its work folder (the input copy, the engine's scratch root)
+    // goes before the score is written, so that a failure is recorded in it.
+    for (const char* leftover : {"input", "scratch"})
+      if (std::string error = remove_tree(work / leftover); !error.empty())
+        record_cleanup_failure(score, error);
     // Build the student's new folder beside the old one, then swap it in.
     fs::path fresh = work / "result";
     fs::create_directories(fresh);
     if (staged) fs::rename(staged->dir, fresh / "submission");
     reports::write_score_json(fresh / "score.json", score);
     commit_dir(fresh, final_dir);
-    fs::remove_all(work);
+    remove_work(work);
     progress.report(e.student, score, false);
     progress.cv.notify_all();
   };
@@ -819,7 +836,7 @@ Result run(const Options& options) {
   json shard = o.shard ? json{{"index", o.shard->index}, {"count", o.shard->count}} : json(nullptr);
   json summary = reports::class_summary(info, scores, shard);
   reports::write_summary(o.out, summary);
-  fs::remove_all(tmp);
+  remove_tree_or_throw(tmp);
 
   Result r;
   r.total = progress.total;
@@ -868,7 +885,12 @@ Result merge(const std::vector<fs::path>& shard_dirs, const fs::path& out) {
       if (!seen.insert(k).second)
         throw InputError(fmt::format("{}: shard {}/{} given twice", dir.string(), k, n));
     }
-    for (const auto& s : (*summary)["students"]) students.emplace_back(s.value("student", ""), dir);
+    for (const auto& s : (*summary)["students"]) {
+      // The id names a folder below: a shard's summary is a file, not to be trusted further.
+      std::string id = s.value("student", "");
+      check_student_id(id, (dir / "summary.json").string());
+      students.emplace_back(id, dir);
+    }
   }
   if (count) {
     for (int k = 1; k <= count; ++k) {
@@ -899,7 +921,7 @@ Result merge(const std::vector<fs::path>& shard_dirs, const fs::path& out) {
       continue;
     }
     fs::path fresh = tmp / id;
-    fs::remove_all(fresh);
+    remove_tree_or_throw(fresh);
     fs::create_directories(tmp);
     copy_tree(from, fresh);
     commit_dir(fresh, to);
@@ -907,7 +929,7 @@ Result merge(const std::vector<fs::path>& shard_dirs, const fs::path& out) {
   }
   json summary = reports::class_summary(*info, scores, nullptr);
   reports::write_summary(out, summary);
-  fs::remove_all(tmp);
+  remove_tree_or_throw(tmp);
 
   Result r;
   r.total = static_cast<int>(scores.size());

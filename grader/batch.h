@@ -19,12 +19,13 @@
 #include <vector>
 
 #include "grader/engine.h"
+#include "grader/student_id.h"
 
 namespace grader::batch {
 
 // One student's submission as found in SUBMISSIONS.
 struct Entry {
-  std::string student;           // safe id: [A-Za-z0-9._@+-], never starting with '.'
+  std::string student;           // keeps the rule of grader/student_id.h
   std::filesystem::path source;  // folder or archive; empty for Canvas multi-file entries
   // Canvas downloads: the student's files and the names they get in the submission.
   std::vector<std::pair<std::filesystem::path, std::string>> files;
@@ -39,14 +40,26 @@ struct Discovery {
   std::vector<std::string> warnings;  // entries that were ignored, duplicates, ...
 };
 
+// What a meta.toml beside a submission's files says (the bundled samples carry one; batch
+// discovery, `grader grade` and `grader check` read it; it is never graded): `submitted_at`
+// (an RFC 3339 string or a TOML date-time, returned as UTC) and `name`. What cannot be read
+// is added to `warnings`, naming the file.
+struct SubmissionMeta {
+  std::optional<std::string> submitted_at;
+  std::string name;
+};
+SubmissionMeta read_meta_toml(const std::filesystem::path& file,
+                              std::vector<std::string>& warnings);
+
 // Finds the submissions in `submissions` (a folder or a .zip of one). Zips are unpacked
 // (through intake's checks) under `unpack_dir`. Throws InputError when the folder cannot be
 // read or the Gradescope metadata is malformed.
 Discovery discover(const std::filesystem::path& submissions,
                    const std::filesystem::path& unpack_dir);
 
-// Maps any text to a safe student id (folder name); empty when nothing usable is left.
-std::string safe_student_id(const std::string& text);
+// Maps any text to a student id that keeps the one rule (grader/student_id.h); empty when
+// nothing usable is left. Discovery maps folder, file and metadata names through it.
+using grader::safe_student_id;
 
 // Deterministic shards: `--shard K/N` (1 <= K <= N) takes the students whose FNV-1a hash of
 // the id is K-1 modulo N.
@@ -74,6 +87,7 @@ struct Options {
   bool force = false;
   std::optional<Shard> shard;
   std::optional<std::filesystem::path> extensions;
+  double time_scale = 1.0;    // GradeRequest::time_scale
   bool progress_tty = false;  // one updating line instead of a line per submission
   int verbosity = 0;
 };

@@ -19,6 +19,12 @@ inline constexpr int kExitBelowMinScore = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitUngradable = 3;
 
+// --time-scale X, default $GRADER_TIME_SCALE, else 1: multiplies every CPU and wall limit, for
+// a host slower than the one the limits were set on (a VM without KVM, an old machine).
+void add_time_scale_option(CLI::App* cmd, double& scale);
+// One line on stderr when the scale is not 1: a scale is never applied silently.
+void announce_time_scale(const char* command, double scale);
+
 void add_engine_commands(CLI::App& app, Context& ctx);      // check, grade, selftest
 void add_batch_commands(CLI::App& app, Context& ctx);       // batch, gradebook, merge, slurm
 void add_gradescope_commands(CLI::App& app, Context& ctx);  // gradescope

@@ -102,8 +102,10 @@ void add_batch_commands(CLI::App& app, Context& ctx) {
                     "Grade only shard K of N (deterministic by student id), e.g. 2/8");
     cmd->add_option("--extensions", *extensions,
                     "CSV of per-student due-date extensions (student, days[, assignment])");
+    add_time_scale_option(cmd, o->time_scale);
     cmd->callback([&ctx, o, shard, extensions] {
       guarded(ctx, "batch", [&] {
+        announce_time_scale("batch", o->time_scale);
         if (!shard->empty()) {
           o->shard = batch::parse_shard(*shard);
           if (!o->shard)

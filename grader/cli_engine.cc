@@ -9,10 +9,13 @@
 #include <sstream>
 #include <thread>
 
+#include "grader/batch.h"
 #include "grader/cli.h"
 #include "grader/engine.h"
 #include "grader/intake.h"
 #include "grader/manifest.h"
+#include "grader/remove_tree.h"
+#include "grader/student_id.h"
 #include "reports/score.h"
 
 namespace grader::cli {
@@ -38,6 +41,24 @@ void guarded(Context& ctx, const char* command, Body body) {
     ctx.exit_code = kExitUngradable;
   }
 }
+
+}  // namespace
+
+void add_time_scale_option(CLI::App* cmd, double& scale) {
+  cmd->add_option("--time-scale", scale,
+                  "Multiply every CPU and wall time limit by this factor, for a slower host "
+                  "(default 1; recorded in score.json as host.time_scale)")
+      ->envname("GRADER_TIME_SCALE")
+      ->check(CLI::Range(0.01, 100.0));
+}
+
+void announce_time_scale(const char* command, double scale) {
+  if (scale != 1.0)
+    std::cerr << fmt::format("grader {}: time limits scaled by {:g} (--time-scale)\n", command,
+                             scale);
+}
+
+namespace {
 
 std::string trim_line(std::string line, size_t width = 150) {
   while (!line.empty() && (line.back() == ' ' || line.back() == '\n')) line.pop_back();
@@ -79,6 +100,21 @@ std::vector<std::string> useful_lines(const std::string& output, size_t max_line
 
 std::string points(double x) { return fmt::format("{:g}", std::round(x * 100) / 100); }
 
+// "ignored: .pytest_cache/ (pytest cache, 3 files), ..." : what intake left out on purpose.
+void print_ignored(const json& score) {
+  const json& ignored = score["submission"].value("ignored", json::array());
+  if (ignored.empty()) return;
+  std::string line;
+  for (const json& entry : ignored) {
+    std::string detail = entry.value("what", "");
+    if (entry.contains("files"))
+      detail += fmt::format(", {} file{}", entry["files"].get<uint64_t>(),
+                            entry["files"].get<uint64_t>() == 1 ? "" : "s");
+    line += fmt::format("{}{} ({})", line.empty() ? "" : ", ", entry.value("path", ""), detail);
+  }
+  std::cout << "ignored (not part of the submission): " << line << "\n";
+}
+
 // Prints the student's view of a check run.
 void print_check(const Context& ctx, const json& score) {
   const json& a = score["assignment"];
@@ -90,6 +126,7 @@ void print_check(const Context& ctx, const json& score) {
     for (const auto& l : useful_lines(score["build"]["output"].get<std::string>()))
       std::cout << "      " << l << "\n";
   }
+  print_ignored(score);
   size_t width = 4;
   for (const json& t : score["tests"]) width = std::max(width, t["name"].get<std::string>().size());
   width = std::min<size_t>(width, 48);
@@ -122,6 +159,34 @@ void print_check(const Context& ctx, const json& score) {
                            points(totals["max"].get<double>()));
   std::cout << fmt::format(
       "{} hidden tests were not run: passing these does not guarantee your grade\n", not_run);
+}
+
+// `grade` and `check` of a folder that holds meta.toml (the bundled samples): like batch, it
+// is metadata, never graded; its submitted_at counts unless --submitted-at is given.
+void use_meta_toml(GradeRequest& req) {
+  fs::path meta = req.submission / "meta.toml";
+  std::error_code ec;
+  if (!fs::is_directory(req.submission, ec) || !fs::is_regular_file(fs::symlink_status(meta, ec)))
+    return;
+  req.meta_toml_is_metadata = true;
+  std::vector<std::string> warnings;
+  batch::SubmissionMeta m = batch::read_meta_toml(meta, warnings);
+  for (const std::string& w : warnings) std::cerr << "warning: " << w << "\n";
+  if (!req.submitted_at && m.submitted_at) {
+    req.submitted_at = m.submitted_at;
+    req.submitted_at_source = "metadata";
+  }
+}
+
+// --out must be a folder (made if missing): an existing file there is the caller's mistake.
+void check_out_folder(const fs::path& out) {
+  std::error_code ec;
+  fs::file_status st = fs::status(out, ec);
+  if (fs::exists(st) && !fs::is_directory(st))
+    throw InputError(
+        fmt::format("--out '{}': exists and is not a folder (score.json and "
+                    "results.json are written into it)",
+                    out.string()));
 }
 
 json load_expected(const fs::path& file) {
@@ -164,14 +229,15 @@ void evaluate(SelftestJob& job, double max_points) {
     job.ok = std::abs(got - job.expected) <= 0.01;
 }
 
-void run_selftest_job(SelftestJob& job, const fs::path& scratch) {
+void run_selftest_job(SelftestJob& job, const fs::path& scratch, double time_scale) {
   auto start = std::chrono::steady_clock::now();
   try {
     GradeRequest req;
     req.assignment_dir = job.assignment_dir;
-    req.student = job.assignment + "/" + job.label;
+    req.student = safe_student_id(job.assignment + "-" + job.label);  // "a1-variants_slow"
     req.mode = Mode::Grade;
     req.scratch_root = scratch;
+    req.time_scale = time_scale;
     fs::path staged;
     if (job.stage_without_expected) {
       // A variant's submission is its folder minus expected.toml.
@@ -186,7 +252,7 @@ void run_selftest_job(SelftestJob& job, const fs::path& scratch) {
       req.submission = job.submission;
     }
     job.score = grade(req);
-    if (!staged.empty()) fs::remove_all(staged.parent_path());
+    if (!staged.empty()) remove_tree_or_throw(staged.parent_path());
   } catch (const std::exception& e) {
     job.error = e.what();
   }
@@ -227,8 +293,9 @@ void print_perf_margins(const SelftestJob& job, const Manifest& m) {
                                        : std::string(" noise");
       if (p.value("retries", 0) > 0) pairs += fmt::format("(r{})", p["retries"].get<int>());
     }
+    if (pairs.empty()) continue;  // not measured (the student's first run failed)
     std::string line = fmt::format("  perf {} {} {}: pairs{}", job.assignment, job.label,
-                                   t["id"].get<std::string>(), pairs.empty() ? " -" : pairs);
+                                   t["id"].get<std::string>(), pairs);
     if (perf["median"].is_number()) {
       double median = perf["median"].get<double>();
       line += fmt::format("; median {:.2f}x{}", median,
@@ -249,7 +316,8 @@ fs::path assignments_root() {
   return fs::path(GRADER_SOURCE_DIR) / "assignments";
 }
 
-int selftest(const Context& ctx, std::vector<std::string> ids, bool all, int jobs) {
+int selftest(const Context& ctx, std::vector<std::string> ids, bool all, int jobs,
+             double time_scale) {
   if (all) {
     fs::path root = assignments_root();
     std::error_code ec;
@@ -310,7 +378,7 @@ int selftest(const Context& ctx, std::vector<std::string> ids, bool all, int job
   std::mutex print_mutex;
   auto worker = [&] {
     for (size_t i; (i = next++) < work.size();) {
-      run_selftest_job(work[i], scratch);
+      run_selftest_job(work[i], scratch, time_scale);
       evaluate(work[i], max_points[work[i].assignment]);
       if (ctx.verbosity > 0) {
         std::lock_guard lock(print_mutex);
@@ -322,8 +390,8 @@ int selftest(const Context& ctx, std::vector<std::string> ids, bool all, int job
   std::vector<std::thread> threads;
   for (int k = 0; k < std::max(1, jobs); ++k) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
-  std::error_code ec;
-  fs::remove_all(scratch, ec);
+  if (std::string error = remove_tree(scratch); !error.empty())
+    std::cerr << "grader selftest: cannot remove " << error << "\n";
 
   int mismatches = 0;
   std::cout << fmt::format("{:<6} {:<32} {:>10} {:>10} {:>8} {:>7}  {}\n", "id", "submission",
@@ -373,20 +441,25 @@ void add_engine_commands(CLI::App& app, Context& ctx) {
     auto assignment = std::make_shared<std::string>();
     auto submission = std::make_shared<std::string>();
     auto json_out = std::make_shared<bool>(false);
+    auto scale = std::make_shared<double>(1.0);
     cmd->add_option("assignment", *assignment,
                     "Assignment id (under assignments/ or $GRADER_ASSIGNMENTS) or folder")
         ->required();
     cmd->add_option("submission", *submission, "Submission folder, .zip or .tar.gz")->required();
     cmd->add_flag("--json", *json_out, "Print the score.json object instead of the table");
+    add_time_scale_option(cmd, *scale);
     cmd->footer(
         "Exit status: 0 all public tests passed, 1 some failed, 2 bad input (also a rejected "
         "submission), 3 could not be graded.");
-    cmd->callback([&ctx, assignment, submission, json_out] {
+    cmd->callback([&ctx, assignment, submission, json_out, scale] {
       guarded(ctx, "check", [&] {
         GradeRequest req;
         req.assignment_dir = resolve_assignment(*assignment);
         req.submission = *submission;
         req.mode = Mode::Check;
+        use_meta_toml(req);
+        req.time_scale = *scale;
+        announce_time_scale("check", *scale);
         json score = grade(req);
         if (*json_out) {
           std::cout << score.dump(2) << "\n";
@@ -415,6 +488,7 @@ void add_engine_commands(CLI::App& app, Context& ctx) {
     struct Options {
       std::string assignment, submission, out, student = "local", submitted_at, junit;
       std::optional<double> min_score;
+      double time_scale = 1.0;
     };
     auto o = std::make_shared<Options>();
     cmd->add_option("assignment", o->assignment,
@@ -429,25 +503,37 @@ void add_engine_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--junit", o->junit, "Also write JUnit XML to this file");
     cmd->add_option("--min-score", o->min_score,
                     "Exit 1 when the final score is below this many points");
+    add_time_scale_option(cmd, o->time_scale);
     cmd->footer(
         "Exit status: 0 graded (and at least --min-score), 1 graded below --min-score, 2 bad input "
         "or "
         "usage (a rejected submission is still written, graded 0), 3 ungradable.");
     cmd->callback([&ctx, o] {
       guarded(ctx, "grade", [&] {
+        check_student_id(o->student, "--student");
+        check_out_folder(o->out);
         GradeRequest req;
         req.assignment_dir = resolve_assignment(o->assignment);
         req.submission = o->submission;
         req.student = o->student;
         if (!o->submitted_at.empty()) {
+          std::string problem;
+          if (!parse_rfc3339(o->submitted_at, &problem))
+            throw InputError(fmt::format("--submitted-at '{}': {}",
+                                         reports::printable_text(o->submitted_at), problem));
           req.submitted_at = o->submitted_at;
           req.submitted_at_source = "option";
         }
         req.mode = Mode::Grade;
+        use_meta_toml(req);
+        req.time_scale = o->time_scale;
+        announce_time_scale("grade", o->time_scale);
         json score = grade(req);
         fs::path out(o->out);
         reports::write_score_json(out / "score.json", score);
-        reports::write_gradescope_results(out / "results.json", score);
+        reports::write_gradescope_results(
+            out / "results.json", score,
+            load_manifest(req.assignment_dir).gradescope_hidden_visibility);
         if (!o->junit.empty()) reports::write_junit(o->junit, score);
         const json& totals = score["totals"];
         if (score["status"] != "graded") {
@@ -494,11 +580,16 @@ void add_engine_commands(CLI::App& app, Context& ctx) {
     auto ids = std::make_shared<std::vector<std::string>>();
     auto all = std::make_shared<bool>(false);
     auto jobs = std::make_shared<int>(2);
+    auto scale = std::make_shared<double>(1.0);
     cmd->add_option("assignment", *ids, "Assignment ids or folders");
     cmd->add_flag("--all", *all, "Every assignment under assignments/ (or $GRADER_ASSIGNMENTS)");
     cmd->add_option("-j,--jobs", *jobs, "Gradings at once (default 2)")->check(CLI::PositiveNumber);
-    cmd->callback([&ctx, ids, all, jobs] {
-      guarded(ctx, "selftest", [&] { return selftest(ctx, *ids, *all, *jobs); });
+    add_time_scale_option(cmd, *scale);
+    cmd->callback([&ctx, ids, all, jobs, scale] {
+      guarded(ctx, "selftest", [&] {
+        announce_time_scale("selftest", *scale);
+        return selftest(ctx, *ids, *all, *jobs, *scale);
+      });
     });
   }
 }

@@ -51,6 +51,15 @@ void add_gradescope_commands(CLI::App& app, Context& ctx) {
       package.templates_dir = gradescope::find_templates_dir();
       package.timeout_seconds = options->timeout;
       const auto entries = gradescope::write_autograder_zip(package);
+      // Each run of the student's code has its own limits, but together they may not fit in
+      // run_autograder's budget: then a slow submission is cut off with no score at all.
+      const double worst = gradescope::worst_case_seconds(load_manifest(assignment_dir));
+      if (worst > options->timeout)
+        std::cerr << "grader gradescope: warning: --timeout " << options->timeout
+                  << " s is below the assignment's worst case (" << static_cast<int>(worst)
+                  << " s, every run of the student's code using its whole wall limit): a "
+                     "slow submission can be cut off ungraded; raise --timeout (and "
+                     "Gradescope's own limit) or lower the limits\n";
       if (ctx.verbosity >= 0)
         std::cout << "wrote " << options->out << " (" << entries.size()
                   << " files): upload it as the Gradescope autograder; pick a base image "

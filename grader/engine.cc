@@ -6,16 +6,21 @@
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <mutex>
 #include <regex>
 
 #include "grader/intake.h"
 #include "grader/manifest.h"
+#include "grader/remove_tree.h"
+#include "grader/student_id.h"
 #include "grader/test_runs.h"
 #include "reports/score.h"
 #include "sandbox/cgroup.h"
@@ -34,8 +39,37 @@ std::string now_rfc3339() {
 
 double round4(double x) { return std::round(x * 1e4) / 1e4; }
 
-// A private folder for one grading, removed at the end (kept when GRADER_KEEP_SCRATCH is
-// set, for debugging).
+// Whether boxes reach their folders by host path, as the box's uid: only when the grader runs
+// as root and the sandbox can make no namespaces (a container that allows none). Otherwise
+// the sandbox binds each folder into the box as root, or in a user namespace mapped to our
+// uid, so the box never walks the host's path. Asked of the sandbox itself, once per process,
+// with an empty run.
+bool boxes_walk_host_paths(const fs::path& probe_dir) {
+  if (geteuid() != 0) return false;  // without namespaces a box keeps our own uid
+  static std::once_flag once;
+  static bool answer = false;
+  std::call_once(once, [&] {
+    try {
+      SandboxRunner runner(SandboxRunner::locate());
+      BoxSpec spec;
+      spec.argv = {"/bin/true"};
+      spec.cwd = "/";
+      spec.limits.cpu_time = 2.0;
+      spec.limits.wall_time = 10.0;
+      BoxResult r = runner.run(spec, probe_dir);
+      answer = r.carried_out && r.result.contains("enforced") &&
+               r.result["enforced"].value("filesystem", "") == "not enforced";
+    } catch (const std::exception& e) {
+      spdlog::warn("cannot ask the sandbox how it isolates: {}", e.what());
+    }
+    if (std::string error = remove_tree(probe_dir); !error.empty())
+      spdlog::warn("cannot remove {}", error);
+  });
+  return answer;
+}
+
+// A private folder for one grading (0700), removed at the end (kept when GRADER_KEEP_SCRATCH
+// is set, for debugging).
 class Scratch {
  public:
   explicit Scratch(const fs::path& root) {
@@ -43,29 +77,40 @@ class Scratch {
     fs::path base = root.empty() ? fs::temp_directory_path(ec) : root;
     fs::create_directories(base, ec);
     std::string pattern = (base / "grade-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) {
+    if (!mkdtemp(pattern.data())) {  // mode 0700
       throw InfrastructureError(
           fmt::format("cannot create a scratch folder under {}", base.string()));
     }
     dir_ = pattern;
-    // Where no mount namespace maps the run folders into a box (a container that allows
-    // none), the box's uid reaches them by path: let it pass through, not list.
-    fs::permissions(dir_, fs::perms(0711), ec);
+    if (boxes_walk_host_paths(dir_ / "probe")) {
+      // The box's uid must pass through (not list) this folder to reach its own folders.
+      traversable_ = ::chmod(dir_.c_str(), 0711) == 0;
+    }
   }
   ~Scratch() {
-    if (std::getenv("GRADER_KEEP_SCRATCH")) {
-      spdlog::info("kept scratch folder {}", dir_.string());
-      return;
-    }
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
+    if (std::string error = remove(); !error.empty())
+      spdlog::error("cannot remove the scratch folder: {}", error);
   }
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;
   const fs::path& dir() const { return dir_; }
+  bool traversable() const { return traversable_; }
+
+  // Removes the folder (once); "" when it is gone (or kept on purpose), else what was left.
+  std::string remove() {
+    if (removed_) return "";
+    removed_ = true;
+    if (std::getenv("GRADER_KEEP_SCRATCH")) {
+      spdlog::info("kept scratch folder {}", dir_.string());
+      return "";
+    }
+    return remove_tree(dir_);
+  }
 
  private:
   fs::path dir_;
+  bool traversable_ = false;
+  bool removed_ = false;
 };
 
 // The cgroups of runs whose grader-sandbox was killed (kill -9, the OOM killer, a cancelled
@@ -78,17 +123,29 @@ void remove_stale_cgroups() {
   for (const auto& f : failures) spdlog::warn("cannot remove a stale cgroup: {}", f);
 }
 
+json ignored_json(const std::vector<IgnoredEntry>& ignored) {
+  json out = json::array();
+  for (const IgnoredEntry& entry : ignored) {
+    json e = {{"path", reports::printable_text(entry.path)}, {"what", entry.what}};
+    if (entry.files) e["files"] = *entry.files;
+    if (entry.bytes) e["bytes"] = *entry.bytes;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 std::string kernel_release() {
   struct utsname u {};
   return uname(&u) == 0 ? u.release : "unknown";
 }
 
-// What the host enforced, from the first sandbox result.
-json host_facts(const json& enforced) {
+// What the host enforced, from the first sandbox result, and the time scale applied.
+json host_facts(const json& enforced, double time_scale) {
   json host = {{"kernel", kernel_release()},
                {"cgroup", "unknown"},
                {"user_namespace", nullptr},
-               {"enforced", enforced.is_object() ? enforced : json::object()}};
+               {"enforced", enforced.is_object() ? enforced : json::object()},
+               {"time_scale", time_scale}};
   if (!enforced.is_object()) return host;
   std::string all = enforced.dump();
   host["cgroup"] = all.find("cgroup v2") != std::string::npos   ? "v2"
@@ -150,7 +207,7 @@ json skeleton(const Manifest& m, const GradeRequest& req, const std::string& has
         {"rejected", nullptr}}},
       {"grader",
        {{"version", GRADER_VERSION}, {"mode", req.mode == Mode::Check ? "check" : "grade"}}},
-      {"host", host_facts(nullptr)},
+      {"host", host_facts(nullptr, req.time_scale)},
       {"tests", json::array()},
       {"build", nullptr},
       {"totals",
@@ -244,22 +301,38 @@ fs::path resolve_assignment(const std::string& id_or_path) {
     }
   }
   std::string searched;
-  for (const fs::path& root : roots) searched += (searched.empty() ? "" : ", ") + root.string();
+  std::vector<std::string> ids;
+  for (const fs::path& root : roots) {
+    searched += (searched.empty() ? "" : ", ") + root.string();
+    for (const auto& e : fs::directory_iterator(root, ec))
+      if (fs::is_regular_file(e.path() / "assignment.toml", ec))
+        ids.push_back(e.path().filename().string());
+  }
+  std::sort(ids.begin(), ids.end());
+  std::string known;
+  for (const auto& id : ids) known += (known.empty() ? "" : ", ") + id;
   throw InputError(fmt::format(
-      "no assignment '{}': not a folder holding assignment.toml, and no such id under {}",
-      id_or_path, searched));
+      "no assignment '{}': not a folder holding assignment.toml, and no such id under {}{}",
+      id_or_path, searched, known.empty() ? "" : " (there: " + known + ")"));
 }
 
 json grade(const GradeRequest& req) {
   Timing timing;
   // Stage "intake" (manifest): a bad manifest or request is the caller's problem.
   Manifest m = load_manifest(req.assignment_dir);
+  if (!(req.time_scale > 0) || !std::isfinite(req.time_scale))
+    throw InputError(fmt::format("time scale {} is not a positive number", req.time_scale));
+  scale_time_limits(m, req.time_scale);
   std::optional<int64_t> submitted;
   if (req.submitted_at) {
-    submitted = parse_rfc3339(*req.submitted_at);
+    std::string problem;
+    submitted = parse_rfc3339(*req.submitted_at, &problem);
     if (!submitted)
-      throw InputError(fmt::format("submitted-at '{}' is not an RFC 3339 time", *req.submitted_at));
+      throw InputError(fmt::format("submitted-at '{}' ({}): {}",
+                                   reports::printable_text(*req.submitted_at),
+                                   req.submitted_at_source, problem));
   }
+  check_student_id(req.student, "student id of the grading request");
   std::error_code ec;
   if (!fs::exists(req.submission, ec)) {
     throw InputError(fmt::format("{}: no such file or folder", req.submission.string()));
@@ -267,28 +340,43 @@ json grade(const GradeRequest& req) {
   json score = skeleton(m, req, assignment_hash(m.dir));
   const int64_t days = late_days(m, submitted, req.due_extension_days);
 
-  auto ungradable = [&](const std::string& reason) {
-    score["status"] = "ungradable";
-    score["ungradable_reason"] = reports::printable_text(reason);
+  // Every way out removes the scratch folder first, and records it when that fails.
+  std::optional<Scratch> scratch;
+  auto done = [&] {
+    if (scratch)
+      if (std::string error = scratch->remove(); !error.empty())
+        record_cleanup_failure(score, error);
     total_up(score, m, req.mode, days);
     finish(score, timing);
     return score;
   };
+  auto ungradable = [&](const std::string& reason) {
+    score["status"] = "ungradable";
+    score["ungradable_reason"] = reports::printable_text(reason);
+    return done();
+  };
 
   try {
     remove_stale_cgroups();
-    Scratch scratch(req.scratch_root);
-    GradingContext ctx{m, SandboxRunner(SandboxRunner::locate()), scratch.dir(), {}, nullptr, 0};
+    scratch.emplace(req.scratch_root);
+    if (scratch->traversable())
+      score["warnings"] = {fmt::format(
+          "the sandbox runs without namespaces on this host, so boxes reach their folders by "
+          "host path as their own uid: this grading's scratch folder {} was 0711 (others could "
+          "pass through it, not list it) instead of 0700",
+          scratch->dir().string())};
+    GradingContext ctx{m, SandboxRunner(SandboxRunner::locate()), scratch->dir(), {}, nullptr, 0};
 
     // Stage "intake" (submission): a rejected submission is graded 0 with the reason, so a
     // batch never loses a student; nothing of it runs.
     try {
-      IntakeRules rules{m.required, m.allowed, m.max_bytes, m.max_files};
+      IntakeRules rules{m.required, m.allowed, m.max_bytes, m.max_files, req.meta_toml_is_metadata};
       StagedSubmission staged =
-          stage_submission(req.submission, scratch.dir() / "submission", rules);
+          stage_submission(req.submission, scratch->dir() / "submission", rules);
       score["submission"]["content_hash"] = staged.content_hash;
       score["submission"]["files"] = staged.files;
       score["submission"]["bytes"] = staged.bytes;
+      if (!staged.ignored.empty()) score["submission"]["ignored"] = ignored_json(staged.ignored);
       ctx.work_base = staged.dir;
     } catch (const IntakeError& e) {
       score["submission"]["rejected"] = reports::printable_text(e.what());
@@ -296,9 +384,7 @@ json grade(const GradeRequest& req) {
         if (selected(t, req.mode))
           score["tests"].push_back(not_run_entry(t, "Not run: the submission was rejected."));
       }
-      total_up(score, m, req.mode, days);
-      finish(score, timing);
-      return score;
+      return done();
     }
 
     // Stage "build": a failed build is reported and the tests still run (and then fail).
@@ -313,7 +399,7 @@ json grade(const GradeRequest& req) {
       }
       score["tests"].push_back(run_test(ctx, t));
     }
-    score["host"] = host_facts(ctx.enforced);
+    score["host"] = host_facts(ctx.enforced, req.time_scale);
   } catch (const InfrastructureError& e) {
     return ungradable(e.what());
   } catch (const fs::filesystem_error& e) {
@@ -323,9 +409,13 @@ json grade(const GradeRequest& req) {
   }
 
   // Stage "score".
-  total_up(score, m, req.mode, days);
-  finish(score, timing);
-  return score;
+  return done();
+}
+
+void record_cleanup_failure(json& score, const std::string& error) {
+  spdlog::error("grading clean-up failed: {}", error);
+  if (score.contains("cleanup") && score["cleanup"].is_object()) return;  // the first one stays
+  score["cleanup"] = {{"ok", false}, {"error", reports::printable_text(error)}};
 }
 
 }  // namespace grader

@@ -17,6 +17,7 @@
 #include "grader/container_check.h"
 #include "grader/engine.h"
 #include "grader/manifest.h"
+#include "grader/student_id.h"
 #include "reports/score.h"
 
 namespace grader::gradescope {
@@ -159,6 +160,20 @@ fs::path find_templates_dir() {
   throw std::runtime_error("no setup.sh and run_autograder templates in " + tried);
 }
 
+double worst_case_seconds(const Manifest& m) {
+  auto wall = [](const Limits& l) { return l.wall_time.value_or(3 * l.cpu_time.value_or(10.0)); };
+  double total = m.build ? wall(m.build->limits) : 0;
+  for (const TestSpec& t : m.tests) {
+    double runs = 1;
+    if (t.kind == "produce_check") runs = 2;
+    // Each pair: baseline low, baseline high, student high and a check; noisy pairs are
+    // measured again (up to 2 more tries) and more pairs added (up to 2 x pairs).
+    if (t.kind == "perf") runs = 2.0 * static_cast<double>(t.pairs) * 4 * 3;
+    total += runs * wall(t.limits);
+  }
+  return total;
+}
+
 std::vector<std::string> write_autograder_zip(const PackageOptions& options) {
   const Manifest manifest = load_manifest(options.assignment_dir);
   std::vector<ZipEntry> entries;
@@ -197,11 +212,13 @@ Metadata read_metadata(const fs::path& file) {
     return metadata;
   }
   if (auto created = string_at(data, "created_at")) {
-    if (auto epoch = parse_rfc3339(*created))
+    std::string problem;
+    if (auto epoch = parse_rfc3339(*created, &problem))
       metadata.submitted_at = format_rfc3339(*epoch);
     else
-      metadata.warnings.push_back(file.string() + ": created_at '" + *created +
-                                  "' is not RFC 3339");
+      metadata.warnings.push_back(file.string() + ": created_at '" +
+                                  reports::printable_text(*created) + "': " + problem +
+                                  "; no submission time");
   } else {
     metadata.warnings.push_back(file.string() + ": no created_at; no submission time");
   }
@@ -213,10 +230,23 @@ Metadata read_metadata(const fs::path& file) {
     due = string_at(first_user["assignment"], "due_date");
   if (!due && data.contains("assignment")) due = string_at(data["assignment"], "due_date");
   metadata.due_date = due;
-  if (auto email = string_at(first_user, "email"))
-    metadata.student = *email;
-  else if (data.contains("id") && data["id"].is_number_integer())
-    metadata.student = "submission-" + std::to_string(data["id"].get<int64_t>());
+  // The id keeps the one rule (student_id.h); an email that breaks it (a quote, a space) is
+  // not worth failing a grading for: the submission id stands in, with a warning.
+  std::optional<std::string> submission;
+  if (data.contains("id") && data["id"].is_number_integer())
+    submission = "submission-" + std::to_string(data["id"].get<int64_t>());
+  if (auto email = string_at(first_user, "email")) {
+    try {
+      check_student_id(*email, file.string() + ": users[0].email");
+      metadata.student = *email;
+    } catch (const InputError& e) {
+      metadata.warnings.push_back(std::string(e.what()) + "; using " +
+                                  submission.value_or(metadata.student) + " instead");
+      if (submission) metadata.student = *submission;
+    }
+  } else if (submission) {
+    metadata.student = *submission;
+  }
   return metadata;
 }
 
@@ -243,19 +273,20 @@ int run(const fs::path& assignment_dir, const fs::path& root, std::ostream& log)
     request.mode = Mode::Grade;
     // Gradescope's due date wins over the manifest's: the difference becomes an extension.
     if (metadata.due_date) {
-      auto gradescope_due = parse_rfc3339(*metadata.due_date);
+      std::string problem;
+      auto gradescope_due = parse_rfc3339(*metadata.due_date, &problem);
       if (gradescope_due && manifest.due_epoch) {
         request.due_extension_days =
             static_cast<double>(*gradescope_due - *manifest.due_epoch) / 86400.0;
       } else if (!gradescope_due) {
-        log << "grader: due_date '" << *metadata.due_date
-            << "' is not RFC 3339; using the manifest's due date\n";
+        log << "grader: due_date '" << reports::printable_text(*metadata.due_date)
+            << "': " << problem << "; using the manifest's due date\n";
       } else {
         log << "grader: the manifest has no due date; Gradescope's due date is ignored\n";
       }
     }
     const json score = grade(request);
-    reports::write_gradescope_results(results, score);
+    reports::write_gradescope_results(results, score, manifest.gradescope_hidden_visibility);
     const bool graded = score.value("status", "") == "graded";
     if (graded) {
       log << "grader: graded " << manifest.id << ": " << score["totals"].value("final", 0.0)

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "grader/manifest.h"
+
 namespace grader::gradescope {
 
 struct PackageOptions {
@@ -25,6 +27,11 @@ struct PackageOptions {
 // binaries' shared libraries other than glibc's) and assignments/<id>/ without samples/ and
 // variants/. Returns the zip's entries. Throws std::runtime_error naming the file at fault.
 std::vector<std::string> write_autograder_zip(const PackageOptions& options);
+
+// The longest one grading can take when every run of the student's code uses its whole wall
+// limit: the build, then per test its runs (pytest and command 1; produce_check 2, 3 with a
+// measured baseline; perf 3 runs and a check per pair, with the retries of noisy pairs).
+double worst_case_seconds(const Manifest& manifest);
 
 // Where setup.sh and run_autograder are: $GRADER_SHARE_DIR/gradescope, <exe>/../share/grader/
 // gradescope, then the source tree's docker/. Throws std::runtime_error naming the paths tried.

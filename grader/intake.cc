@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <fnmatch.h>
 #include <openssl/evp.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,9 +18,14 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <memory>
+#include <optional>
+#include <regex>
 #include <string_view>
 #include <utility>
+
+#include "grader/remove_tree.h"
 
 namespace fs = std::filesystem;
 
@@ -166,11 +172,43 @@ std::string normalize_name(std::string_view raw, std::string* problem) {
   return out;
 }
 
-// Entries macOS adds to archives and folders: dropped silently, never staged.
-bool is_os_clutter(const std::string& rel) {
-  std::string_view first = std::string_view(rel).substr(0, rel.find('/'));
-  std::string_view last = std::string_view(rel).substr(rel.rfind('/') + 1);
-  return first == "__MACOSX" || last == ".DS_Store";
+// What tools leave beside a student's files. A path is clutter when one of its folders (or
+// itself) has one of these names: it is ignored, never staged (see intake.h).
+struct ClutterName {
+  std::string_view name;
+  const char* what;
+};
+constexpr ClutterName kClutterFolders[] = {
+    {"__pycache__", "Python bytecode cache"},      {".pytest_cache", "pytest cache"},
+    {".ipynb_checkpoints", "Jupyter checkpoints"}, {".git", "git repository"},
+    {".vscode", "editor settings (VS Code)"},      {".idea", "editor settings (JetBrains)"},
+    {"__MACOSX", "macOS archive metadata"},
+};
+
+struct Clutter {
+  std::string root;  // the shallowest ignored path: "src/__pycache__/", "a.pyc"
+  const char* what;
+};
+
+// The clutter rel belongs to, if any; `is_folder`: rel itself is a folder.
+std::optional<Clutter> clutter_of(const std::string& rel, bool is_folder) {
+  size_t start = 0;
+  while (start < rel.size()) {
+    size_t end = std::min(rel.find('/', start), rel.size());
+    std::string_view part = std::string_view(rel).substr(start, end - start);
+    bool last = end == rel.size();
+    for (const ClutterName& c : kClutterFolders) {
+      if (part == c.name)
+        return Clutter{rel.substr(0, end) + (!last || is_folder ? "/" : ""), c.what};
+    }
+    if (last && !is_folder) {
+      if (part == ".DS_Store") return Clutter{rel, "macOS folder settings"};
+      if (part.size() > 4 && part.substr(part.size() - 4) == ".pyc")
+        return Clutter{rel, "Python bytecode"};
+    }
+    start = end + 1;
+  }
+  return std::nullopt;
 }
 
 std::vector<std::string> list_dir(int dirfd, const std::string& rel) {
@@ -271,18 +309,54 @@ class Sha256 {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
 };
 
+// The bytes one archive unpacks, every entry included: counted where the .gz stream is
+// inflated (by GzipSource) and where entry data arrives (zip entries inflate in libarchive).
+class Budget {
+ public:
+  Budget(uint64_t budget, uint64_t archive_bytes)
+      : budget_(budget), archive_bytes_(archive_bytes) {}
+
+  // The problem once `unpacked` passes a cap, else "".
+  std::string over(uint64_t unpacked) const {
+    if (archive_bytes_ == 0) return "";  // a folder: nothing is unpacked
+    if (unpacked > budget_)
+      return fmt::format(
+          "archive unpacks to more than {} bytes, its decompression budget (max_bytes + "
+          "max(max_bytes, 8 MiB), ignored entries included); unpacking stopped",
+          budget_);
+    if (unpacked > kRatioFloor && unpacked > kMaxRatio * archive_bytes_)
+      return fmt::format("archive expands more than {}:1 (archive bomb?)", kMaxRatio);
+    return "";
+  }
+
+ private:
+  uint64_t budget_, archive_bytes_;  // archive_bytes_ 0: a folder
+};
+
 // Writes the entries of one submission under a fresh directory, enforcing the caps while the
 // bytes arrive, so that a bomb stops at the first byte past a cap.
 class Stager {
  public:
   Stager(int root_fd, std::string label, const IntakeRules& rules, uint64_t archive_bytes)
-      : root_fd_(root_fd), label_(std::move(label)), rules_(rules), archive_bytes_(archive_bytes) {}
+      : root_fd_(root_fd),
+        label_(std::move(label)),
+        rules_(rules),
+        budget_(decompression_budget(rules.max_bytes), archive_bytes) {}
 
   [[noreturn]] void fail(const std::string& rel, const std::string& problem) const {
     throw IntakeError(fmt::format("{}: '{}': {}", label_, printable(rel), problem));
   }
+  [[noreturn]] void fail_archive(const std::string& problem) const {
+    throw IntakeError(fmt::format("{}: {}", label_, problem));
+  }
 
   uint64_t max_files() const { return rules_.max_files; }
+  const Budget& budget() const { return budget_; }
+  const IntakeRules& rules() const { return rules_; }
+
+  // The most bytes unpacked so far: entry data, or the inflated stream when larger.
+  uint64_t unpacked() const { return std::max(payload_, inflated_); }
+  void set_inflated(uint64_t bytes) { inflated_ = bytes; }
 
   void add_directory(const std::string& rel) { open_directory(rel); }
 
@@ -303,14 +377,57 @@ class Stager {
     for (;;) {
       size_t n = read(buffer.data(), buffer.size());
       if (n == 0) break;
+      count_unpacked(rel, n);
       bytes_ += n;
       if (bytes_ > rules_.max_bytes)
         fail(rel, fmt::format("submission is larger than {} bytes (max_bytes)", rules_.max_bytes));
-      if (archive_bytes_ > 0 && bytes_ > kRatioFloor && bytes_ > kMaxRatio * archive_bytes_)
-        fail(rel, fmt::format("archive expands more than {}:1 (archive bomb?)", kMaxRatio));
       write_all(out.get(), buffer.data(), n, rel);
     }
   }
+
+  // Reads and drops what is left of an entry, counting it: nothing is unpacked uncounted.
+  template <class Read>
+  uint64_t drain(const std::string& rel, const Read& read) {
+    std::vector<char> buffer(kBufferBytes);
+    uint64_t total = 0;
+    for (size_t n; (n = read(buffer.data(), buffer.size())) > 0;) {
+      count_unpacked(rel, n);
+      total += n;
+    }
+    return total;
+  }
+
+  // Entry data that arrived (staged or not): the budget and the ratio see every byte.
+  void count_unpacked(const std::string& rel, uint64_t n) {
+    payload_ += n;
+    if (std::string problem = budget_.over(unpacked()); !problem.empty()) fail(rel, problem);
+  }
+
+  // Records an ignored entry under its clutter root.
+  void ignore(const std::string& root, const std::string& what, bool counted, uint64_t bytes) {
+    auto it = ignored_.find(root);
+    if (it == ignored_.end()) {
+      std::string key = ignored_.size() < kMaxIgnoredListed ? root : std::string(kOtherIgnored);
+      it = ignored_
+               .emplace(key, IgnoredEntry{key, key == root ? what : "more ignored entries",
+                                          std::nullopt, std::nullopt})
+               .first;
+    }
+    if (!counted) return;
+    it->second.files = it->second.files.value_or(0) + 1;
+    it->second.bytes = it->second.bytes.value_or(0) + bytes;
+  }
+  void ignore_path(const std::string& root, const std::string& what) {
+    if (!ignored_.count(root)) ignore(root, what, false, 0);
+  }
+
+  std::vector<IgnoredEntry> ignored() const {
+    std::vector<IgnoredEntry> out;
+    for (const auto& [path, entry] : ignored_) out.push_back(entry);
+    return out;
+  }
+
+  static constexpr std::string_view kOtherIgnored = "(more)";
 
  private:
   // Opens (creating as needed) the directory rel below the root.
@@ -337,17 +454,36 @@ class Stager {
   int root_fd_;
   std::string label_;
   const IntakeRules& rules_;
-  uint64_t archive_bytes_;  // 0 for folders: no ratio cap
+  Budget budget_;
   uint64_t files_ = 0, dirs_ = 0, bytes_ = 0;
+  uint64_t payload_ = 0, inflated_ = 0;  // entry bytes read; the inflated .gz stream
+  std::map<std::string, IgnoredEntry> ignored_;
 };
+
+bool meta_toml_is_metadata(const IntakeRules& rules) {
+  return rules.meta_toml_is_metadata && std::find(rules.required.begin(), rules.required.end(),
+                                                  "meta.toml") == rules.required.end();
+}
 
 void stage_folder_level(Stager& stager, int dirfd, const std::string& prefix, int depth) {
   for (const std::string& name : list_dir(dirfd, prefix)) {
     std::string raw = join(prefix, name), problem;
     std::string rel = normalize_name(raw, &problem);
     if (!problem.empty()) stager.fail(raw, problem);
-    if (is_os_clutter(rel)) continue;
     struct stat st = stat_entry(dirfd, name, rel);
+    // Ignored entries are never opened: an ignored folder is not even listed.
+    if (auto clutter = clutter_of(rel, S_ISDIR(st.st_mode))) {
+      if (S_ISREG(st.st_mode))
+        stager.ignore(clutter->root, clutter->what, true, static_cast<uint64_t>(st.st_size));
+      else
+        stager.ignore_path(clutter->root, clutter->what);
+      continue;
+    }
+    if (depth == 0 && rel == "meta.toml" && S_ISREG(st.st_mode) &&
+        meta_toml_is_metadata(stager.rules())) {
+      stager.ignore_path(rel, "submission metadata, read by the grader");
+      continue;
+    }
     if (S_ISDIR(st.st_mode)) {
       if (depth >= kMaxDepth) stager.fail(rel, "folders are nested too deeply");
       stager.add_directory(rel);
@@ -372,50 +508,120 @@ void stage_folder_level(Stager& stager, int dirfd, const std::string& prefix, in
   }
 }
 
+using ArchivePtr = std::unique_ptr<archive, decltype(&archive_read_free)>;
+
+// The .gz layer of an archive, inflated here (through libarchive's raw format) rather than by
+// a filter of the reader itself: then every inflated byte passes the budget, also the bytes
+// the tar reader reads past on its own (headers, padding, what follows a folder entry).
+struct GzipSource {
+  archive* inner = nullptr;
+  Stager* stager = nullptr;
+  std::vector<char> buffer = std::vector<char>(kBufferBytes);
+  uint64_t inflated = 0;
+  std::string problem;  // set once inflating must stop
+};
+
+la_ssize_t read_gzip(archive* outer, void* data, const void** out) {
+  auto* gz = static_cast<GzipSource*>(data);
+  if (gz->problem.empty()) {
+    la_ssize_t n = archive_read_data(gz->inner, gz->buffer.data(), gz->buffer.size());
+    if (n < 0) {
+      gz->problem = fmt::format("damaged archive: {}", archive_error_string(gz->inner));
+    } else {
+      gz->inflated += static_cast<uint64_t>(n);
+      gz->stager->set_inflated(gz->inflated);
+      gz->problem = gz->stager->budget().over(gz->stager->unpacked());
+      if (gz->problem.empty()) {
+        *out = gz->buffer.data();
+        return n;
+      }
+    }
+  }
+  archive_set_error(outer, EIO, "%s", gz->problem.c_str());
+  return -1;
+}
+
+bool has_gzip_magic(const fs::path& source) {
+  Fd fd(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
+  unsigned char magic[2] = {0, 0};
+  return fd.ok() && ::read(fd.get(), magic, 2) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+}
+
 void stage_archive(Stager& stager, const fs::path& source, const std::string& label) {
-  std::unique_ptr<archive, decltype(&archive_read_free)> a(archive_read_new(), archive_read_free);
+  ArchivePtr a(archive_read_new(), archive_read_free), inner(nullptr, archive_read_free);
   archive_read_support_format_zip(a.get());
   archive_read_support_format_tar(a.get());
-  archive_read_support_filter_gzip(a.get());
-  if (archive_read_open_filename(a.get(), source.c_str(), kBufferBytes) != ARCHIVE_OK)
+  GzipSource gz;
+  int opened;
+  if (has_gzip_magic(source)) {
+    inner.reset(archive_read_new());
+    archive_read_support_filter_gzip(inner.get());
+    archive_read_support_format_raw(inner.get());
+    archive_entry* stream = nullptr;
+    if (archive_read_open_filename(inner.get(), source.c_str(), kBufferBytes) != ARCHIVE_OK ||
+        archive_read_next_header(inner.get(), &stream) != ARCHIVE_OK)
+      throw IntakeError(
+          fmt::format("{}: not a readable .gz file: {}", label, archive_error_string(inner.get())));
+    gz.inner = inner.get();
+    gz.stager = &stager;
+    opened = archive_read_open(a.get(), &gz, nullptr, read_gzip, nullptr);
+  } else {
+    opened = archive_read_open_filename(a.get(), source.c_str(), kBufferBytes);
+  }
+  if (opened != ARCHIVE_OK) {
+    if (!gz.problem.empty()) stager.fail_archive(gz.problem);
     throw IntakeError(fmt::format("{}: not a readable .zip or .tar(.gz) archive: {}", label,
                                   archive_error_string(a.get())));
-  // Entries that stage nothing (repeated folders, macOS clutter) still cost time: capped too.
+  }
+  // A failed read names the budget when that is why the stream stopped.
+  auto reader = [&](const std::string& rel) {
+    return [&, rel](char* buf, size_t size) {
+      la_ssize_t n = archive_read_data(a.get(), buf, size);
+      if (n < 0) {
+        if (!gz.problem.empty()) stager.fail(rel, gz.problem);
+        stager.fail(rel, fmt::format("cannot be read: {}", archive_error_string(a.get())));
+      }
+      return static_cast<size_t>(n);
+    };
+  };
+  // Entries that stage nothing (repeated folders, clutter) still cost time: capped too.
   const uint64_t max_entries = 4 * stager.max_files() + 100;
   for (uint64_t entries = 1;; ++entries) {
     archive_entry* entry = nullptr;
     int status = archive_read_next_header(a.get(), &entry);
     if (status == ARCHIVE_EOF) break;
     // ARCHIVE_WARN comes with names that do not fit the locale: those are checked below.
-    if (status < ARCHIVE_WARN)
+    if (status < ARCHIVE_WARN) {
+      if (!gz.problem.empty()) stager.fail_archive(gz.problem);
       throw IntakeError(
           fmt::format("{}: damaged archive: {}", label, archive_error_string(a.get())));
+    }
     const char* name = archive_entry_pathname_utf8(entry);
     if (name == nullptr) name = archive_entry_pathname(entry);
     std::string raw = name == nullptr ? "" : name, problem;
     std::string rel = normalize_name(raw, &problem);
     if (!problem.empty()) stager.fail(raw, problem);
     if (entries > max_entries) stager.fail(rel, fmt::format("more than {} entries", max_entries));
-    if (is_os_clutter(rel)) continue;
     mode_t type = archive_entry_filetype(entry);
+    if (auto clutter = clutter_of(rel, type == AE_IFDIR)) {
+      uint64_t bytes = stager.drain(rel, reader(rel));  // never staged, always counted
+      stager.ignore(clutter->root, clutter->what, type != AE_IFDIR, bytes);
+      continue;
+    }
     if (const char* target = archive_entry_hardlink(entry))
       stager.fail(rel, fmt::format("hard link (to '{}')", printable(target)));
     if (type == AE_IFDIR) {
       if (!rel.empty()) stager.add_directory(rel);
     } else if (type == AE_IFREG) {
       if (rel.empty()) stager.fail(raw, "file without a name");
-      stager.add_file(rel, [&](char* buf, size_t size) {
-        la_ssize_t n = archive_read_data(a.get(), buf, size);
-        if (n < 0)
-          stager.fail(rel, fmt::format("cannot be read: {}", archive_error_string(a.get())));
-        return static_cast<size_t>(n);
-      });
+      stager.add_file(rel, reader(rel));
     } else if (type == AE_IFLNK) {
       const char* target = archive_entry_symlink(entry);
       stager.fail(rel, fmt::format("symbolic link (to '{}')", printable(target ? target : "?")));
     } else {
       stager.fail(rel, type_name(type));
     }
+    stager.drain(rel, reader(rel));  // data a folder entry may carry: counted, not skipped
   }
 }
 
@@ -448,6 +654,59 @@ std::string join_names(const std::vector<std::string>& names) {
   return out;
 }
 
+std::string lowercase(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// A file name's stem without what copying adds: "model (1)", "model(2)", "model-1",
+// "model_2", "model_copy", "model - Copy", "model copy 2".
+std::string without_copy_suffix(const std::string& stem) {
+  static const std::regex suffix(R"(^(.+?)(\s*\(\d+\)|[ _-]\d+|[ _-]*(-\s*)?copy(\s*\(?\d+\)?)?)$)",
+                                 std::regex::icase);
+  std::smatch m;
+  return std::regex_match(stem, m, suffix) ? std::string(m[1]) : stem;
+}
+
+// "name.ext" -> ("name", ".ext"); a leading dot is part of the stem.
+std::pair<std::string, std::string> split_extension(const std::string& base) {
+  size_t dot = base.rfind('.');
+  if (dot == std::string::npos || dot == 0) return {base, ""};
+  return {base.substr(0, dot), base.substr(dot)};
+}
+
+// " (found 'Autodiff.py': rename it to 'autodiff.py')" when a staged file differs from the
+// required path only in case or by a copy suffix (in the same folder: rename; elsewhere:
+// move); else "".
+std::string near_miss_hint(const std::string& required,
+                           const std::vector<std::pair<std::string, uint64_t>>& files) {
+  auto split = [](const std::string& rel) {
+    size_t slash = rel.rfind('/');
+    return slash == std::string::npos ? std::pair<std::string, std::string>{"", rel}
+                                      : std::pair{rel.substr(0, slash), rel.substr(slash + 1)};
+  };
+  auto [want_dir, want_base] = split(required);
+  auto [want_stem, want_ext] = split_extension(want_base);
+  std::vector<std::string> hints;
+  for (const auto& [rel, size] : files) {
+    auto [dir, base] = split(rel);
+    auto [stem, ext] = split_extension(base);
+    bool same_name = lowercase(base) == lowercase(want_base) ||
+                     (lowercase(ext) == lowercase(want_ext) &&
+                      lowercase(without_copy_suffix(stem)) == lowercase(want_stem));
+    if (!same_name || rel == required) continue;
+    hints.push_back(fmt::format("found '{}': {} it to '{}'", printable(rel),
+                                lowercase(dir) == lowercase(want_dir) ? "rename" : "move",
+                                printable(required)));
+    if (hints.size() == 3) break;
+  }
+  std::string out;
+  for (const std::string& h : hints) out += (out.empty() ? " (" : "; ") + h;
+  return out.empty() ? out : out + ")";
+}
+
 // Checks the staged tree against the assignment's rules; throws naming every offender.
 StagedSubmission check_staged(const fs::path& dir, const std::string& label,
                               const IntakeRules& rules) {
@@ -465,7 +724,12 @@ StagedSubmission check_staged(const fs::path& dir, const std::string& label,
   for (const std::string& rel : rules.required)
     if (!is_regular_at(dir, rel)) missing.push_back(rel);
   std::vector<std::string> problems;
-  if (!missing.empty()) problems.push_back("missing required file(s): " + join_names(missing));
+  if (!missing.empty()) {
+    std::string text = "missing required file(s): ";
+    for (size_t i = 0; i < missing.size(); ++i)
+      text += (i ? ", '" : "'") + printable(missing[i]) + "'" + near_miss_hint(missing[i], files);
+    problems.push_back(text);
+  }
   if (!not_allowed.empty()) {
     std::string patterns;
     for (const std::string& p : rules.allowed) patterns += (patterns.empty() ? "" : ", ") + p;
@@ -573,8 +837,14 @@ CopyState copy_dir(const fs::path& src, const fs::path& dst, const CopyRules& ru
 
 }  // namespace
 
+uint64_t decompression_budget(uint64_t max_bytes) {
+  constexpr uint64_t kClutterFloor = 8ull << 20;
+  uint64_t room = std::max(max_bytes, kClutterFloor);
+  return max_bytes > UINT64_MAX - room ? UINT64_MAX : max_bytes + room;
+}
+
 StagedSubmission stage_submission(const fs::path& source, const fs::path& dest_dir,
-                                  const IntakeRules& rules) {
+                                  const IntakeRules& rules, IntakeStats* stats) {
   if (rules.max_bytes == 0 || rules.max_files == 0)
     throw std::invalid_argument("intake rules need max_bytes and max_files above 0");
   std::string label = source.filename().string();
@@ -582,9 +852,7 @@ StagedSubmission stage_submission(const fs::path& source, const fs::path& dest_d
   fs::file_status status = fs::status(source, ec);  // the root may be a link: the operator's path
   uint64_t archive_bytes = 0;
   if (fs::is_regular_file(status)) {
-    std::string lower = label;
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::string lower = lowercase(label);
     if (!ends_with(lower, ".zip") && !ends_with(lower, ".tar.gz") && !ends_with(lower, ".tgz") &&
         !ends_with(lower, ".tar"))
       throw IntakeError(label + ": a submission is a folder, a .zip, a .tar.gz or a .tar");
@@ -600,29 +868,46 @@ StagedSubmission stage_submission(const fs::path& source, const fs::path& dest_d
   fs::create_directories(dest.parent_path());
   // Entries land in a sibling folder first: dest appears only once the intake succeeded.
   fs::path partial = dest.parent_path() / ("." + dest.filename().string() + ".partial");
-  fs::remove_all(partial);
+  remove_tree_or_throw(partial);
   if (::mkdir(partial.c_str(), 0700) != 0)
     throw std::runtime_error(fmt::format("{}: cannot create: {}", partial.string(), errno_text()));
+  Fd root(::open(partial.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  Stager stager(root.get(), label, rules, archive_bytes);
+  auto record = [&] {
+    if (stats) stats->decompressed_bytes = stager.unpacked();
+  };
   try {
-    {
-      Fd root(::open(partial.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      ::fchmod(root.get(), 0755);
-      Stager stager(root.get(), label, rules, archive_bytes);
-      if (archive_bytes > 0) {
-        stage_archive(stager, source, label);
-      } else {
-        Fd in(::open(source.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-        if (!in.ok()) throw IntakeError(fmt::format("{}: cannot open: {}", label, errno_text()));
-        stage_folder_level(stager, in.get(), "", 0);
-      }
+    ::fchmod(root.get(), 0755);
+    if (archive_bytes > 0) {
+      stage_archive(stager, source, label);
+    } else {
+      Fd in(::open(source.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!in.ok()) throw IntakeError(fmt::format("{}: cannot open: {}", label, errno_text()));
+      stage_folder_level(stager, in.get(), "", 0);
     }
+    record();
+    root = Fd(-1);
     std::string wrapper = wrapper_to_unwrap(partial, rules);
     fs::rename(wrapper.empty() ? partial : partial / wrapper, dest);
-    fs::remove_all(partial);
-    return check_staged(dest, label, rules);
+    remove_tree_or_throw(partial);
+    StagedSubmission staged = check_staged(dest, label, rules);
+    staged.ignored = stager.ignored();
+    if (!wrapper.empty()) {
+      // Paths as the student sees them once the wrapping folder is gone.
+      for (IgnoredEntry& entry : staged.ignored)
+        if (entry.path.rfind(wrapper + "/", 0) == 0) entry.path.erase(0, wrapper.size() + 1);
+      std::sort(staged.ignored.begin(), staged.ignored.end(),
+                [](const IgnoredEntry& x, const IgnoredEntry& y) { return x.path < y.path; });
+    }
+    return staged;
   } catch (...) {
-    fs::remove_all(partial, ec);
-    fs::remove_all(dest, ec);
+    record();
+    root = Fd(-1);
+    // Our own folders (0755 and 0644): a failure here is the disk's, and must not hide why the
+    // intake stopped.
+    for (const fs::path& p : {partial, dest})
+      if (std::string error = remove_tree(p); !error.empty())
+        spdlog::error("intake: cannot clean up: {}", error);
     throw;
   }
 }

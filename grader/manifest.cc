@@ -238,7 +238,7 @@ void parse_test(const Reader& r, const Manifest& m, const toml::table& t, int in
               {"id", "name", "visibility", "points", "kind", "files", "args", "scoring", "cases",
                "limits", "seed", "produce", "check_files", "expected", "command", "baseline",
                "iterations", "pairs", "measure", "thresholds", "max_plausible_speedup", "trust",
-               "student_can_forge", "measure_baseline"});
+               "student_can_forge", "measure_baseline", "case_timeout"});
   // clang-format on
   spec.line = static_cast<int>(t.source().begin.line);
   spec.id = r.string(t, "id", at + ".id", &t);
@@ -257,6 +257,7 @@ void parse_test(const Reader& r, const Manifest& m, const toml::table& t, int in
   spec.kind = r.string(t, "kind", name + ".kind", &t);
   spec.files = r.relative_files(m.dir, t, "files", name + ".files");
   spec.args = r.strings(t, "args", name + ".args");
+  spec.case_timeout = r.opt_number(t, "case_timeout", name + ".case_timeout", 0.1);
   spec.scoring = r.opt_string(t, "scoring", name + ".scoring").value_or("proportional");
   if (spec.scoring != "proportional" && spec.scoring != "all_or_nothing") {
     r.fail(t.get("scoring"), name + ".scoring", "must be proportional or all_or_nothing");
@@ -382,6 +383,22 @@ Limits Limits::over(const Limits& d) const {
   return l;
 }
 
+Limits Limits::time_scaled(double factor) const {
+  Limits l = *this;
+  if (factor == 1.0) return l;
+  // grader-sandbox's own defaults, which an unset limit would otherwise get unscaled.
+  const double cpu = cpu_time.value_or(10.0);
+  l.cpu_time = cpu * factor;
+  l.wall_time = wall_time.value_or(3 * cpu) * factor;
+  return l;
+}
+
+void scale_time_limits(Manifest& m, double factor) {
+  m.limits = m.limits.time_scaled(factor);
+  if (m.build) m.build->limits = m.build->limits.time_scaled(factor);
+  for (TestSpec& t : m.tests) t.limits = t.limits.time_scaled(factor);
+}
+
 std::optional<uint64_t> parse_size(const std::string& text) {
   static const std::regex pattern(R"(\s*([0-9]+(\.[0-9]+)?)\s*([kKmMgGtT]?)(i?[bB])?\s*)");
   std::smatch m;
@@ -410,28 +427,92 @@ std::optional<uint64_t> parse_size(const std::string& text) {
   return static_cast<uint64_t>(std::llround(bytes));
 }
 
-std::optional<int64_t> parse_rfc3339(const std::string& text) {
-  static const std::regex pattern(
-      R"(([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?([Zz]|([+-])([0-9]{2}):([0-9]{2})))");
-  std::smatch m;
-  if (!std::regex_match(text, m, pattern)) return std::nullopt;
-  std::tm tm{};
-  tm.tm_year = std::stoi(m[1]) - 1900;
-  tm.tm_mon = std::stoi(m[2]) - 1;
-  tm.tm_mday = std::stoi(m[3]);
-  tm.tm_hour = std::stoi(m[4]);
-  tm.tm_min = std::stoi(m[5]);
-  tm.tm_sec = std::stoi(m[6]);
-  if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-      tm.tm_sec > 60) {
+namespace {
+
+bool is_leap_year(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int days_in_month(int64_t year, int month) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return month == 2 && is_leap_year(year) ? 29 : kDays[month - 1];
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+int64_t days_from_civil(int64_t y, int m, int d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+constexpr const char* kMonthNames[] = {"January",   "February", "March",    "April",
+                                       "May",       "June",     "July",     "August",
+                                       "September", "October",  "November", "December"};
+
+}  // namespace
+
+std::optional<int64_t> parse_rfc3339(const std::string& text, std::string* problem) {
+  auto fail = [&](std::string why) -> std::optional<int64_t> {
+    if (problem) *problem = std::move(why);
     return std::nullopt;
+  };
+  const std::string shape =
+      "not an RFC 3339 date-time with an offset, e.g. 2026-10-02T23:59:00-04:00 or "
+      "2026-10-03T03:59:00Z";
+  if (text.size() > 64) return fail(shape);
+  size_t i = 0;
+  auto number = [&](size_t digits, int* out) {
+    if (i + digits > text.size()) return false;
+    int value = 0;
+    for (size_t k = 0; k < digits; ++k) {
+      char c = text[i + k];
+      if (c < '0' || c > '9') return false;
+      value = value * 10 + (c - '0');
+    }
+    i += digits;
+    *out = value;
+    return true;
+  };
+  auto literal = [&](std::string_view options) {
+    if (i >= text.size() || options.find(text[i]) == std::string_view::npos) return false;
+    ++i;
+    return true;
+  };
+  int year, month, day, hour, minute, second, offset_hours = 0, offset_minutes = 0;
+  if (!number(4, &year) || !literal("-") || !number(2, &month) || !literal("-") ||
+      !number(2, &day) || !literal("Tt ") || !number(2, &hour) || !literal(":") ||
+      !number(2, &minute) || !literal(":") || !number(2, &second))
+    return fail(shape);
+  if (literal(".")) {
+    size_t digits = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i, ++digits;
+    if (digits == 0) return fail(shape);  // fractions of a second are allowed, and dropped
   }
-  int64_t epoch = timegm(&tm);
-  if (m[9].matched) {
-    int64_t offset = std::stoi(m[10]) * 3600 + std::stoi(m[11]) * 60;
-    epoch += (m[9] == "+") ? -offset : offset;  // local = UTC + offset
+  int sign = 0;
+  if (literal("Zz")) {
+  } else if (i < text.size() && (text[i] == '+' || text[i] == '-')) {
+    sign = text[i++] == '+' ? 1 : -1;
+    if (!number(2, &offset_hours) || !literal(":") || !number(2, &offset_minutes))
+      return fail(shape);
+  } else {
+    return fail(shape);
   }
-  return epoch;
+  if (i != text.size()) return fail(shape);
+  if (month < 1 || month > 12) return fail(fmt::format("month {:02} does not exist", month));
+  if (day < 1 || day > days_in_month(year, month))
+    return fail(fmt::format("day {:02} does not exist in {} {}{}", day, kMonthNames[month - 1],
+                            year, month == 2 && day == 29 ? " (not a leap year)" : ""));
+  if (hour > 23) return fail(fmt::format("hour {:02} does not exist (00-23)", hour));
+  if (minute > 59) return fail(fmt::format("minute {:02} does not exist (00-59)", minute));
+  if (second == 60)
+    return fail("second 60 (a leap second) is not accepted: give 59 or the next minute");
+  if (second > 59) return fail(fmt::format("second {:02} does not exist (00-59)", second));
+  if (offset_hours > 23 || offset_minutes > 59)
+    return fail(fmt::format("offset {}{:02}:{:02} is outside -23:59..+23:59", sign > 0 ? '+' : '-',
+                            offset_hours, offset_minutes));
+  int64_t epoch = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
+  return epoch - sign * (offset_hours * 3600 + offset_minutes * 60);  // local = UTC + offset
 }
 
 std::string format_rfc3339(int64_t epoch_seconds) {
@@ -474,9 +555,9 @@ Manifest load_manifest(const fs::path& dir) {
     throw ManifestError(
         fmt::format("{}:{}: {}", m.file.string(), e.source().begin.line, e.description()));
   }
-  r.only_keys(
-      root, "",
-      {"id", "title", "version", "points", "due", "submission", "runtime", "build", "tests"});
+  r.only_keys(root, "",
+              {"id", "title", "version", "points", "due", "submission", "runtime", "build", "tests",
+               "gradescope"});
 
   m.id = r.string(root, "id", "id", nullptr);
   if (!std::regex_match(m.id, kIdPattern)) r.fail(root.get("id"), "id", "must match [a-z0-9_-]+");
@@ -492,22 +573,38 @@ Manifest load_manifest(const fs::path& dir) {
   if (!points) r.fail(nullptr, "points", "missing (required)");
   m.points = *points;
 
+  if (const toml::table* gs = r.opt_table(root, "gradescope", "gradescope")) {
+    r.only_keys(*gs, "gradescope.", {"hidden_visibility"});
+    if (auto v = r.opt_string(*gs, "hidden_visibility", "gradescope.hidden_visibility")) {
+      if (*v != "after_published" && *v != "after_due_date")
+        r.fail(gs->get("hidden_visibility"), "gradescope.hidden_visibility",
+               "must be \"after_published\" or \"after_due_date\" (Gradescope's \"hidden\" is "
+               "for tests without points: with points it would show students a total that "
+               "includes the hidden tests)");
+      m.gradescope_hidden_visibility = *v;
+    }
+  }
+
   if (const toml::table* due = r.opt_table(root, "due", "due")) {
     r.only_keys(*due, "due.", {"date", "late_percent_per_day", "late_max_days"});
     if (const toml::node* n = due->get("date")) {
       std::optional<int64_t> epoch;
+      std::string problem;
       if (n->is_string()) {
         m.due_date = *n->value<std::string>();
-        epoch = parse_rfc3339(*m.due_date);
+        epoch = parse_rfc3339(*m.due_date, &problem);
       } else if (const auto* dt = n->as_date_time(); dt && dt->get().offset) {
         std::ostringstream text;
         text << dt->get();
         m.due_date = text.str();
-        epoch = parse_rfc3339(*m.due_date);
+        epoch = parse_rfc3339(*m.due_date, &problem);
       }
       if (!epoch)
         r.fail(n, "due.date",
-               "must be an RFC 3339 date-time with an offset, e.g. \"2026-10-02T23:59:00-04:00\"");
+               problem.empty() || problem.rfind("not an RFC 3339", 0) == 0
+                   ? "must be an RFC 3339 date-time with an offset, e.g. "
+                     "\"2026-10-02T23:59:00-04:00\""
+                   : fmt::format("\"{}\": {}", *m.due_date, problem));
       m.due_epoch = epoch;
     }
     m.late_percent_per_day =

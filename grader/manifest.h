@@ -33,6 +33,9 @@ struct Limits {
 
   // This set, with the gaps filled from `defaults`.
   Limits over(const Limits& defaults) const;
+  // This set with its CPU and wall limits multiplied by `factor` (a slower host); unset ones
+  // become grader-sandbox's defaults times `factor` (CPU 10 s, wall 3 x CPU).
+  Limits time_scaled(double factor) const;
 };
 
 struct TestSpec {
@@ -40,8 +43,10 @@ struct TestSpec {
   std::string visibility;  // public | hidden | after_due_date
   std::string kind;        // pytest | produce_check | perf | command
   double points = 0;
-  std::vector<std::string> files;        // relative to the assignment folder
-  std::vector<std::string> args;         // extra pytest args
+  std::vector<std::string> files;  // relative to the assignment folder
+  std::vector<std::string> args;   // extra pytest args
+  // pytest: seconds one case may take (pytest-timeout); default a quarter of the wall limit.
+  std::optional<double> case_timeout;
   std::string scoring = "proportional";  // proportional | all_or_nothing
   std::optional<int64_t> cases;
   Limits limits;  // already merged over the runtime defaults
@@ -111,6 +116,9 @@ struct Manifest {
 
   std::optional<BuildSpec> build;
   std::vector<TestSpec> tests;
+
+  // What Gradescope calls our hidden tests (gradescope_results in reports/score.h).
+  std::string gradescope_hidden_visibility = "after_published";
 };
 
 // Late days: whole days started after the due date plus `extension_days` (0 when on time,
@@ -125,13 +133,21 @@ double late_penalty(const Manifest& m, int64_t days, double raw);
 // Reads and validates dir/assignment.toml. Throws ManifestError.
 Manifest load_manifest(const std::filesystem::path& dir);
 
+// Every run's CPU and wall limits (build and tests) multiplied by `factor` (1: unchanged).
+void scale_time_limits(Manifest& m, double factor);
+
 // "2M", "512K", "1G", "1.5G", "100" (bytes; K, M, G, T are powers of 1024; a trailing "B"
 // or "iB" is accepted). Returns nullopt for anything else.
 std::optional<uint64_t> parse_size(const std::string& text);
 
-// RFC 3339 date-time ("2026-10-02T23:59:00-04:00", "...Z", fractional seconds allowed) to
-// seconds since the epoch. Returns nullopt when malformed.
-std::optional<int64_t> parse_rfc3339(const std::string& text);
+// RFC 3339 date-time ("2026-10-02T23:59:00-04:00", "...Z") to seconds since the epoch, for
+// every time the grader reads (manifest due dates, --submitted-at, Gradescope and batch
+// metadata, summaries). Strict: YYYY-MM-DD, 'T' (or 't' or a space), hh:mm:ss, an optional
+// fraction (dropped), then 'Z' or an offset ±hh:mm; month 01-12, a day that exists in that
+// month (29 February only in leap years), hour 00-23, minute 00-59, second 00-59, offset
+// within ±23:59. A leap second (second 60) is refused: POSIX time cannot name it, and no
+// deadline needs it. Returns nullopt when malformed, with the reason in *problem if given.
+std::optional<int64_t> parse_rfc3339(const std::string& text, std::string* problem = nullptr);
 
 // Seconds since the epoch to "2026-10-02T03:59:00Z".
 std::string format_rfc3339(int64_t epoch_seconds);

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 
 #include "grader/intake.h"
 #include "grader/perf.h"
+#include "grader/remove_tree.h"
 #include "reports/score.h"
 
 namespace grader {
@@ -83,9 +85,11 @@ fs::path grader_files(const Manifest& m, const std::vector<std::string>& files,
   return dir;
 }
 
+// A run folder a box wrote: what cannot go now is tried again with the scratch folder, whose
+// failure marks the score (engine.cc).
 void remove_quietly(const fs::path& dir) {
-  std::error_code ec;
-  fs::remove_all(dir, ec);
+  if (std::string error = remove_tree(dir); !error.empty())
+    spdlog::warn("cannot remove a run folder: {}", error);
 }
 
 // Reads a file a box may control: never follows a link, refuses anything but a regular file.
@@ -120,6 +124,28 @@ std::map<std::string, std::string> box_env(const Manifest& m, const TestSpec* te
   env["GRADER_SEED"] = std::to_string(test ? test->seed : 0);
   if (student_run) env["PYTHONPATH"] = "/work";
   return env;
+}
+
+// Where pytest-timeout is installed beside Debian's pytest (python3-pytest-timeout), each case
+// of a student's pytest test gets its own time limit: a loop in one function then loses that
+// case alone, and its traceback says where the code was. Elsewhere the run's limits alone.
+bool have_case_timeouts(const Manifest& m) {
+  std::error_code ec;
+  return m.python.rfind("/usr/bin/python3", 0) == 0 &&
+         fs::exists("/usr/lib/python3/dist-packages/pytest_timeout.py", ec);
+}
+
+std::vector<std::string> case_timeout_args(const Manifest& m, const TestSpec& t) {
+  if (!have_case_timeouts(m)) return {};
+  // A quarter of the tighter of the two limits: two looping cases then spend half the CPU
+  // budget, and the other cases still run (a quarter of the wall limit alone let two loops
+  // reach the CPU limit, and the whole test was lost).
+  const double cpu = t.limits.cpu_time.value_or(10);
+  const double wall = t.limits.wall_time.value_or(3 * cpu);
+  const double seconds = t.case_timeout.value_or(std::max(1.0, std::min(cpu, wall) / 4));
+  // "signal": SIGALRM in the test's own thread, so the traceback is the looping frame's.
+  // (pytest loads the plugin by its entry point; naming it with -p too registers it twice.)
+  return {fmt::format("--timeout={:.3g}", seconds), "--timeout-method=signal"};
 }
 
 std::vector<std::string> pytest_argv(const Manifest& m, const TestSpec& t,
@@ -233,6 +259,8 @@ json run_pytest(GradingContext& ctx, const TestSpec& t) {
   fs::path dir = ctx.new_run_dir(t.id);
   BoxSpec spec;
   spec.argv = pytest_argv(ctx.manifest, t, t.files);
+  auto per_case = case_timeout_args(ctx.manifest, t);
+  spec.argv.insert(spec.argv.begin() + 3, per_case.begin(), per_case.end());
   spec.limits = t.limits;
   spec.cwd = "/work";
   spec.env = box_env(ctx.manifest, &t, true);
@@ -258,6 +286,10 @@ json run_pytest(GradingContext& ctx, const TestSpec& t) {
     note += "pytest wrote no test report (did the code crash or exit at import?).\n";
     entry["cases"] = {{"passed", 0}, {"total", t.cases.value_or(0)}};
   }
+  if (r.output.find("Failed: Timeout >") != std::string::npos)
+    note +=
+        "A case ran past its own time limit; the traceback below shows where your code was "
+        "when it was stopped.\n";
   entry["output"] = note + r.output;
   return entry;
 }
@@ -409,6 +441,11 @@ json run_produce_check(GradingContext& ctx, const TestSpec& t) {
   record_run(entry, p);
   std::string produce_text = verdict_note(p, t.limits) + p.output;
   write_measured(measured, "student", p);
+  // What the sandbox left out when it collected /out (links, FIFOs, too deep) is named.
+  for (const json& v : p.result.value("volumes", json::array()))
+    if (v.value("dst", "") == "/out")
+      for (const json& n : v.value("notes", json::array()))
+        if (n.is_string()) produce_text += "\nignored output " + n.get<std::string>();
 
   // Only the verdict of the check box counts.
   CheckOutcome c = run_checker(ctx, t, dir / "out", baseline_out.empty() ? nullptr : &baseline_out,

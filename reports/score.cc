@@ -23,10 +23,11 @@ double number_or(const json& j, const char* key, double fallback = 0) {
   return (it != j.end() && it->is_number()) ? it->get<double>() : fallback;
 }
 
-std::string gradescope_visibility(const std::string& ours) {
+std::string gradescope_visibility(const std::string& ours, double max_score,
+                                  const std::string& hidden_as) {
   if (ours == "public") return "visible";
   if (ours == "after_due_date") return "after_due_date";
-  return "hidden";
+  return max_score > 0 ? hidden_as : "hidden";
 }
 
 // The lines a reader wants before the tests: rejection, build failure, late penalty.
@@ -99,7 +100,7 @@ void write_score_json(const std::filesystem::path& path, const json& score) {
   write_file_atomic(path, score.dump(2) + "\n");
 }
 
-json gradescope_results(const json& score) {
+json gradescope_results(const json& score, const std::string& hidden_as) {
   json out;
   out["execution_time"] = number_or(score, "duration_seconds");
   out["visibility"] = "visible";
@@ -126,7 +127,8 @@ json gradescope_results(const json& score) {
     g["score"] = number_or(t, "score");
     g["max_score"] = number_or(t, "max_score");
     g["status"] = status == "passed" ? "passed" : "failed";
-    g["visibility"] = gradescope_visibility(text_or(t, "visibility", "hidden"));
+    g["visibility"] = gradescope_visibility(text_or(t, "visibility", "hidden"),
+                                            number_or(t, "max_score"), hidden_as);
     std::string output = text_or(t, "output");
     if (status == "not_run") output = "Not run. " + output;
     g["output"] = output;
@@ -137,8 +139,9 @@ json gradescope_results(const json& score) {
   return out;
 }
 
-void write_gradescope_results(const std::filesystem::path& path, const json& score) {
-  write_file_atomic(path, gradescope_results(score).dump(2) + "\n");
+void write_gradescope_results(const std::filesystem::path& path, const json& score,
+                              const std::string& hidden_as) {
+  write_file_atomic(path, gradescope_results(score, hidden_as).dump(2) + "\n");
 }
 
 std::string junit_xml(const json& score) {
@@ -179,6 +182,18 @@ std::string junit_xml(const json& score) {
     ++tests;
     ++errors;
   }
+  // A rejected submission is a failure a JUnit gate must see, and so is each test it lost.
+  const std::string rejected = text_or(sub, "rejected");
+  if (!rejected.empty()) {
+    auto tc = suite.append_child("testcase");
+    tc.append_attribute("classname") = suite_name.c_str();
+    tc.append_attribute("name") = "submission";
+    auto f = tc.append_child("failure");
+    f.append_attribute("message") = ("submission rejected: " + rejected).c_str();
+    f.text() = rejected.c_str();
+    ++tests;
+    ++failures;
+  }
   for (const json& t : score.value("tests", json::array())) {
     auto tc = suite.append_child("testcase");
     tc.append_attribute("classname") = suite_name.c_str();
@@ -190,7 +205,7 @@ std::string junit_xml(const json& score) {
         fmt::format("{}: {} of {} points ({})", status, number_or(t, "score"),
                     number_or(t, "max_score"), text_or(t, "verdict", "no verdict"));
     pugi::xml_node detail;
-    if (status == "failed" || status == "partial") {
+    if (status == "failed" || status == "partial" || (status == "not_run" && !rejected.empty())) {
       detail = tc.append_child("failure");
       ++failures;
     } else if (status == "error") {

@@ -24,8 +24,17 @@ void write_score_json(const std::filesystem::path& path, const nlohmann::json& s
 // visible, hidden -> hidden, after_due_date -> after_due_date. An ungradable score gives
 // no score, no tests and an output that says why, plus extra_data.status = "ungradable",
 // so the Gradescope entry point can fail the run instead of recording a zero.
-nlohmann::json gradescope_results(const nlohmann::json& score);
-void write_gradescope_results(const std::filesystem::path& path, const nlohmann::json& score);
+// Gradescope's results.json (gradescope/autograder_samples docs/specs.md). Visibility per
+// test: public -> "visible", after_due_date -> "after_due_date", hidden -> `hidden_as`
+// ("after_published", the default, or "after_due_date"). Gradescope's own "hidden" is meant
+// for tests without points: students would see a total that includes them right after
+// submitting (and could probe hidden tests by resubmitting); so "hidden" is used only for a
+// hidden test worth 0 points. While any test with points is not yet visible, Gradescope shows
+// students no total.
+nlohmann::json gradescope_results(const nlohmann::json& score,
+                                  const std::string& hidden_as = "after_published");
+void write_gradescope_results(const std::filesystem::path& path, const nlohmann::json& score,
+                              const std::string& hidden_as = "after_published");
 
 // JUnit XML: one <testsuite> per submission, one <testcase> per test; <failure> for failed
 // or partial tests, <error> for errors, <skipped> for tests not run.

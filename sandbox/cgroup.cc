@@ -174,6 +174,27 @@ bool has_all(const std::string& list_file, std::initializer_list<std::string_vie
   return true;
 }
 
+// Our cgroup `dir` holds processes, so the kernel refuses to let it hand controllers on ("no
+// internal processes": EBUSY), and its parent is not ours to make a cgroup in; but `dir`
+// itself is (delegated to us, as systemd's Delegate=yes does for a service with User=). Do
+// what systemd's delegation rules ask of the delegatee: move the processes of `dir` into a leaf
+// child, then enable memory and pids in `dir`. Moving takes the kernel's global lock for each
+// process, once: later runs start in the leaf, and their cgroup goes beside it.
+bool vacate_into_leaf(const std::string& dir) {
+  const std::string leaf = dir + "/grader-processes";
+  if (mkdir(leaf.c_str(), 0755) != 0 && errno != EEXIST) return false;
+  for (int round = 0; round < 20; ++round) {  // a process may fork while we move the others
+    const std::string text = read_file(dir + "/cgroup.procs");
+    for (std::string_view pid : words(text)) write_file(leaf + "/cgroup.procs", std::string(pid));
+    if (write_file(dir + "/cgroup.subtree_control", "+memory +pids")) {
+      write_file(dir + "/cgroup.subtree_control", "+cpu");  // optional: cpu.stat exists anyway
+      return true;
+    }
+    if (errno != EBUSY) return false;
+  }
+  return false;
+}
+
 }  // namespace
 
 Cgroup Cgroup::create(uint64_t memory_bytes, uint64_t pids) {
@@ -190,20 +211,21 @@ Cgroup Cgroup::create(uint64_t memory_bytes, uint64_t pids) {
   // v2 first: the unified hierarchy with memory and pids available to our cgroup.
   for (const auto& m : mounts) {
     if (!m.v2) continue;
-    std::string base = m.point + own_path("");
+    const std::string ours = own_path("");
+    std::string base = ours == "/" ? m.point : m.point + ours;
     if (!has_all(base + "/cgroup.controllers", {"memory", "pids"})) {
       cg.why_none_ = "cgroup v2 at " + base + " has no memory and pids controllers";
       continue;
     }
+    std::string parent = base;  // where the run's cgroup goes
     if (!has_all(base + "/cgroup.subtree_control", {"memory", "pids"}) &&
         !write_file(base + "/cgroup.subtree_control", "+memory +pids")) {
       // A cgroup that holds processes (ours holds the grader, maybe a login shell) may not
       // hand controllers on to children: "no internal processes", EBUSY. Its parent already
       // does, or ours would not have them: the run's cgroup then becomes a sibling of ours,
       // where root, or a user in a delegated subtree (systemd's user@.service), may make one.
-      // (Not tried on a real cgroup v2 host yet: this one is v1 hybrid.)
+      // (Run on cgroup v2 by tests/vm.)
       const int why = errno;
-      const std::string ours = own_path("");
       if (why != EBUSY || ours.empty() || ours == "/") {
         cg.why_none_ = "cannot enable memory and pids controllers in " + base +
                        "/cgroup.subtree_control (" + std::strerror(why) +
@@ -211,13 +233,18 @@ Cgroup Cgroup::create(uint64_t memory_bytes, uint64_t pids) {
                        "'systemd-run --user --scope -p Delegate=yes grader ...'";
         continue;
       }
-      base = base.substr(0, base.rfind('/'));
+      parent = base.substr(0, base.rfind('/'));
     } else {
       write_file(base + "/cgroup.subtree_control", "+cpu");  // optional: cpu.stat exists anyway
     }
-    std::string dir = make_child(base, name);
+    std::string dir = make_child(parent, name);
+    if (dir.empty() && (errno == EACCES || errno == EPERM) && parent != base &&
+        vacate_into_leaf(base)) {
+      parent = base;
+      dir = make_child(parent, name);
+    }
     if (dir.empty()) {
-      cg.why_none_ = "cannot create a cgroup in " + base + ": " + std::strerror(errno);
+      cg.why_none_ = "cannot create a cgroup in " + parent + ": " + std::strerror(errno);
       continue;
     }
     cg.mode_ = Mode::V2;
@@ -245,8 +272,10 @@ Cgroup Cgroup::create(uint64_t memory_bytes, uint64_t pids) {
   cg.pids_dir_ = v1_dir("pids");
   cg.cpu_dir_ = v1_dir("cpuacct");
   if (cg.memory_dir_.empty() && cg.pids_dir_.empty() && cg.cpu_dir_.empty()) {
+    const int why = errno;
     if (cg.why_none_.empty()) cg.why_none_ = "no writable cgroup hierarchy";
-    cg.why_none_ += std::string("; cgroup v1: ") + std::strerror(errno);
+    if (std::any_of(mounts.begin(), mounts.end(), [](const CgroupMount& m) { return !m.v2; }))
+      cg.why_none_ += std::string("; cgroup v1: ") + std::strerror(why);
     return cg;
   }
   cg.mode_ = Mode::V1;

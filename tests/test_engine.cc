@@ -2,12 +2,14 @@
 // grader-sandbox runs, in-process (grader::grade) and through the grader CLI.
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <array>
 #include <fstream>
 #include <map>
 #include <pugixml.hpp>
+#include <set>
 #include <thread>
 
 #include "grader/engine.h"
@@ -71,8 +73,9 @@ class Engine : public ::testing::Test {
     setenv("GRADER_SANDBOX", kSandbox.c_str(), 1);
     scratch_ = fs::temp_directory_path() / ("grader-engine-test-" + std::to_string(getpid()));
     fs::create_directories(scratch_);
-    std::vector<std::string> names = {"solution",   "partial",      "hostile",    "slow",
-                                      "forge_exit", "forge_osexit", "forge_files"};
+    std::vector<std::string> names = {"solution",    "partial",          "hostile",
+                                      "slow",        "forge_exit",       "forge_osexit",
+                                      "forge_files", "perf_slow_low_run"};
     std::vector<json> results(names.size());
     std::atomic<size_t> next{0};
     auto worker = [&] {
@@ -186,8 +189,30 @@ TEST_F(Engine, PerfFailsTheSlowAndPassesTheFast) {
   EXPECT_GE(fast["perf"]["speedup"].get<double>(), 0.4);
   EXPECT_DOUBLE_EQ(slow["score"].get<double>(), 0.0) << slow.dump(2);
   EXPECT_LT(slow["perf"]["speedup"].get<double>(), 0.25);
-  EXPECT_EQ(slow["perf"]["speedups"].size(), 3u);
+  EXPECT_GE(slow["perf"]["pairs"].size(), 3u);
+  EXPECT_GE(slow["perf"]["speedups"].size(), 2u);  // the valid pairs
   EXPECT_DOUBLE_EQ(score("slow")["totals"]["final"].get<double>(), expected_total("slow"));
+  // Capped at the top threshold (0.4) where full points are reached.
+  EXPECT_DOUBLE_EQ(fast["perf"]["speedup"].get<double>(),
+                   std::min(fast["perf"]["median"].get<double>(), 0.4));
+  for (const json& pair : fast["perf"]["pairs"]) {
+    for (const char* key : {"b_low", "b_high", "s_high", "startup", "speedup"})
+      EXPECT_TRUE(pair[key].is_number()) << key << pair.dump();
+  }
+}
+
+// Slow on purpose in the low-iteration run only: the student never runs the low count, so
+// the slow code earns its own (failing) speed, not the huge one the old differencing gave.
+TEST_F(Engine, PerfLowRunSlowdownGainsNothing) {
+  const json& s = score("perf_slow_low_run");
+  const json& perf = test_entry(s, "perf_sumsq");
+  EXPECT_DOUBLE_EQ(perf["score"].get<double>(), 0.0) << perf.dump(2);
+  EXPECT_LT(perf["perf"]["median"].get<double>(), 0.25) << perf.dump(2);
+  EXPECT_DOUBLE_EQ(s["totals"]["final"].get<double>(), expected_total("perf_slow_low_run"));
+  EXPECT_EQ(perf["trust"], "measured");
+  EXPECT_EQ(test_entry(s, "public_basic")["trust"], "self_reported");
+  EXPECT_DOUBLE_EQ(s["totals"]["self_reported_points"].get<double>(),
+                   test_entry(s, "public_basic")["max_score"].get<double>());
 }
 
 TEST_F(Engine, MissingFilesAreNamedBeforeAnyTestRuns) {
@@ -328,10 +353,126 @@ TEST_F(Engine, CliUsageErrorsExitTwo) {
   EXPECT_EQ(r.status, 2) << r.output;
 }
 
+TEST_F(Engine, TimeScaleIsAnnouncedAndRecorded) {
+  // From the environment as from the option; never silent.
+  CommandResult r = run("GRADER_TIME_SCALE=2.5 " + kGrader.string() + " check --json " +
+                        kFixture.string() + " " + (kFixture / "solution").string());
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("grader check: time limits scaled by 2.5 (--time-scale)"),
+            std::string::npos)
+      << r.output;
+  json s = json::parse(r.output.substr(r.output.find('{')), nullptr, false);
+  ASSERT_FALSE(s.is_discarded()) << r.output;
+  EXPECT_DOUBLE_EQ(s["host"]["time_scale"].get<double>(), 2.5);
+  // Unscaled gradings record 1 and say nothing.
+  EXPECT_DOUBLE_EQ(score("solution")["host"]["time_scale"].get<double>(), 1.0);
+  for (const char* bad : {"0", "-1", "x"}) {
+    r = run(kGrader.string() + " check " + kFixture.string() + " " +
+            (kFixture / "solution").string() + " --time-scale " + bad);
+    EXPECT_EQ(r.status, 2) << bad << ": " << r.output;
+  }
+}
+
 TEST_F(Engine, SelftestOfTheFixturePasses) {
   CommandResult r = run(kGrader.string() + " selftest -j 2 " + kFixture.string());
   EXPECT_EQ(r.status, 0) << r.output;
-  EXPECT_NE(r.output.find("8 of 8 self-test gradings as expected"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("10 of 10 self-test gradings as expected"), std::string::npos) << r.output;
+  // Per-pair speedups with the margins to the thresholds, and the self-reported points.
+  EXPECT_NE(r.output.find("perf mini solution perf_sumsq: pairs "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("margin 0.4x: "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("mini: 20 of 100 points rest on self_reported tests (public_basic)"),
+            std::string::npos)
+      << r.output;
+}
+
+}  // namespace
+
+namespace {
+
+// Issue 12: `python3 -m pytest tests` leaves .pytest_cache/ and __pycache__/ behind; the a1
+// reference solution with both (and a .DS_Store) must grade exactly as the clean one: full
+// points (what `grader selftest a1` asserts of the clean one), the same staged content.
+TEST(EngineClutter, A1SolutionWithCacheFoldersScoresLikeTheCleanOne) {
+  setenv("GRADER_SANDBOX", kSandbox.c_str(), 1);
+  const fs::path a1 = fs::path(SOURCE_DIR) / "assignments/a1";
+  fs::path scratch =
+      fs::temp_directory_path() / ("grader-clutter-test-" + std::to_string(getpid()));
+  fs::create_directories(scratch);
+  fs::path sub = scratch / "sub";
+  grader::copy_tree(a1 / "solution", sub);
+  fs::create_directories(sub / ".pytest_cache/v/cache");
+  std::ofstream(sub / ".pytest_cache/v/cache/lastfailed") << "{}";
+  std::ofstream(sub / ".pytest_cache/README.md") << "# pytest cache directory #";
+  fs::create_directories(sub / "__pycache__");
+  std::ofstream(sub / "__pycache__/autodiff.cpython-311.pyc") << std::string(64, '\x01');
+  std::ofstream(sub / "__pycache__/x.pyc") << "\x03";
+  std::ofstream(sub / ".DS_Store") << "mac";
+
+  grader::GradeRequest req;
+  req.assignment_dir = a1;
+  req.submission = sub;
+  req.student = "cluttered";
+  req.scratch_root = scratch;
+  json s = grader::grade(req);
+  ASSERT_EQ(s["status"], "graded") << s.dump(2);
+  EXPECT_TRUE(s["submission"]["rejected"].is_null()) << s["submission"].dump(2);
+  EXPECT_DOUBLE_EQ(s["totals"]["final"].get<double>(), s["totals"]["max"].get<double>())
+      << s.dump(2);
+  EXPECT_DOUBLE_EQ(s["totals"]["max"].get<double>(), 100.0);
+  EXPECT_EQ(s["submission"]["content_hash"], grader::hash_tree(a1 / "solution"));
+  EXPECT_EQ(s["submission"]["files"], 1);
+  std::set<std::string> ignored;
+  for (const json& e : s["submission"]["ignored"]) ignored.insert(e["path"].get<std::string>());
+  EXPECT_EQ(ignored, (std::set<std::string>{".DS_Store", ".pytest_cache/", "__pycache__/"}));
+  EXPECT_FALSE(s.contains("cleanup")) << s["cleanup"].dump();
+  reports::write_score_json(scratch / "score.json", s);
+  EXPECT_EQ(validate_against_schema(scratch / "score.json"), 0);
+  // Nothing of the grading is left: only what this test made.
+  std::set<std::string> left;
+  for (const auto& e : fs::directory_iterator(scratch)) left.insert(e.path().filename());
+  EXPECT_EQ(left, (std::set<std::string>{"sub", "score.json"}));
+  fs::remove_all(scratch);
+}
+
+}  // namespace
+
+namespace {
+
+// Issue 11: a grading's scratch folder is 0700 (the sandbox binds its folders into the box, so
+// no box walks the host path), the grading still passes, and a clean-up failure is a field
+// the schema knows.
+TEST(EngineScratch, ScratchFolderIsPrivateAndACleanupFailureIsRecorded) {
+  setenv("GRADER_SANDBOX", kSandbox.c_str(), 1);
+  fs::path root = fs::temp_directory_path() / ("grader-scratch-test-" + std::to_string(getpid()));
+  fs::create_directories(root);
+  grader::GradeRequest req;
+  req.assignment_dir = kFixture;
+  req.submission = kFixture / "solution";
+  req.student = "private";
+  req.scratch_root = root;
+  setenv("GRADER_KEEP_SCRATCH", "1", 1);
+  json s = grader::grade(req);
+  unsetenv("GRADER_KEEP_SCRATCH");
+  ASSERT_EQ(s["status"], "graded") << s.dump(2);
+  EXPECT_DOUBLE_EQ(s["totals"]["final"].get<double>(), 100.0) << s.dump(2);
+  EXPECT_FALSE(s.contains("warnings")) << s["warnings"].dump();
+  int scratches = 0;
+  for (const auto& e : fs::directory_iterator(root)) {
+    if (e.path().filename().string().rfind("grade-", 0) != 0) continue;
+    ++scratches;
+    struct stat st {};
+    ASSERT_EQ(lstat(e.path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0700u) << e.path();
+  }
+  EXPECT_EQ(scratches, 1);
+
+  grader::record_cleanup_failure(s, "/tmp/grade-x/runs/1-work/deep: Permission denied");
+  grader::record_cleanup_failure(s, "a later one");
+  EXPECT_EQ(s["cleanup"],
+            json({{"ok", false}, {"error", "/tmp/grade-x/runs/1-work/deep: Permission denied"}}));
+  reports::write_score_json(root / "score.json", s);
+  EXPECT_EQ(validate_against_schema(root / "score.json"), 0);
+  fs::remove_all(root);
 }
 
 }  // namespace

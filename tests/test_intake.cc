@@ -7,8 +7,11 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <map>
+#include <random>
+#include <set>
 #include <sstream>
 
 #include "grader/intake.h"
@@ -107,6 +110,39 @@ const std::vector<Entry> kGoodEntries = {
     {"donn\xc3\xa9\x65s/\xe6\x97\xa5\xe6\x9c\xac.py", "x = 1\n"},  // UTF-8 names are fine
 };
 
+// Bytes gzip cannot shrink (a deterministic stream), so that only the budget stops them.
+std::string incompressible(size_t size) {
+  std::mt19937_64 random(42);
+  std::string out(size, '\0');
+  for (size_t i = 0; i + 8 <= size; i += 8) {
+    uint64_t word = random();
+    std::memcpy(out.data() + i, &word, 8);
+  }
+  return out;
+}
+
+const std::vector<Entry> kClutter = {
+    {".pytest_cache/v/cache/lastfailed", "{}"},
+    {".pytest_cache/README.md", "# pytest cache"},
+    {"__pycache__/main.cpython-311.pyc", std::string(300, '\x01')},
+    {"util/__pycache__/helpers.cpython-311.pyc", "\x01\x02"},
+    {"loose.pyc", "\x03"},
+    {".git/HEAD", "ref: refs/heads/main\n"},
+    {".git/objects/ab/cdef", "blob"},
+    {".vscode/settings.json", "{}"},
+    {".idea/workspace.xml", "<xml/>"},
+    {".ipynb_checkpoints/nb-checkpoint.ipynb", "{}"},
+    {".DS_Store", "mac"},
+    {"util/.DS_Store", "mac"},
+    {"__MACOSX/._main.py", "mac"},
+};
+
+std::set<std::string> ignored_paths(const grader::StagedSubmission& staged) {
+  std::set<std::string> out;
+  for (const auto& entry : staged.ignored) out.insert(entry.path);
+  return out;
+}
+
 class Intake : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -204,6 +240,7 @@ TEST_F(Intake, SingleWrappingFolderIsUnwrappedAndMacClutterDropped) {
   EXPECT_FALSE(fs::exists(tmp / "staged/.DS_Store"));
   EXPECT_FALSE(fs::exists(tmp / "staged/__MACOSX"));
   EXPECT_EQ(staged.content_hash, grader::hash_tree(good_folder()));
+  EXPECT_EQ(ignored_paths(staged), (std::set<std::string>{".DS_Store", "__MACOSX/"}));
 }
 
 TEST_F(Intake, SingleFolderIsKeptWhenTheRequiredPathsNameIt) {
@@ -334,6 +371,130 @@ TEST_F(Intake, ZipBombStopsAtTheCapWithoutExpanding) {
   EXPECT_NE(message.find("'zeros.py': archive expands more than 100:1"), std::string::npos)
       << message;
   EXPECT_LE(written, 100 * fs::file_size(tmp / "bomb.zip") + (256u << 10));
+}
+
+TEST_F(Intake, ClutterIsIgnoredAndNotCountedInFoldersAndArchives) {
+  std::vector<Entry> entries = kGoodEntries;
+  entries.insert(entries.end(), kClutter.begin(), kClutter.end());
+  fs::path folder = tmp / "cluttered";
+  for (const Entry& e : entries) write_file(folder / e.name, e.content);
+  make_archive(tmp / "c.zip", Format::Zip, entries);
+  make_archive(tmp / "c.tar.gz", Format::TarGz, entries);
+  IntakeRules r = rules();
+  r.max_files = kGoodEntries.size();  // the clutter would not fit, nor be allowed
+  const std::string clean = grader::hash_tree(good_folder());
+  const std::set<std::string> expected = {
+      ".DS_Store",      ".git/",          ".idea/",           ".ipynb_checkpoints/",
+      ".pytest_cache/", ".vscode/",       "__MACOSX/",        "__pycache__/",
+      "loose.pyc",      "util/.DS_Store", "util/__pycache__/"};
+  int n = 0;
+  for (const fs::path& source : {folder, tmp / "c.zip", tmp / "c.tar.gz"}) {
+    auto staged = grader::stage_submission(source, tmp / ("s" + std::to_string(n++)), r);
+    EXPECT_EQ(staged.content_hash, clean) << source;
+    EXPECT_EQ(staged.files, kGoodEntries.size()) << source;
+    EXPECT_EQ(staged.bytes, 15u + 28u + 16u + 6u + 6u) << source;
+    EXPECT_FALSE(fs::exists(staged.dir / ".pytest_cache")) << source;
+    EXPECT_FALSE(fs::exists(staged.dir / "util/__pycache__")) << source;
+    EXPECT_EQ(ignored_paths(staged), expected) << source;
+    for (const auto& entry : staged.ignored) {
+      EXPECT_FALSE(entry.what.empty()) << entry.path;
+      if (source == folder && entry.path.back() == '/') {
+        EXPECT_FALSE(entry.files) << entry.path << ": a folder's clutter is never read";
+      } else if (entry.path == ".git/") {
+        EXPECT_EQ(entry.files, 2u) << source;
+        EXPECT_EQ(entry.bytes, 25u) << source;
+      } else if (entry.path == "__pycache__/") {
+        EXPECT_EQ(entry.bytes, 300u) << source;
+      }
+    }
+  }
+}
+
+TEST_F(Intake, IgnoredEntriesCountTowardTheDecompressionBudget) {
+  IntakeRules r = rules();  // max_bytes 1 MiB: budget 1 MiB + 8 MiB
+  const uint64_t budget = grader::decompression_budget(r.max_bytes);
+  ASSERT_EQ(budget, 9u << 20);
+  // Clutter over max_bytes but within the budget: accepted, not counted in the size.
+  make_archive(tmp / "ok.tar.gz", Format::TarGz,
+               {{"main.py", "x"}, {".git/objects/pack", incompressible(3u << 20)}});
+  grader::IntakeStats stats;
+  auto staged = grader::stage_submission(tmp / "ok.tar.gz", tmp / "ok", r, &stats);
+  EXPECT_EQ(staged.bytes, 1u);
+  EXPECT_GE(stats.decompressed_bytes, 3u << 20);
+
+  // Clutter past the budget: rejected, and unpacking stopped at about the budget.
+  for (Format format : {Format::TarGz, Format::Zip}) {
+    fs::path path = tmp / (format == Format::Zip ? "pad.zip" : "pad.tar.gz");
+    make_archive(path, format,
+                 {{"main.py", "x"},
+                  {"__MACOSX/._pad", incompressible(6u << 20)},
+                  {".DS_Store", incompressible(6u << 20)},
+                  {"__pycache__/x.pyc", incompressible(6u << 20)}});
+    stats = {};
+    try {
+      grader::stage_submission(path, tmp / "rejected", r, &stats);
+      ADD_FAILURE() << path << " was accepted";
+    } catch (const IntakeError& e) {
+      EXPECT_NE(std::string(e.what()).find("decompression budget"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(std::to_string(budget)), std::string::npos) << e.what();
+    }
+    EXPECT_GT(stats.decompressed_bytes, budget) << path;
+    EXPECT_LE(stats.decompressed_bytes, budget + (256u << 10)) << path;
+    EXPECT_FALSE(fs::exists(tmp / "rejected"));
+  }
+
+  // Compressible clutter: the ratio check sees it too, long before the budget.
+  make_archive(tmp / "zeros.tar.gz", Format::TarGz,
+               {{"main.py", "x"}, {"__MACOSX/._zeros", "", AE_IFREG, "", false, 64u << 20}});
+  stats = {};
+  std::string message = rejection(tmp / "zeros.tar.gz", r);
+  EXPECT_NE(message.find("archive expands more than 100:1"), std::string::npos) << message;
+}
+
+TEST_F(Intake, MissingRequiredFileNamesItsNearMisses) {
+  IntakeRules r = rules();
+  r.allowed = {};
+  struct Case {
+    std::string present, hint;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"Main.py", "(found 'Main.py': rename it to 'main.py')"},
+           {"MAIN.PY", "(found 'MAIN.PY': rename it to 'main.py')"},
+           {"main (1).py", "(found 'main (1).py': rename it to 'main.py')"},
+           {"main(2).py", "(found 'main(2).py': rename it to 'main.py')"},
+           {"main-1.py", "(found 'main-1.py': rename it to 'main.py')"},
+           {"main_copy.py", "(found 'main_copy.py': rename it to 'main.py')"},
+           {"main - Copy.py", "(found 'main - Copy.py': rename it to 'main.py')"},
+           {"src/main.py", "(found 'src/main.py': move it to 'main.py')"},
+       }) {
+    fs::path folder = tmp / "near";
+    fs::remove_all(folder);
+    write_file(folder / c.present, "x");
+    write_file(folder / "other.py", "y");
+    std::string message = rejection(folder, r);
+    EXPECT_NE(message.find("missing required file(s): 'main.py' " + c.hint), std::string::npos)
+        << message;
+  }
+  fs::path folder = tmp / "near";
+  fs::remove_all(folder);
+  write_file(folder / "mainly.py", "x");
+  write_file(folder / "main.txt", "x");
+  std::string message = rejection(folder, r);
+  EXPECT_EQ(message.find("found"), std::string::npos) << message;
+}
+
+TEST_F(Intake, TopLevelMetaTomlIsMetadataWhenAsked) {
+  fs::path folder = good_folder();
+  const std::string clean = grader::hash_tree(folder);
+  write_file(folder / "meta.toml", "submitted_at = \"2026-10-02T20:00:00Z\"\n");
+  std::string message = rejection(folder, rules());  // a plain intake: a file like any other
+  EXPECT_NE(message.find("'meta.toml'"), std::string::npos) << message;
+  IntakeRules r = rules();
+  r.meta_toml_is_metadata = true;
+  auto staged = grader::stage_submission(folder, tmp / "staged", r);
+  EXPECT_FALSE(fs::exists(tmp / "staged/meta.toml"));
+  EXPECT_EQ(staged.content_hash, clean);
+  EXPECT_EQ(ignored_paths(staged), std::set<std::string>{"meta.toml"});
 }
 
 TEST_F(Intake, FolderWithLinksOrFifoIsRejectedAndLeftUntouched) {

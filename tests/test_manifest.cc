@@ -83,6 +83,25 @@ TEST(Manifest, FixtureLoads) {
   EXPECT_EQ(grader::format_rfc3339(*m.due_epoch), "2026-10-03T03:59:00Z");
 }
 
+TEST(Manifest, TimeScaleMultipliesEveryCpuAndWallLimit) {
+  grader::Manifest m = grader::load_manifest(kFixture);
+  grader::scale_time_limits(m, 2.5);
+  EXPECT_DOUBLE_EQ(*m.limits.cpu_time, 25.0);  // runtime: cpu 10, wall 20
+  EXPECT_DOUBLE_EQ(*m.limits.wall_time, 50.0);
+  EXPECT_DOUBLE_EQ(*m.tests[4].limits.cpu_time, 7.5);  // its own: cpu 3, wall 6
+  EXPECT_DOUBLE_EQ(*m.tests[4].limits.wall_time, 15.0);
+  EXPECT_DOUBLE_EQ(*m.tests[0].limits.cpu_time, 25.0);
+  EXPECT_EQ(*m.tests[0].limits.memory, 256ull << 20);  // only time limits change
+  // Unset limits become grader-sandbox's defaults (cpu 10 s, wall 3 x cpu), scaled.
+  grader::Limits unset;
+  EXPECT_DOUBLE_EQ(*unset.time_scaled(3).cpu_time, 30.0);
+  EXPECT_DOUBLE_EQ(*unset.time_scaled(3).wall_time, 90.0);
+  grader::Limits cpu_only;
+  cpu_only.cpu_time = 2;
+  EXPECT_DOUBLE_EQ(*cpu_only.time_scaled(3).wall_time, 18.0);
+  EXPECT_FALSE(unset.time_scaled(1).cpu_time.has_value()) << "scale 1 changes nothing";
+}
+
 TEST(Manifest, MinimalLoads) { EXPECT_EQ(error_of(kHeader + kTest), ""); }
 
 TEST(Manifest, Sizes) {
@@ -394,4 +413,22 @@ TEST(Trust, PlausibleSpeedupBound) {
   e = error_of(one_test(kCommand + "max_plausible_speedup = 5\n"));
   EXPECT_NE(e.find("tests.t1.max_plausible_speedup: only a perf test has it"), std::string::npos)
       << e;
+}
+
+// Every bundled assignment loads under the trust rules (a hidden self_reported test must say
+// student_can_forge), and only its pytest tests are self_reported unless lowered on purpose.
+TEST(Trust, BundledManifestsLoad) {
+  int loaded = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(SOURCE_DIR) / "assignments")) {
+    if (!fs::is_regular_file(entry.path() / "assignment.toml")) continue;
+    grader::Manifest m = grader::load_manifest(entry.path());
+    ++loaded;
+    for (const auto& t : m.tests) {
+      EXPECT_FALSE(t.trust.empty()) << m.id << " " << t.id;
+      if (t.trust == "self_reported" && t.visibility != "public") {
+        EXPECT_TRUE(t.student_can_forge) << m.id << " " << t.id;
+      }
+    }
+  }
+  EXPECT_GE(loaded, 5);
 }

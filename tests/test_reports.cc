@@ -169,9 +169,16 @@ TEST_F(Reports, GradescopeResultsCarryTheFields) {
   }
   EXPECT_EQ(g["tests"][0]["visibility"], "visible");
   EXPECT_EQ(g["tests"][0]["status"], "failed");  // partial is not a pass
-  EXPECT_EQ(g["tests"][1]["visibility"], "hidden");
+  // A hidden test with points must not be Gradescope's "hidden" (students would see a total
+  // that includes it at once): after_published by default, or the course's choice.
+  EXPECT_EQ(g["tests"][1]["visibility"], "after_published");
   EXPECT_EQ(g["tests"][1]["status"], "passed");
   EXPECT_EQ(g["tests"][2]["visibility"], "after_due_date");
+  EXPECT_EQ(reports::gradescope_results(sample_score(), "after_due_date")["tests"][1]["visibility"],
+            "after_due_date");
+  json zero = sample_score();
+  zero["tests"][1]["max_score"] = 0.0;
+  EXPECT_EQ(reports::gradescope_results(zero)["tests"][1]["visibility"], "hidden");
 
   json u = sample_score();
   u["status"] = "ungradable";
@@ -191,6 +198,28 @@ TEST_F(Reports, GradescopeResultsOfARejectedSubmission) {
   EXPECT_NE(g["output"].get<std::string>().find("notes.pdf"), std::string::npos);
   reports::write_gradescope_results(dir_ / "results.json", r);
   EXPECT_TRUE(fs::exists(dir_ / "results.json"));
+}
+
+// A JUnit gate must fail a rejected submission: a failure with the reason, and each test it
+// lost a failure too (not a skip).
+TEST_F(Reports, JunitOfARejectedSubmissionFails) {
+  json r = sample_score();
+  r["submission"]["rejected"] = "missing required file: autodiff.py";
+  for (json& t : r["tests"]) t["status"] = "not_run";
+  pugi::xml_document doc;
+  ASSERT_TRUE(doc.load_string(reports::junit_xml(r).c_str()));
+  pugi::xml_node suite = doc.child("testsuites").child("testsuite");
+  EXPECT_EQ(suite.attribute("skipped").as_int(), 0);
+  EXPECT_EQ(suite.attribute("failures").as_int(), 1 + static_cast<int>(r["tests"].size()));
+  auto first = suite.find_child_by_attribute("testcase", "name", "submission");
+  ASSERT_TRUE(first);
+  EXPECT_NE(std::string(first.child("failure").attribute("message").value()).find("autodiff.py"),
+            std::string::npos);
+  // Without a rejection, a test that was not run (check mode) stays a skip.
+  json c = sample_score();
+  pugi::xml_document plain;
+  ASSERT_TRUE(plain.load_string(reports::junit_xml(c).c_str()));
+  EXPECT_EQ(plain.child("testsuites").child("testsuite").attribute("skipped").as_int(), 1);
 }
 
 TEST_F(Reports, JunitIsWellFormed) {

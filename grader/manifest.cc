@@ -238,7 +238,7 @@ void parse_test(const Reader& r, const Manifest& m, const toml::table& t, int in
               {"id", "name", "visibility", "points", "kind", "files", "args", "scoring", "cases",
                "limits", "seed", "produce", "check_files", "expected", "command", "baseline",
                "iterations", "pairs", "measure", "thresholds", "max_plausible_speedup", "trust",
-               "student_can_forge", "case_timeout"});
+               "student_can_forge", "measure_baseline", "case_timeout"});
   // clang-format on
   spec.line = static_cast<int>(t.source().begin.line);
   spec.id = r.string(t, "id", at + ".id", &t);
@@ -283,6 +283,10 @@ void parse_test(const Reader& r, const Manifest& m, const toml::table& t, int in
       r.fail(t.get("check_files"), name + ".check_files", "must not be empty");
     if (auto e = r.opt_string(t, "expected", name + ".expected")) {
       spec.expected = r.relative_path(m.dir, *e, t.get("expected"), name + ".expected", true);
+    }
+    if (auto b = r.opt_string(t, "measure_baseline", name + ".measure_baseline")) {
+      spec.measure_baseline =
+          r.relative_path(m.dir, *b, t.get("measure_baseline"), name + ".measure_baseline", true);
     }
   } else if (spec.kind == "perf" || spec.kind == "command") {
     require("command");
@@ -343,6 +347,9 @@ void parse_test(const Reader& r, const Manifest& m, const toml::table& t, int in
   } else {
     r.fail(t.get("kind"), name + ".kind", "must be pytest, produce_check, perf or command");
   }
+  if (t.get("measure_baseline") && spec.kind != "produce_check")
+    r.fail(t.get("measure_baseline"), name + ".measure_baseline",
+           "only for kind \"produce_check\"");
   if (spec.kind != "perf" && t.get("max_plausible_speedup"))
     r.fail(t.get("max_plausible_speedup"), name + ".max_plausible_speedup",
            "only a perf test has it");

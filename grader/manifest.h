@@ -66,6 +66,9 @@ struct TestSpec {
   std::string produce;                   // driver run as `python3 /grader/<produce>`
   std::vector<std::string> check_files;  // pytest files of the checker box
   std::string expected;                  // folder mounted at /expected (may be empty)
+  // produce_check: the driver also runs over this folder alone (a trusted solution), so that
+  // the checker can compare what the sandbox measured of both runs (/measured/*.json).
+  std::string measure_baseline;
 
   // perf and command
   std::vector<std::string> command;

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <pugixml.hpp>
 
 #include "grader/intake.h"
@@ -347,7 +348,7 @@ struct CheckOutcome {
 
 CheckOutcome run_checker(GradingContext& ctx, const TestSpec& t, const fs::path& produced,
                          const fs::path* baseline, const std::string& label,
-                         const fs::path* channel = nullptr) {
+                         const fs::path* channel = nullptr, const fs::path* measured = nullptr) {
   const Manifest& m = ctx.manifest;
   CheckOutcome outcome;
   fs::path dir = ctx.new_run_dir(label);
@@ -384,6 +385,7 @@ CheckOutcome run_checker(GradingContext& ctx, const TestSpec& t, const fs::path&
       set_tree_modes(dir / "baseline", false);
       check.binds.push_back({dir / "baseline", "/baseline", false});
     }
+    if (measured) check.binds.push_back({*measured, "/measured", false});
   } catch (const std::exception& e) {
     throw InfrastructureError(
         fmt::format("test {}: cannot prepare the checker's data: {}", t.id, e.what()));
@@ -408,10 +410,11 @@ CheckOutcome run_checker(GradingContext& ctx, const TestSpec& t, const fs::path&
   return outcome;
 }
 
-json run_produce_check(GradingContext& ctx, const TestSpec& t) {
+// One run of a produce_check test's driver over `work` (a copy of it): the student's
+// submission, or the measure_baseline folder. Outputs land in dir/out.
+BoxResult run_driver(GradingContext& ctx, const TestSpec& t, const fs::path& work,
+                     const fs::path& dir, const std::string& what) {
   const Manifest& m = ctx.manifest;
-  json entry = base_entry(t);
-  fs::path dir = ctx.new_run_dir(t.id + "-produce");
   std::vector<std::string> files = t.files;
   if (std::find(files.begin(), files.end(), t.produce) == files.end()) files.push_back(t.produce);
   BoxSpec produce;
@@ -420,18 +423,65 @@ json run_produce_check(GradingContext& ctx, const TestSpec& t) {
   produce.cwd = "/work";
   produce.env = box_env(m, &t, true);
   produce.binds = {{grader_files(m, files, dir / "grader"), "/grader", false}};
-  produce.volumes = {volume("/work", ctx.work_base), volume("/out", {}, dir / "out")};
+  produce.volumes = {volume("/work", work), volume("/out", {}, dir / "out")};
   // Facts the driver can only observe in the student's process leave by the channel (fd 3):
   // bytes the supervisor has taken cannot be edited by an exit handler or a thread later.
   const fs::path channel = dir / "channel";
   make_dir(channel, false);
   produce.channel = channel / kChannelFile;
   produce.env["GRADER_CHANNEL_FD"] = "3";
-  BoxResult p = run_box(ctx, produce, dir, "test " + t.id + " (produce)", 1536);
+  BoxResult r = run_box(ctx, produce, dir, what, 1536);
   std::error_code ec;
   fs::permissions(channel / kChannelFile, fs::perms(0644), ec);
+  return r;
+}
+
+// What the sandbox measured of one run, from outside the box: the only numbers about a
+// student run a checker may believe (/measured/<name>.json).
+void write_measured(const fs::path& dir, const std::string& name, const BoxResult& r) {
+  json facts = {{"peak_memory_bytes", r.peak_memory_bytes ? json(*r.peak_memory_bytes) : json()},
+                {"cpu_seconds", r.cpu_seconds},
+                {"wall_seconds", r.wall_seconds},
+                {"verdict", r.verdict},
+                {"exit_code", r.exit_code ? json(*r.exit_code) : json()}};
+  make_dir(dir, false);
+  const fs::path file = dir / (name + ".json");
+  std::ofstream f(file, std::ios::binary | std::ios::trunc);
+  f << facts.dump(1) << "\n";
+  f.close();
+  if (!f) throw InfrastructureError(fmt::format("cannot write {}", file.string()));
+  set_tree_modes(dir, false);
+}
+
+json run_produce_check(GradingContext& ctx, const TestSpec& t) {
+  const Manifest& m = ctx.manifest;
+  json entry = base_entry(t);
+  fs::path measured = ctx.new_run_dir(t.id + "-measured");
+
+  // With measure_baseline, the same driver first runs over the trusted folder alone (no
+  // student file), in this grading, so that the checker compares both runs' peak memory or
+  // time on this machine now; its outputs become the checker's /baseline. It goes first:
+  // a run that faults the Python stack's libraries back into the page cache is charged for
+  // them (hundreds of MB), and that must never be the student's run.
+  fs::path baseline_out;
+  if (!t.measure_baseline.empty()) {
+    fs::path bdir = ctx.new_run_dir(t.id + "-baseline");
+    BoxResult b =
+        run_driver(ctx, t, m.dir / t.measure_baseline, bdir, "test " + t.id + " (baseline)");
+    if (b.verdict != "ok") {
+      throw InfrastructureError(fmt::format("test {}: the baseline run failed ({}): {}", t.id,
+                                            b.verdict, text_excerpt(b.output, 600)));
+    }
+    write_measured(measured, "baseline", b);
+    baseline_out = bdir / "out";
+  }
+
+  fs::path dir = ctx.new_run_dir(t.id + "-produce");
+  BoxResult p = run_driver(ctx, t, ctx.work_base, dir, "test " + t.id + " (produce)");
+  const fs::path channel = dir / "channel";
   record_run(entry, p);
   std::string produce_text = verdict_note(p, t.limits) + p.output;
+  write_measured(measured, "student", p);
   // What the sandbox left out when it collected /out (links, FIFOs, too deep) is named.
   for (const json& v : p.result.value("volumes", json::array()))
     if (v.value("dst", "") == "/out")
@@ -439,8 +489,10 @@ json run_produce_check(GradingContext& ctx, const TestSpec& t) {
         if (n.is_string()) produce_text += "\nignored output " + n.get<std::string>();
 
   // Only the verdict of the check box counts.
-  CheckOutcome c = run_checker(ctx, t, dir / "out", nullptr, t.id + "-check", &channel);
+  CheckOutcome c = run_checker(ctx, t, dir / "out", baseline_out.empty() ? nullptr : &baseline_out,
+                               t.id + "-check", &channel, &measured);
   remove_quietly(dir / "out");
+  if (!baseline_out.empty()) remove_quietly(baseline_out);
   if (!c.rejected.empty()) {
     entry["output"] = text_excerpt(produce_text, 1536) + "\nOutputs rejected: " + c.rejected;
     entry["cases"] = {{"passed", 0}, {"total", t.cases.value_or(0)}};

@@ -476,3 +476,73 @@ TEST(EngineScratch, ScratchFolderIsPrivateAndACleanupFailureIsRecorded) {
 }
 
 }  // namespace
+
+namespace {
+
+// measure_baseline: the fixture tests/fixtures/measured grades memory. Its driver runs over
+// the baseline folder and over the submission; the checker believes only /measured, which
+// the grader wrote from the sandbox's results, and compares with /baseline's outputs.
+class MeasuredBaseline : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    setenv("GRADER_SANDBOX", kSandbox.c_str(), 1);
+    scratch_ = fs::temp_directory_path() / ("grader-measured-test-" + std::to_string(getpid()));
+    fs::create_directories(scratch_);
+  }
+  static void TearDownTestSuite() { fs::remove_all(scratch_); }
+
+  static json grade(const std::string& name) {
+    const fs::path fixture = fs::path(SOURCE_DIR) / "tests/fixtures/measured";
+    fs::path source = name == "solution" ? fixture / "solution" : fixture / "variants" / name;
+    fs::path staged = scratch_ / ("sub-" + name);
+    grader::copy_tree(source, staged);
+    fs::remove(staged / "expected.toml");
+    grader::GradeRequest req;
+    req.assignment_dir = fixture;
+    req.submission = staged;
+    req.student = name;
+    req.scratch_root = scratch_;
+    return grader::grade(req);
+  }
+
+  static inline fs::path scratch_;
+};
+
+TEST_F(MeasuredBaseline, TheReferenceSpendsWhatTheBaselineSpends) {
+  json s = grade("solution");
+  ASSERT_EQ(s["status"], "graded") << s.dump(2);
+  const json& t = test_entry(s, "hidden_stream");
+  EXPECT_DOUBLE_EQ(t["score"].get<double>(), 10.0) << t.dump(2);
+  EXPECT_EQ(t["cases"], json({{"passed", 3}, {"total", 3}})) << t.dump(2);
+}
+
+TEST_F(MeasuredBaseline, KeepingTheListCostsTheMemoryCaseWhateverTheBoxWrites) {
+  for (const char* name : {"hog", "forge_measured"}) {
+    json s = grade(name);
+    ASSERT_EQ(s["status"], "graded") << s.dump(2);
+    const json& t = test_entry(s, "hidden_stream");
+    EXPECT_EQ(t["cases"], json({{"passed", 2}, {"total", 3}})) << name << t.dump(2);
+    EXPECT_NE(t["output"].get<std::string>().find("more than the reference at its peak"),
+              std::string::npos)
+        << name << t.dump(2);
+  }
+}
+
+TEST_F(MeasuredBaseline, AFailingBaselineIsUngradable) {
+  // A copy of the fixture whose baseline raises: the submission is not to blame.
+  const fs::path fixture = scratch_ / "broken" / "measured";
+  grader::copy_tree(fs::path(SOURCE_DIR) / "tests/fixtures/measured", fixture);
+  std::ofstream(fixture / "hidden/baseline/streams.py", std::ios::trunc)
+      << "def sum_of_squares(n):\n    raise RuntimeError('broken baseline')\n";
+  fs::path staged = scratch_ / "sub-broken";
+  grader::copy_tree(fixture / "solution", staged);
+  grader::GradeRequest req;
+  req.assignment_dir = fixture;
+  req.submission = staged;
+  req.scratch_root = scratch_;
+  json s = grader::grade(req);
+  EXPECT_EQ(s["status"], "ungradable") << s.dump(2);
+  EXPECT_NE(s.dump().find("baseline run failed"), std::string::npos) << s.dump(2);
+}
+
+}  // namespace

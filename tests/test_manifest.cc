@@ -248,6 +248,37 @@ command = ["x"]
   }
 }
 
+TEST(Manifest, MeasureBaseline) {
+  const std::string produce = kHeader + R"(
+[[tests]]
+id = "t1"
+points = 10.0
+kind = "produce_check"
+produce = "tests/test_a.py"
+check_files = ["tests/test_a.py"]
+)";
+  {
+    ManifestDir d(produce + "measure_baseline = \"base\"\n");
+    EXPECT_EQ(grader::load_manifest(d.dir()).tests.at(0).measure_baseline, "base");
+  }
+  EXPECT_NE(error_of(produce + "measure_baseline = \"nowhere\"\n")
+                .find(":12: tests.t1.measure_baseline: 'nowhere' does not exist"),
+            std::string::npos)
+      << error_of(produce + "measure_baseline = \"nowhere\"\n");
+  EXPECT_NE(error_of(produce + "measure_baseline = \"tests/test_a.py\"\n").find("is not a folder"),
+            std::string::npos);
+  EXPECT_NE(error_of(kHeader + R"(
+[[tests]]
+id = "t1"
+points = 10.0
+kind = "command"
+command = ["x"]
+measure_baseline = "base"
+)")
+                .find("tests.t1.measure_baseline: only for kind \"produce_check\""),
+            std::string::npos);
+}
+
 TEST(Manifest, MissingFileIsAnInputError) {
   EXPECT_THROW(grader::load_manifest(fs::temp_directory_path() / "no-such-assignment"),
                grader::InputError);

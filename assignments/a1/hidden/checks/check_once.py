@@ -1,11 +1,11 @@
-"""Hidden check: a ladder whose node count is small but whose path count is 2**14 must have
-each node differentiated exactly once; a 5000-node chain must work (no recursion limit)."""
+"""Hidden check: a 5000-node chain must work (no recursion limit); a 48-node ladder with
+2**24 paths must give the right value and gradient, which only a backward that
+differentiates each node once reaches within the CPU limit (the sandbox's, not a count)."""
 
 import checklib
 
 
 def test_each_node_differentiated_once():
-    # expected: max_calls == 1, nodes_differentiated == 28, plus the value and gradient
     checklib.compare_case("ladder")
 
 

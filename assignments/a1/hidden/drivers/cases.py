@@ -289,7 +289,12 @@ GRAPHS = [
 ]
 
 
-LADDER_LEVELS = 14  # 2 ops per level; 2**14 paths from the top to the leaf
+# 2 ops per level; 2**24 paths from the top to the leaf. A backward that differentiates a
+# node once per path (16.7 million times for the leaf's consumers) never finishes within the
+# CPU limit, one that differentiates each of the 48 nodes once takes milliseconds: the
+# property is graded on the gradient and the sandbox's time limit, not on a count taken in
+# the student's process.
+LADDER_LEVELS = 24
 
 
 def once_ladder(B, rng):
@@ -311,7 +316,8 @@ def once_deep_chain(B, rng):
     return y, normal(rng, 2, 2), {"x": x}
 
 
-ONCE = [("ladder", once_ladder), ("deep_chain", once_deep_chain)]
+# The chain first: a run killed on the ladder still leaves the chain's outputs.
+ONCE = [("deep_chain", once_deep_chain), ("ladder", once_ladder)]
 
 
 def run_case(B, fn, rng):
@@ -359,6 +365,19 @@ def mlp_data(rng):
         np.zeros(3),
     ]
     return points, labels, weights
+
+
+def mlp_loss(points, labels, weights):
+    """Mean cross-entropy of the MLP with `weights` (w1, b1, w2, b2) on the data, in numpy:
+    the checker recomputes the trained model's loss from the weights the run wrote."""
+    w1, b1, w2, b2 = (np.asarray(w, dtype=np.float64) for w in weights)
+    logits = np.maximum(points @ w1 + b1, 0.0) @ w2 + b2
+    top = logits.max(axis=1, keepdims=True)
+    log_z = (top + np.log(np.exp(logits - top).sum(axis=1, keepdims=True)))[:, 0]
+    return float(np.mean(log_z - logits[np.arange(len(labels)), labels]))
+
+
+MLP_WEIGHTS = ("w1", "b1", "w2", "b2")
 
 
 # ---------------------------------------------------------------------------------------

@@ -37,7 +37,10 @@ def train_mlp():
         ad.backward(loss)
         opt.step()
         losses.append(float(np.asarray(loss.data)))
-    return {"losses": np.array(losses)}
+    # The checker recomputes the loss from the trained weights (the losses are feedback only).
+    arrays = {name: np.asarray(w.data) for name, w in zip(cases.MLP_WEIGHTS, params)}
+    arrays["losses"] = np.array(losses)
+    return arrays
 
 
 if ad is not None:

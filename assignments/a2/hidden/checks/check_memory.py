@@ -1,5 +1,11 @@
-"""hidden_memory checker (trusted box, no student code): reads memory.json and the dumped
-saved tensors; the attention's backward may keep O(N d) data, never an Nq x Nk matrix."""
+"""hidden_memory checker (trusted box, no student code): the box's peak memory while the
+driver kept 8 attention graphs alive (measured by the sandbox, /measured, written by the
+grader) against the reference solution's run in the same grading; and the outputs of those
+calls against numpy attention, so that computing nothing is not a way to save memory.
+
+The margin is a third of what keeping one Nq x Nk float64 matrix per call adds (256 MiB);
+the reference's peak varies by about 20 MiB between runs.
+"""
 import json
 import os
 import sys
@@ -13,79 +19,64 @@ import cases  # noqa: E402
 import reference  # noqa: E402
 
 OUT = os.environ.get("GRADER_OUT", "/out")
-CONFIGS = {c["name"]: (i, c) for i, c in enumerate(cases.MEMORY_CONFIGS)}
+MEASURED = "/measured"
+MIB = 1 << 20
+QUADRATIC = cases.MEMORY["n"] ** 2 * 8 * cases.MEMORY["calls"]  # bytes, all calls
+MARGIN = QUADRATIC // 3
 
 
-def load_report():
-    path = os.path.join(OUT, "memory.json")
-    assert os.path.isfile(path), "memory.json missing: the driver did not finish"
-    with open(path) as f:
-        report = json.load(f)
-    assert isinstance(report, dict) and report.get("version") == 1, "memory.json: bad format"
-    return report
+def measured(name):
+    with open(os.path.join(MEASURED, f"{name}.json")) as f:
+        facts = json.load(f)
+    if not isinstance(facts.get("peak_memory_bytes"), int):
+        # No memory cgroup on this host: a grading-side gap, never the student's zero.
+        print("hidden_memory: the sandbox measured no peak memory", file=sys.stderr)
+        os._exit(3)
+    return facts
 
 
-def run_of(name):
-    report = load_report()
-    run = report.get("runs", {}).get(name)
-    if run is None:
-        error = str(report.get("errors", {}).get(name, report.get("errors", {}).get("import")))
-        pytest.fail(f"{name}: flash_attention did not run: {error[-400:]}")
-    return run
+STUDENT, BASELINE = measured("student"), measured("baseline")
 
 
-def sizes(entry):
-    return [max(int(t["numel"]), int(t["storage_numel"])) for t in entry["saved"] + entry["stashed"]]
+def driver_error(i):
+    try:
+        with open(os.path.join(OUT, "errors.json")) as f:
+            errors = json.load(f)["errors"]
+        return str(errors.get(f"call{i}", errors.get("import", "no error noted")))[-400:]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return "no errors.json: the driver did not finish"
 
 
-@pytest.mark.parametrize("name", list(CONFIGS))
-def test_custom_function(name):
-    nodes = run_of(name)["nodes"]
-    assert any(n["custom"] for n in nodes), (
-        f"{name}: no torch.autograd.Function in the graph of the output "
-        f"(nodes: {', '.join(str(n['name'])[:40] for n in nodes[:8])})")
+def check_outputs(causal):
+    for i in range(cases.MEMORY["calls"]):
+        if (i % 2 == 1) != causal:
+            continue
+        q, k, v = cases.memory_inputs(i)
+        path = os.path.join(OUT, f"memory_o{i}.npy")
+        assert os.path.isfile(path) and not os.path.islink(path), (
+            f"call {i}: no output ({driver_error(i)})")
+        got = np.load(path, allow_pickle=False)
+        assert got.shape == q.shape, f"call {i}: output shape {got.shape}, want {q.shape}"
+        want, _ = reference.attention(q, k, v, causal)
+        got = got.astype(np.float64)
+        assert np.isfinite(got).all(), f"call {i}: NaN or inf"
+        err = np.abs(got - want).max()
+        assert err <= 1e-9 + 1e-7 * np.abs(want).max(), f"call {i}: max error {err:.3g}"
 
 
-@pytest.mark.parametrize("name", list(CONFIGS))
-def test_no_quadratic_tensor(name):
-    _, config = CONFIGS[name]
-    heads = int(np.prod(config["shape"]))
-    quadratic = config["nq"] * config["nk"]
-    total = 0
-    for node in run_of(name)["nodes"]:
-        for n in sizes(node):
-            assert n < quadratic, (
-                f"{name}: {node['name'][:60]} keeps a tensor of {n} elements for backward "
-                f"(Nq x Nk = {quadratic}); recompute the probabilities from the logsumexp")
-            total += n
-    # Pieces of P saved block by block add up too.
-    assert total < heads * quadratic // 2, (
-        f"{name}: {total} elements kept for backward in all; the output, the logsumexp and "
-        f"the inputs take {heads * (3 * config['nq'] + config['nk']) * config['d']}")
+@pytest.mark.parametrize("causal", [False, True], ids=["noncausal", "causal"])
+def test_outputs(causal):
+    check_outputs(causal)
 
 
-@pytest.mark.parametrize("name", list(CONFIGS))
-def test_saves_output_and_logsumexp(name):
-    """The output the function returned (whether right or wrong: hidden_attention judges
-    that) and the true row logsumexp are among the saved tensors."""
-    i, config = CONFIGS[name]
-    _, want_lse = reference.attention(*cases.memory_inputs(config, i), config["causal"])
-    nodes = run_of(name)["nodes"]
-    path = os.path.join(OUT, f"{name}_output.npy")
-    assert os.path.isfile(path), f"{name}: the driver did not write the output"
-    output = np.load(path, allow_pickle=False).astype(np.float64).ravel()
-    saved = []
-    for node in nodes:
-        for file in node.get("dumped", []):
-            path = os.path.join(OUT, os.path.basename(str(file)))
-            if os.path.isfile(path):
-                saved.append(np.load(path, allow_pickle=False).astype(np.float64).ravel())
-
-    def among(want, rtol):
-        return any(a.size == want.size and np.allclose(a, want, rtol=rtol, atol=1e-12)
-                   for a in saved)
-
-    assert among(output, 1e-9), f"{name}: the output is not among the saved tensors"
-    assert among(want_lse.ravel(), 1e-7), (
-        f"{name}: the row logsumexp (shape {list(want_lse.shape)}) is not among the saved "
-        "tensors")
+def test_peak_memory_as_the_reference():
+    assert STUDENT["verdict"] == "ok", (
+        f"the driver's run ended with {STUDENT['verdict']}; its peak memory does not count")
+    extra = STUDENT["peak_memory_bytes"] - BASELINE["peak_memory_bytes"]
+    n = cases.MEMORY["n"]
+    assert extra < MARGIN, (
+        f"with {cases.MEMORY['calls']} graphs alive the box peaked at "
+        f"{STUDENT['peak_memory_bytes'] / MIB:.0f} MiB, {extra / MIB:.0f} MiB over the reference "
+        f"solution's {BASELINE['peak_memory_bytes'] / MIB:.0f} MiB (limit: {MARGIN / MIB:.0f} MiB "
+        f"over). Keeping one {n} x {n} float64 matrix per call costs "
+        f"{QUADRATIC / MIB:.0f} MiB: keep q, k, v, o and the logsumexp, recompute the rest")

@@ -130,6 +130,9 @@ def main():
             note = ""
             if test["kind"] == "pytest":
                 points = score(test, *pytest(test["files"], work, env, report, work))
+            elif test["kind"] == "produce_check" and "measure_baseline" in test:
+                print(f"  {test['id']:18s} skipped: graded on the sandbox's memory measurement")
+                continue
             elif test["kind"] == "produce_check":
                 wenv = dict(env, PYTHONPATH=work)
                 subprocess.run(["/usr/bin/python3", os.path.join(ASSIGNMENT, test["produce"])],

@@ -6,16 +6,16 @@ GROUPS = {"fused_group_sizes": "the sorted sizes of the fused groups"}
 
 
 def test_chains_outputs():
-    checklib.compare_case("fuse_chains")
+    checklib.compare_graph_outputs("fuse_chains")
 
 
 def test_chains_groups():
-    checklib.compare_facts("fuse_chains", ["fused_group_sizes"], GROUPS)
+    checklib.compare_graph_facts("fuse_chains", ["fused_group_sizes"], GROUPS)
 
 
 def test_trees_outputs():
-    checklib.compare_case("fuse_trees")
+    checklib.compare_graph_outputs("fuse_trees")
 
 
 def test_trees_groups():
-    checklib.compare_facts("fuse_trees", ["fused_group_sizes"], GROUPS)
+    checklib.compare_graph_facts("fuse_trees", ["fused_group_sizes"], GROUPS)

@@ -1,12 +1,19 @@
 """Shared by the A3 checkers. They run with no student code loaded: the student's outputs
 are in $GRADER_OUT (untrusted data: .npy loaded without pickle, JSON parsed, sizes capped)
-and the expected data in $GRADER_EXPECTED."""
+and the expected data in $GRADER_EXPECTED. The graphs the passes produced arrive as data
+(drivers/graphdata.py): the checker rebuilds each from its allow-list, runs it on inputs it
+regenerates and counts its nodes itself."""
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "drivers"))
+import a3_models as M  # noqa: E402  (trusted models and counts; no student code)
+import graphdata  # noqa: E402
 
 OUT = Path(os.environ.get("GRADER_OUT", "/out"))
 EXPECTED = Path(os.environ.get("GRADER_EXPECTED", "/expected"))
@@ -54,25 +61,6 @@ def expected_names(case):
     return names
 
 
-def compare_case(case, rtol=1e-7, atol=1e-9):
-    """Every expected array of the case must be present with the same shape and close."""
-    problems = []
-    for name in expected_names(case):
-        want = np.load(EXPECTED / name, allow_pickle=False)
-        label = name.removeprefix(case + "__").removesuffix(".npy")
-        try:
-            got = load_student(name, case)
-        except AssertionError as exc:
-            problems.append(str(exc))
-            continue
-        if got.shape != want.shape:
-            problems.append(f"{label}: shape {got.shape}, expected {want.shape}")
-        elif not np.allclose(got, want, rtol=rtol, atol=atol):
-            worst = np.nanmax(np.abs(got - want)) if np.isfinite(got).all() else float("nan")
-            problems.append(f"{label}: values differ (max abs error {worst:.3g})")
-    assert not problems, f"{case}: " + "; ".join(problems)
-
-
 def load_facts(case):
     """The JSON facts the driver wrote for the case (counts, a plan)."""
     path = OUT / f"{case}.json"
@@ -94,8 +82,52 @@ def expected_facts(case):
     return json.loads((EXPECTED / f"{case}.json").read_text())
 
 
-def compare_facts(case, keys, what):
-    """The listed keys of the student's facts must equal the expected ones."""
-    got, want = load_facts(case), expected_facts(case)
+SEEDS = {"fold": 3101, "dead": 3101, "inplace": 3101, "conv_bn_sequential": 3102,
+         "conv_bn_tricky": 3102, "fuse_chains": 3103, "fuse_trees": 3103}
+FACTS = {"call_nodes": M.call_nodes, "constant_call_nodes": M.constant_call_nodes,
+         "inplace_calls": M.inplace_calls, "batchnorm_calls": M.batchnorm_calls,
+         "fused_group_sizes": M.fused_group_sizes}
+_REBUILT = {}
+
+
+def rebuilt(case):
+    """The student's graph for the case, rebuilt here from the data the run wrote."""
+    if case not in _REBUILT:
+        try:
+            _REBUILT[case] = (graphdata.load(str(OUT), case), None)
+        except graphdata.GraphDataError as exc:
+            error = student_error(case)
+            _REBUILT[case] = (None, str(exc) + (f" (your code raised {error})" if error else ""))
+    gm, problem = _REBUILT[case]
+    assert gm is not None, f"{case}: {problem}"
+    return gm
+
+
+def compare_graph_outputs(case, rtol=1e-7, atol=1e-9):
+    """The rebuilt graph, run here on the case's inputs, gives the original model's outputs."""
+    gm = rebuilt(case)
+    _, inputs = M.build(case, M.seed_from_env(SEEDS[case]))
+    try:
+        result = M.outputs_of(gm, inputs)
+    except Exception as exc:  # noqa: BLE001  (a graph that does not run is the student's)
+        raise AssertionError(f"{case}: the graph your pass produced does not run: {exc}") from None
+    problems = []
+    for name in expected_names(case):
+        want = np.load(EXPECTED / name, allow_pickle=False)
+        label = name.removeprefix(case + "__").removesuffix(".npy")
+        got = result.get(label)
+        if got is None:
+            problems.append(f"no output {label}")
+        elif got.shape != want.shape:
+            problems.append(f"{label}: shape {got.shape}, expected {want.shape}")
+        elif not np.allclose(got, want, rtol=rtol, atol=atol):
+            problems.append(f"{label}: values differ (max abs error {np.nanmax(np.abs(got - want)):.3g})")
+    assert not problems, f"{case}: " + "; ".join(problems)
+
+
+def compare_graph_facts(case, keys, what):
+    """Counts taken here on the rebuilt graph equal the reference's."""
+    gm, want = rebuilt(case), expected_facts(case)
     for key in keys:
-        assert got.get(key) == want[key], f"{case}: {what[key]} is {got.get(key)!r}, expected {want[key]!r}"
+        got = FACTS[key](gm)
+        assert got == want[key], f"{case}: {what[key]} is {got!r}, expected {want[key]!r}"

@@ -31,10 +31,23 @@ def _counting_all_reduce(*args, **kwargs):
 
 
 def install_counter():
-    """Counts dist.all_reduce calls; installed before the student's modules are imported so
-    that `from torch.distributed import all_reduce` also gets the counting version."""
+    """Counts dist.all_reduce calls (only the self-reported test does); installed before the
+    student's modules are imported so that `from torch.distributed import all_reduce` also
+    gets the counting version. The student's code shares this process and can replace it:
+    what it counts is self-reported."""
     dist.all_reduce = _counting_all_reduce
     dist.distributed_c10d.all_reduce = _counting_all_reduce
+
+
+def report(key, value):
+    """A self-reported fact, written through the channel (fd 3, a pipe the grader drains) as
+    soon as it is known: one line of JSON in one write (atomic on a pipe up to 4096 bytes,
+    also from forked ranks), which no exit handler or thread can edit afterwards. The checker
+    takes the first line per key and fails a key reported twice."""
+    fd = int(os.environ.get("GRADER_CHANNEL_FD", "-1"))
+    line = (json.dumps({"key": key, "value": value}) + "\n").encode()
+    if fd >= 0 and len(line) < 4096:
+        os.write(fd, line)
 
 
 def save_npy(name, array):
@@ -89,9 +102,10 @@ def import_student(*names):
         sys.exit(0)
 
 
-def train_ddp(rank, cfg, ddp_module, zero_module=None):
+def train_ddp(rank, cfg, ddp_module, zero_module=None, report_as=None):
     """DDP training as the student's code sees it: every step records the rank's flat
-    parameters and how many all_reduce calls the step made."""
+    parameters; with report_as, also how many all_reduce calls the step made (through the
+    channel, self-reported)."""
     world = cfg["world"]
     model = common.make_model(cfg, rank)
     ddp = ddp_module.DistributedDataParallel(model, bucket_cap_numel=cfg["bucket_cap"])
@@ -101,7 +115,6 @@ def train_ddp(rank, cfg, ddp_module, zero_module=None):
         opt = common.make_optimizer(cfg, ddp.parameters())
     x, y = common.make_data(cfg)
     rows = [common.flat_params(model)]
-    calls = []
     save_npy(f"params_r{rank}.npy", np.stack(rows))
     for s in range(cfg["steps"]):
         opt.zero_grad(set_to_none=True)
@@ -110,11 +123,8 @@ def train_ddp(rank, cfg, ddp_module, zero_module=None):
         loss = torch.nn.functional.mse_loss(out, common.local_rows(y[s], rank, world))
         loss.backward()
         ddp.finish_gradient_sync()
-        calls.append(ALLREDUCE_CALLS[0])
+        if report_as:
+            report(f"{report_as}/allreduce_calls/r{rank}/step{s}", ALLREDUCE_CALLS[0])
         opt.step()
         rows.append(common.flat_params(model))
         save_npy(f"params_r{rank}.npy", np.stack(rows))
-        info = {"allreduce_calls": calls}
-        if zero_module is not None:
-            info["state_numel"] = common.state_numel(opt.local_optimizer)
-        save_json(f"info_r{rank}.json", info)

@@ -5,7 +5,6 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
-harness.install_counter()
 ddp, zero = harness.import_student("ddp", "zero")
 CFG = harness.common.CONFIGS["ddp_zero_ws4"]
 

@@ -31,8 +31,6 @@ def worker(rank, cfg):
         opt.step()
         rows.append(common.flat_params(model))
         harness.save_npy(f"params_r{rank}.npy", np.stack(rows))
-        harness.save_json(f"info_r{rank}.json",
-                          {"state_numel": common.state_numel(opt.local_optimizer)})
     dist.barrier()
 
 

@@ -3,6 +3,7 @@ the block budget and the batch limit, follow the policy of the README, and finis
 with the right tokens; the engine's outputs must equal per-request greedy decoding."""
 import json
 import os
+import random
 
 import pytest
 
@@ -53,7 +54,10 @@ def test_block_budget_and_batch_limit(out):
 def test_each_step_feeds_the_right_tokens(out):
     """A decode feeds the one token not yet cached; a (re)admitted request feeds all its tokens."""
     for s in sched(out):
-        assert s["slots_ok"], f"step {s['step']}: slots, tokens and positions differ in length"
+        lengths = s["slot_lengths"]
+        assert len(lengths) == len(s["batch"]) and all(
+            a == b == c for a, b, c in lengths), (
+            f"step {s['step']}: slots, tokens and positions differ in length ({lengths})")
         rids = [b[0] for b in s["batch"]]
         assert len(rids) == len(set(rids)), f"step {s['step']}: a request is scheduled twice"
         for rid, n, first, total in s["batch"]:
@@ -62,9 +66,22 @@ def test_each_step_feeds_the_right_tokens(out):
             assert s["lengths"][str(rid)] == total, f"step {s['step']}: request {rid} cache length"
 
 
+def sched_trace():
+    """The driver's request trace, regenerated here from the seed (the same code as
+    drivers/run_serving.py), so that the admission order is judged against trusted data."""
+    rng = random.Random(int(os.environ.get("GRADER_SEED", "504")))
+    reqs = []
+    for rid in range(16):
+        arrival = rng.randint(0, 30)
+        prompt = [rng.randrange(128) for _ in range(rng.randint(1, 20))]
+        reqs.append((arrival, rid, prompt, rng.randint(1, 24)))
+    reqs.sort()
+    return reqs
+
+
 def test_fcfs_admission_and_preemption(out, exp):
     steps = sched(out)
-    arrival_order = [rid for _, rid, _, _ in out["sched_requests"]]
+    arrival_order = [rid for _, rid, _, _ in sched_trace()]
     first_seen = []
     for s in steps:
         for b in s["batch"]:

@@ -65,7 +65,6 @@ def trace(mod):
             "num_free": int(alloc.num_free),
             "tables": {str(s): [int(b) for b in bm.block_table(s)] for s in sorted(live)},
             "lengths": {str(s): int(bm.num_tokens(s)) for s in sorted(live)},
-            "expected_lengths": {str(s): live[s] for s in sorted(live)},
         })
 
     def append(op, seq, n):

@@ -61,7 +61,7 @@ def run_scheduler():
             "step": step,
             "batch": [[int(s.request.rid), len(s.tokens), int(s.positions[0]) if s.positions else -1,
                        len(s.request.prompt) + len(s.request.output)] for s in batch],
-            "slots_ok": all(len(s.slots) == len(s.tokens) == len(s.positions) for s in batch),
+            "slot_lengths": [[len(s.slots), len(s.tokens), len(s.positions)] for s in batch],
             "tables": tables,
             "lengths": {r: int(bm.num_tokens(int(r))) for r in tables},
             "num_free": int(bm.allocator.num_free),

@@ -3,6 +3,11 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "grader/engine.h"
 
 namespace grader::cli {
 
@@ -25,7 +30,27 @@ void add_time_scale_option(CLI::App* cmd, double& scale);
 // One line on stderr when the scale is not 1: a scale is never applied silently.
 void announce_time_scale(const char* command, double scale);
 
+// Runs a command body, mapping errors to exit codes and one readable line: InputError (bad
+// input or usage) 2, anything else 3.
+template <typename Body>
+void guarded(Context& ctx, const char* command, Body body) {
+  try {
+    ctx.exit_code = body();
+  } catch (const InputError& e) {
+    std::cerr << "grader " << command << ": " << e.what() << "\n";
+    ctx.exit_code = kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "grader " << command << ": " << e.what() << "\n";
+    ctx.exit_code = kExitUngradable;
+  }
+}
+
+// A planted variant's expected.toml: {"score": number, "why": text}; InputError naming the
+// file otherwise.
+nlohmann::json load_expected(const std::filesystem::path& file);
+
 void add_engine_commands(CLI::App& app, Context& ctx);      // check, grade, selftest
+void add_author_commands(CLI::App& app, Context& ctx);      // validate, new
 void add_batch_commands(CLI::App& app, Context& ctx);       // batch, gradebook, merge, slurm
 void add_gradescope_commands(CLI::App& app, Context& ctx);  // gradescope
 

@@ -18,20 +18,6 @@ using nlohmann::json;
 namespace grader::cli {
 namespace {
 
-// Runs a command body, mapping errors to exit codes and one readable line.
-template <typename Body>
-void guarded(Context& ctx, const char* command, Body body) {
-  try {
-    ctx.exit_code = body();
-  } catch (const InputError& e) {
-    std::cerr << "grader " << command << ": " << e.what() << "\n";
-    ctx.exit_code = kExitUsage;
-  } catch (const std::exception& e) {
-    std::cerr << "grader " << command << ": " << e.what() << "\n";
-    ctx.exit_code = kExitUngradable;
-  }
-}
-
 int report(const Context& ctx, const batch::Result& r, const fs::path& out) {
   std::ifstream in(out / "summary.json");
   json s = json::parse(in, nullptr, false);
@@ -51,6 +37,13 @@ int report(const Context& ctx, const batch::Result& r, const fs::path& out) {
     std::cout << "ungradable (infrastructure failures, not zeros; rerun to retry):\n";
     for (const auto& [student, reason] : r.ungradable_list)
       std::cout << "  " << student << ": " << reason << "\n";
+  }
+  // Rejected uploads are graded 0: a TA must see them, not find a plain "graded 0".
+  if (!s.is_discarded() && !s.value("rejected", json::array()).empty()) {
+    std::cout << fmt::format("rejected ({}, graded 0; the student must resubmit):\n",
+                             s["rejected"].size());
+    for (const json& x : s["rejected"])
+      std::cout << "  " << x.value("student", "?") << ": " << x.value("reason", "?") << "\n";
   }
   if (ctx.verbosity >= 0) std::cout << "summary: " << r.summary_html << "\n";
   return r.ungradable ? kExitUngradable : kExitGraded;

@@ -28,21 +28,20 @@ std::string paint(const Context& ctx, const std::string& text, const char* code)
   return ctx.color ? fmt::format("\033[{}m{}\033[0m", code, text) : text;
 }
 
-// Runs a command body, mapping errors to exit codes and one readable line.
-template <typename Body>
-void guarded(Context& ctx, const char* command, Body body) {
-  try {
-    ctx.exit_code = body();
-  } catch (const InputError& e) {
-    std::cerr << "grader " << command << ": " << e.what() << "\n";
-    ctx.exit_code = kExitUsage;
-  } catch (const std::exception& e) {
-    std::cerr << "grader " << command << ": " << e.what() << "\n";
-    ctx.exit_code = kExitUngradable;
-  }
-}
-
 }  // namespace
+
+json load_expected(const fs::path& file) {
+  toml::table t;
+  try {
+    t = toml::parse_file(file.string());
+  } catch (const toml::parse_error& e) {
+    throw InputError(
+        fmt::format("{}:{}: {}", file.string(), e.source().begin.line, e.description()));
+  }
+  auto score = t["score"].value<double>();
+  if (!score) throw InputError(fmt::format("{}: score: missing or not a number", file.string()));
+  return {{"score", *score}, {"why", t["why"].value_or(std::string())}};
+}
 
 void add_time_scale_option(CLI::App* cmd, double& scale) {
   cmd->add_option("--time-scale", scale,
@@ -130,11 +129,12 @@ void print_check(const Context& ctx, const json& score) {
   size_t width = 4;
   for (const json& t : score["tests"]) width = std::max(width, t["name"].get<std::string>().size());
   width = std::min<size_t>(width, 60);  // for alignment; a longer name is shown whole
-  int not_run = 0;
+  int not_run = 0, not_selected = 0;
   for (const json& t : score["tests"]) {
     std::string status = t["status"];
     if (status == "not_run") {
       ++not_run;
+      not_selected += t.value("visibility", "") == "public";
       continue;
     }
     std::string label = status == "passed"    ? paint(ctx, "PASS", "32")
@@ -157,11 +157,12 @@ void print_check(const Context& ctx, const json& score) {
   const json& totals = score["totals"];
   std::cout << fmt::format("Public tests: {} of {} points\n", points(totals["raw"].get<double>()),
                            points(totals["max"].get<double>()));
-  if (not_run > 0)
+  if (not_run - not_selected > 0)
     std::cout << fmt::format(
-        "{} other tests were not run (hidden, or not selected): passing these does not "
-        "guarantee your grade\n",
-        not_run);
+        "{} hidden tests were not run: passing these does not guarantee your grade\n",
+        not_run - not_selected);
+  if (not_selected > 0)
+    std::cout << fmt::format("{} public tests were not selected (--test)\n", not_selected);
 }
 
 // `grade` and `check` of a folder that holds meta.toml (the bundled samples): like batch, it
@@ -192,18 +193,6 @@ void check_out_folder(const fs::path& out) {
                     out.string()));
 }
 
-json load_expected(const fs::path& file) {
-  toml::table t;
-  try {
-    t = toml::parse_file(file.string());
-  } catch (const toml::parse_error& e) {
-    throw InputError(
-        fmt::format("{}:{}: {}", file.string(), e.source().begin.line, e.description()));
-  }
-  auto score = t["score"].value<double>();
-  if (!score) throw InputError(fmt::format("{}: score: missing or not a number", file.string()));
-  return {{"score", *score}, {"why", t["why"].value_or(std::string())}};
-}
 
 struct SelftestJob {
   std::string assignment, label;  // label: solution | handout | variants/<name>

@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   help->add_option("command", help_topic, "Command to describe");
 
   grader::cli::add_engine_commands(app, ctx);
+  grader::cli::add_author_commands(app, ctx);
   grader::cli::add_batch_commands(app, ctx);
   grader::cli::add_gradescope_commands(app, ctx);
 

@@ -152,6 +152,34 @@ class Reader {
     return out;
   }
 
+  // Files or folders (every regular file under a folder, no links) copied beside the test's
+  // files but never handed to pytest: the data a ported test suite reads.
+  std::vector<std::string> data_files(const fs::path& dir, const toml::table& t,
+                                      const std::string& key, const std::string& name) const {
+    std::vector<std::string> out;
+    const toml::node* n = t.get(key);
+    for (const std::string& v : strings(t, key, name)) {
+      const fs::path p(v);
+      std::error_code ec;
+      if (!v.empty() && !p.is_absolute() && fs::is_directory(fs::symlink_status(dir / p, ec))) {
+        relative_path(dir, v, n, name, true);
+        for (auto it = fs::recursive_directory_iterator(dir / p, ec);
+             !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+          const auto status = it->symlink_status();
+          if (fs::is_symlink(status))
+            fail(n, name, fmt::format("'{}' is a link (data must be plain files)",
+                                      fs::relative(it->path(), dir).string()));
+          if (fs::is_regular_file(status))
+            out.push_back(fs::relative(it->path(), dir).lexically_normal().string());
+        }
+      } else {
+        out.push_back(relative_path(dir, v, n, name, false));
+      }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
   Limits limits(const toml::table* t, const std::string& name) const {
     Limits l;
     if (!t) return l;
@@ -238,7 +266,7 @@ void parse_test(const Reader& r, const Manifest& m, const toml::table& t, int in
               {"id", "name", "visibility", "points", "kind", "files", "args", "scoring", "cases",
                "limits", "seed", "produce", "check_files", "expected", "command", "baseline",
                "iterations", "pairs", "measure", "thresholds", "max_plausible_speedup", "trust",
-               "student_can_forge", "measure_baseline", "case_timeout"});
+               "student_can_forge", "measure_baseline", "case_timeout", "data"});
   // clang-format on
   spec.line = static_cast<int>(t.source().begin.line);
   spec.id = r.string(t, "id", at + ".id", &t);
@@ -256,6 +284,7 @@ void parse_test(const Reader& r, const Manifest& m, const toml::table& t, int in
   spec.points = *points;
   spec.kind = r.string(t, "kind", name + ".kind", &t);
   spec.files = r.relative_files(m.dir, t, "files", name + ".files");
+  spec.data = r.data_files(m.dir, t, "data", name + ".data");
   spec.args = r.strings(t, "args", name + ".args");
   spec.case_timeout = r.opt_number(t, "case_timeout", name + ".case_timeout", 0.1);
   spec.scoring = r.opt_string(t, "scoring", name + ".scoring").value_or("proportional");

@@ -68,6 +68,12 @@ sandbox::Tmpfs volume(const std::string& dst, const fs::path& seed = {},
   return v;
 }
 
+// `files` and the test's `data`, for the boxes that copy both.
+std::vector<std::string> with_data(const TestSpec& t, std::vector<std::string> files) {
+  files.insert(files.end(), t.data.begin(), t.data.end());
+  return files;
+}
+
 // The test's own files, keeping their relative paths, read-only for the box.
 fs::path grader_files(const Manifest& m, const std::vector<std::string>& files,
                       const fs::path& dir) {
@@ -304,7 +310,7 @@ json run_pytest(GradingContext& ctx, const TestSpec& t) {
   spec.limits = t.limits;
   spec.cwd = "/work";
   spec.env = box_env(ctx.manifest, &t, true);
-  spec.binds = {{grader_files(ctx.manifest, t.files, dir / "grader"), "/grader", false}};
+  spec.binds = {{grader_files(ctx.manifest, with_data(t, t.files), dir / "grader"), "/grader", false}};
   spec.volumes = {volume("/work", ctx.work_base), volume("/report", {}, dir / "report")};
   BoxResult r = run_box(ctx, spec, dir, "test " + t.id);
   record_run(entry, r);
@@ -367,7 +373,7 @@ CheckOutcome run_checker(GradingContext& ctx, const TestSpec& t, const fs::path&
   check.limits = t.limits;
   check.cwd = "/grader";
   check.env = box_env(m, &t, false);
-  check.binds = {{grader_files(m, t.check_files, dir / "grader"), "/grader", false},
+  check.binds = {{grader_files(m, with_data(t, t.check_files), dir / "grader"), "/grader", false},
                  {dir / "out", "/out", false}};
   check.volumes = {volume("/report", {}, dir / "report")};
   if (channel && fs::exists(*channel / kChannelFile)) {
@@ -422,7 +428,7 @@ BoxResult run_driver(GradingContext& ctx, const TestSpec& t, const fs::path& wor
   produce.limits = t.limits;
   produce.cwd = "/work";
   produce.env = box_env(m, &t, true);
-  produce.binds = {{grader_files(m, files, dir / "grader"), "/grader", false}};
+  produce.binds = {{grader_files(m, with_data(t, files), dir / "grader"), "/grader", false}};
   produce.volumes = {volume("/work", work), volume("/out", {}, dir / "out")};
   // Facts the driver can only observe in the student's process leave by the channel (fd 3):
   // bytes the supervisor has taken cannot be edited by an exit handler or a thread later.
@@ -514,7 +520,7 @@ json run_command(GradingContext& ctx, const TestSpec& t) {
   spec.limits = t.limits;
   spec.cwd = "/work";
   spec.env = box_env(ctx.manifest, &t, true);
-  spec.binds = {{grader_files(ctx.manifest, t.files, dir / "grader"), "/grader", false}};
+  spec.binds = {{grader_files(ctx.manifest, with_data(t, t.files), dir / "grader"), "/grader", false}};
   spec.volumes = {volume("/work", ctx.work_base)};
   BoxResult r = run_box(ctx, spec, dir, "test " + t.id);
   record_run(entry, r);
@@ -570,7 +576,7 @@ json run_perf(GradingContext& ctx, const TestSpec& t) {
   const Manifest& m = ctx.manifest;
   json entry = base_entry(t);
   fs::path dir = ctx.new_run_dir(t.id);
-  fs::path grader = grader_files(m, t.files, dir / "grader");
+  fs::path grader = grader_files(m, with_data(t, t.files), dir / "grader");
   // The baseline runs on the baseline folder alone: no student file (a sitecustomize.py, a
   // module shadowing the standard library) can slow the reference down.
   const fs::path baseline_base = built_baseline(ctx, t, dir);

@@ -153,7 +153,8 @@ json class_summary(const json& assignment, const std::vector<json>& scores_in, c
     int limit_hits = 0;
   };
   std::map<std::string, TestAgg> agg;
-  json students = json::array(), limit_hits = json::array(), ungradable = json::array();
+  json students = json::array(), limit_hits = json::array(), ungradable = json::array(),
+       rejected = json::array();
   std::vector<double> percents;
   for (const auto& s : scores) {
     std::string id = student_of(s);
@@ -184,6 +185,8 @@ json class_summary(const json& assignment, const std::vector<json>& scores_in, c
           {{"student", id}, {"reason", s.value("ungradable_reason", json(nullptr))}});
     } else {
       percents.push_back(num(totals, "percent"));
+      if (sub.value("rejected", json(nullptr)).is_string())
+        rejected.push_back({{"student", id}, {"reason", sub["rejected"]}});
     }
     for (const auto& t : s.value("tests", json::array())) {
       std::string tid = t.value("id", "");
@@ -263,6 +266,7 @@ json class_summary(const json& assignment, const std::vector<json>& scores_in, c
            {{"students", scores.size()},
             {"graded", percents.size()},
             {"ungradable", ungradable.size()},
+            {"rejected", rejected.size()},
             {"limit_hits", limit_hits.size()}}},
           {"percent", stats(percents)},
           {"self_reported", {{"tests", self_reported_tests}, {"points", self_reported_points}}},
@@ -270,6 +274,7 @@ json class_summary(const json& assignment, const std::vector<json>& scores_in, c
           {"tests", tests},
           {"limit_hits", limit_hits},
           {"ungradable", ungradable},
+          {"rejected", rejected},
           {"students", students}};
 }
 
@@ -353,6 +358,17 @@ constexpr const char* kScript = R"(
       rows.forEach(function(r){body.appendChild(r);});
     });});
   }
+  // Layout self-check for the render test: how many figure labels run past their figure.
+  var clipped=0;
+  document.querySelectorAll('svg').forEach(function(svg){
+    var w=svg.viewBox.baseVal.width,h=svg.viewBox.baseVal.height;
+    svg.querySelectorAll('text').forEach(function(t){
+      var b=t.getBBox();
+      if(b.x<0||b.y<0||b.x+b.width>w+0.5||b.y+b.height>h+0.5){clipped++;t.setAttribute('data-clipped','1');}
+    });
+  });
+  document.documentElement.setAttribute('data-clipped-labels',String(clipped));
+  document.documentElement.setAttribute('data-page-width',String(document.documentElement.scrollWidth));
   document.documentElement.setAttribute('data-ready','1');
 })();
 )";
@@ -368,7 +384,7 @@ std::string fmt_mib(const json& v) {
 std::string histogram_svg(const json& histogram) {
   int most = 1;
   for (const auto& b : histogram) most = std::max(most, b["count"].get<int>());
-  const int w = 520, h = 220, left = 36, bottom = 30, top = 12;
+  const int w = 520, h = 220, left = 36, bottom = 30, top = 18;  // room for a full bar's count
   const double bw = (w - left - 10) / double(histogram.size());
   std::string svg = fmt::format(
       R"(<svg id="fig-histogram" role="img" aria-label="Score histogram" width="{}" height="{}" viewBox="0 0 {} {}">)",
@@ -392,7 +408,7 @@ std::string histogram_svg(const json& histogram) {
                        h - bottom + 14, b["from"].get<int>());
     ++i;
   }
-  svg += fmt::format(R"(<text x="{}" y="{}" text-anchor="end">percent</text>)", w - 10, h - 2);
+  svg += fmt::format(R"(<text x="{}" y="{}" text-anchor="end">percent</text>)", w - 10, h - 5);
   return svg + "</svg>";
 }
 
@@ -402,9 +418,24 @@ struct Bar {
   double fraction;
   std::string color;
 };
+// Width in pixels of `text` at the figures' 11px sans-serif, from above: wide enough for
+// DejaVu Sans and Liberation Sans (digits and lower case are 0.55-0.65 em; a few capitals are
+// wider), so a label never runs past its figure.
+int text_width(const std::string& text) {
+  int chars = 0;
+  for (unsigned char c : text) chars += (c & 0xC0) != 0x80;  // UTF-8 code points
+  return static_cast<int>(chars * 7.2) + 4;
+}
+
 std::string hbar_svg(const std::string& id, const std::string& label,
                      const std::vector<Bar>& bars) {
-  const int row = 22, left = 180, width = 560, bar_w = 300;
+  const int row = 22, bar_w = 300;
+  int label_w = 60, value_w = 60;
+  for (const auto& b : bars) {
+    label_w = std::max(label_w, text_width(b.label));
+    value_w = std::max(value_w, text_width(b.value_text));
+  }
+  const int left = label_w + 10, width = left + bar_w + 6 + value_w + 4;
   int h = static_cast<int>(bars.size()) * row + 10;
   std::string svg = fmt::format(
       R"(<svg id="{}" role="img" aria-label="{}" width="{}" height="{}" viewBox="0 0 {} {}">)", id,
@@ -481,6 +512,9 @@ std::string summary_html(const json& s) {
   h += fmt::format("<div class=\"card\">graded<b>{}</b></div>", counts["graded"].get<int>());
   h += fmt::format("<div class=\"card{}\">ungradable<b>{}</b></div>",
                    counts["ungradable"].get<int>() ? " bad" : "", counts["ungradable"].get<int>());
+  const int rejected_count = s["counts"].value("rejected", 0);
+  h += fmt::format("<div class=\"card{}\" id=\"card-rejected\">rejected<b>{}</b></div>",
+                   rejected_count ? " bad" : "", rejected_count);
   h += fmt::format("<div class=\"card\">median<b>{}</b></div>",
                    pct["median"].is_number() ? format_number(pct["median"]) + "%" : "–");
   h += fmt::format("<div class=\"card\">mean<b>{}</b></div>",
@@ -509,9 +543,18 @@ std::string summary_html(const json& s) {
   }
   for (const auto& t : s["tests"]) {
     double rate = t["pass_rate"].is_number() ? t["pass_rate"].get<double>() : 0;
+    const json& points = t["score"];
+    const std::string mean_points =
+        points["mean"].is_number()
+            ? fmt::format(" · mean {} of {}",
+                          format_number(std::round(points["mean"].get<double>() * 100) / 100),
+                          format_number(num(t, "max_score")))
+            : "";
     pass.push_back(
         {test_label(t),
-         t["pass_rate"].is_number() ? fmt::format("{:.0f}% passed", rate * 100) : "no runs", rate,
+         t["pass_rate"].is_number() ? fmt::format("{:.0f}% passed", rate * 100) + mean_points
+                                    : "no runs",
+         rate,
          rate >= 0.8   ? "#3c9a5f"
          : rate >= 0.5 ? "#d6a21e"
                        : "#c0392b"});
@@ -533,8 +576,8 @@ std::string summary_html(const json& s) {
   }
   h += "<h2>Pass rate per test</h2>\n<figure>" +
        hbar_svg("fig-pass-rate", "Pass rate per test", pass) +
-       "<figcaption>Share of graded submissions that passed each test "
-       "fully.</figcaption></figure>\n";
+       "<figcaption>Share of graded submissions that passed each test fully, and the mean "
+       "points earned on it (partial credit included).</figcaption></figure>\n";
   h += "<h2>Time and memory per test</h2>\n<figure>" +
        hbar_svg("fig-cpu", "CPU time per test", cpu) +
        "<figcaption>CPU seconds (bar: median, scaled to the largest "
@@ -580,6 +623,18 @@ std::string summary_html(const json& s) {
     h += "</tbody></table>\n";
   }
 
+  if (!s.value("rejected", json::array()).empty()) {
+    h += fmt::format("<h2 class=\"bad\">Rejected submissions ({})</h2>\n", s["rejected"].size());
+    h += "<p class=\"muted\">Graded 0 without running: intake refused the upload.</p>\n";
+    h += "<table id=\"rejected\"><thead><tr><th>student</th><th>reason</th></tr></thead><tbody>\n";
+    for (const auto& r : s["rejected"]) {
+      h += fmt::format(
+          "<tr><td><a href=\"students/{0}/score.json\">{0}</a></td><td>{1}</td></tr>\n",
+          html_escape(r.value("student", "")), html_escape(text_of(r["reason"])));
+    }
+    h += "</tbody></table>\n";
+  }
+
   h += "<h2>Students</h2>\n<p class=\"muted\">Click a column to sort. Each name links to the "
        "student's score file; "
        "“files” opens the graded copy of the submission.</p>\n";
@@ -596,9 +651,12 @@ std::string summary_html(const json& s) {
   for (const auto& st : s["students"]) {
     std::string id = html_escape(st.value("student", ""));
     bool graded = st["status"] == "graded";
+    bool was_rejected = st.value("rejected", json(nullptr)).is_string();
     h += fmt::format(
-        "<tr><td><a href=\"students/{0}/score.json\">{0}</a></td><td class=\"{1}\">{2}</td>", id,
-        graded ? "" : "bad", graded ? "graded" : "needs attention");
+        "<tr><td><a href=\"students/{0}/score.json\">{0}</a></td><td class=\"{1}\"{2}>{3}</td>",
+        id, graded && !was_rejected ? "" : "bad",
+        was_rejected ? " title=\"" + html_escape(st["rejected"].get<std::string>()) + "\"" : "",
+        !graded ? "needs attention" : was_rejected ? "rejected" : "graded");
     h += fmt::format("<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>",
                      graded ? format_number(st["percent"]) : "", text_of(st["late_days"]),
                      format_number(st["late_penalty"]));

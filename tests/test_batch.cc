@@ -212,6 +212,9 @@ TEST_F(Batch, GradesAllThreeInputFormats) {
   EXPECT_EQ(f["dave"]["submitted_at_source"], "none");
   EXPECT_EQ(f["erin"]["status"], "graded");  // a broken submission is a zero with a reason
   EXPECT_EQ(f["erin"]["percent"], 0.0);
+  // ...and the batch's closing lines name it with the reason.
+  EXPECT_NE(r.out.find("rejected (1, graded 0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  erin: "), std::string::npos) << r.out;
   // meta.toml is the batch's, not part of the graded submission.
   EXPECT_TRUE(fs::exists(dir_ / "o-folder" / "students" / "alice" / "submission" / "sol.py"));
   EXPECT_FALSE(fs::exists(dir_ / "o-folder" / "students" / "alice" / "submission" / "meta.toml"));
@@ -402,6 +405,24 @@ TEST_F(Batch, SummaryHtmlRendersInChromiumWithItsFigures) {
   EXPECT_NE(dom.find("href=\"students/alice/score.json\""), std::string::npos);
   EXPECT_NE(dom.find("href=\"students/alice/submission/\""), std::string::npos);
   EXPECT_NE(dom.find("id=\"limit-hits\""), std::string::npos);  // carol's mul hit the CPU limit
+  // The page measured its own figures in Chromium's layout (getBBox of every label against its
+  // figure): no label runs past its figure ("median 0.97 s · max 7.42 s" was cut), and the page
+  // fits the 1400 px window.
+  EXPECT_NE(dom.find("data-clipped-labels=\"0\""), std::string::npos)
+      << dom.substr(0, 400) << "\nclipped: "
+      << (dom.find("data-clipped=\"1\"") != std::string::npos
+              ? dom.substr(dom.find("data-clipped=\"1\"") - 80, 240)
+              : "");
+  const size_t width_at = dom.find("data-page-width=\"");
+  ASSERT_NE(width_at, std::string::npos);
+  EXPECT_LE(std::stoi(dom.substr(width_at + 17)), 1400);
+  // Mean points beside each pass rate (imports is worth 2 points, add and mul 4).
+  EXPECT_NE(dom.find(" of 2</text>"), std::string::npos);
+  EXPECT_NE(dom.find("passed · mean "), std::string::npos);
+  // erin's upload lacks sol.py: marked rejected with the reason, in a table of its own.
+  EXPECT_NE(dom.find("id=\"rejected\""), std::string::npos);
+  EXPECT_NE(dom.find("id=\"card-rejected\""), std::string::npos);
+  EXPECT_NE(dom.find(">rejected</td>"), std::string::npos);
   EXPECT_EQ(dom.find("http://"), std::string::npos);
   EXPECT_EQ(dom.find("https://"), std::string::npos);
 

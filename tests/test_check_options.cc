@@ -110,6 +110,48 @@ TEST_F(CheckOptions, GradeJsonPrintsTheScoreObject) {
   EXPECT_TRUE(fs::exists(dir_ / "graded/score.json"));
 }
 
+// A ported pytest suite reads data files beside its tests: `data` copies them (a folder
+// whole) without handing them to pytest, so a data folder's own test_*.py is not collected.
+TEST(ManifestData, DataFilesAreCopiedButNotGivenToPytest) {
+  char pattern[] = "/tmp/grader-data-XXXXXX";
+  const fs::path dir = mkdtemp(pattern);
+  const fs::path a = dir / "mini";
+  fs::copy(kMini, a, fs::copy_options::recursive);
+  std::ifstream in(a / "assignment.toml");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string manifest = text.str();
+  const std::string files = "files = [\"handout/tests/test_basic.py\"]\ncases = 4\n";
+  ASSERT_NE(manifest.find(files), std::string::npos);
+  manifest.replace(manifest.find(files), files.size(),
+                   "files = [\"handout/tests/test_basic.py\"]\ndata = [\"handout/tests/data\"]\n"
+                   "cases = 5\n");
+  std::ofstream(a / "assignment.toml") << manifest;
+  fs::create_directories(a / "handout/tests/data/more");
+  std::ofstream(a / "handout/tests/data/more/cases.json") << "[[2, 3, 5], [1, 1, 2]]\n";
+  std::ofstream(a / "handout/tests/data/test_decoy.py") << "def test_decoy():\n    assert False\n";
+  std::ofstream(a / "handout/tests/test_basic.py", std::ios::app)
+      << "\n\ndef test_add_from_data():\n"
+         "    import json, pathlib\n"
+         "    rows = json.loads((pathlib.Path(__file__).parent / 'data/more/cases.json').read_text())\n"
+         "    assert all(mathops.add(x, y) == z for x, y, z in rows)\n";
+  Ran r = grader("check " + a.string() + " " + (kMini / "solution").string() +
+                 " --test public_basic --json");
+  json score = json::parse(r.out);
+  for (const json& t : score["tests"]) {
+    if (t["id"] != "public_basic") continue;
+    EXPECT_EQ(t["cases"]["passed"], 5) << t.dump(2);  // the data was there; the decoy not run
+    EXPECT_EQ(t["cases"]["total"], 5) << t.dump(2);
+  }
+  EXPECT_EQ(r.status, 0);
+
+  // A link among the data is refused with the file and the key.
+  fs::create_symlink("/etc/passwd", a / "handout/tests/data/passwd");
+  Ran bad = grader("check " + a.string() + " " + (kMini / "solution").string());
+  EXPECT_EQ(bad.status, 2);
+  fs::remove_all(dir);
+}
+
 TEST(CaseCountNote, SaysBothNumbersAndWhatWasDone) {
   EXPECT_EQ(grader::case_count_note(std::nullopt, 5), "");
   EXPECT_EQ(grader::case_count_note(5, 5), "");

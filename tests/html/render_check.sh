@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Opens an HTML file in headless Chromium and records what a reader would get.
+# Opens an HTML file in headless Chromium, in a 1400 px wide window, and records what a reader
+# would get.
 # Usage: tests/html/render_check.sh FILE.html OUTDIR
 # Writes OUTDIR/dom.html (the DOM after scripts ran) and OUTDIR/console.txt (every console
 # message: errors, CSP violations such as a blocked external resource, logs).
@@ -13,7 +14,7 @@ profile=$(mktemp -d)
 trap 'rm -rf "$profile"' EXIT
 chromium=${CHROMIUM:-/usr/bin/chromium}
 timeout 120 "$chromium" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-  --disable-background-networking --disable-component-update --disable-sync \
+  --window-size=1400,1000 --disable-background-networking --disable-component-update --disable-sync \
   --disable-dev-shm-usage --user-data-dir="$profile" --enable-logging=stderr --v=0 \
   --virtual-time-budget=2000 --dump-dom "file://$file" >"$out/dom.html" 2>"$out/chromium.log"
 status=$?

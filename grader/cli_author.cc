@@ -2,9 +2,9 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <iostream>
 #include <optional>
 #include <regex>
-#include <iostream>
 #include <sstream>
 
 #include "grader/cli.h"
@@ -23,15 +23,16 @@ std::vector<std::string> folder_problems(const Manifest& m) {
   std::vector<std::string> problems;
   std::error_code ec;
   if (!fs::is_directory(m.dir / "solution", ec))
-    problems.push_back(fmt::format("{}: no solution/ folder (selftest grades it: it must score "
-                                   "{} points)",
-                                   m.dir.string(), m.points));
+    problems.push_back(
+        fmt::format("{}: no solution/ folder (selftest grades it: it must score "
+                    "{} points)",
+                    m.dir.string(), m.points));
   for (const auto& entry : fs::directory_iterator(m.dir / "variants", ec)) {
     if (!entry.is_directory()) continue;
     const fs::path file = entry.path() / "expected.toml";
     if (!fs::is_regular_file(file, ec)) {
-      problems.push_back(fmt::format("{}: no expected.toml (score = N, why = \"...\")",
-                                     entry.path().string()));
+      problems.push_back(
+          fmt::format("{}: no expected.toml (score = N, why = \"...\")", entry.path().string()));
       continue;
     }
     try {
@@ -95,7 +96,8 @@ int make_assignment(const Context& ctx, const std::string& id, const fs::path& d
         id));
   std::error_code ec;
   if (fs::exists(fs::symlink_status(dest, ec)))
-    throw InputError(fmt::format("{}: already exists (grader new never overwrites)", dest.string()));
+    throw InputError(
+        fmt::format("{}: already exists (grader new never overwrites)", dest.string()));
   const fs::path source = fs::path(GRADER_SOURCE_DIR) / "templates" / "assignment";
   if (!fs::is_directory(source, ec))
     throw std::runtime_error(fmt::format("{}: the template is missing", source.string()));
@@ -118,8 +120,8 @@ int make_assignment(const Context& ctx, const std::string& id, const fs::path& d
   }
   if (ctx.verbosity >= 0)
     std::cout << fmt::format(
-        "made {} (assignment {}); next: grader validate {} && grader selftest {}\n",
-        dest.string(), id, dest.string(), dest.string());
+        "made {} (assignment {}); next: grader validate {} && grader selftest {}\n", dest.string(),
+        id, dest.string(), dest.string());
   return kExitGraded;
 }
 

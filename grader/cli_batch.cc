@@ -155,7 +155,8 @@ void add_batch_commands(CLI::App& app, Context& ctx) {
         if (!canvas_export->empty()) o->canvas_export = *canvas_export;
         for (const std::string& pair : *canvas_ids) {
           const size_t eq = pair.find('=');
-          const std::string id = pair.substr(0, eq), value = eq == std::string::npos ? "" : pair.substr(eq + 1);
+          const std::string id = pair.substr(0, eq),
+                            value = eq == std::string::npos ? "" : pair.substr(eq + 1);
           if (id.empty() || value.empty() ||
               !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
             throw InputError(fmt::format(
@@ -164,7 +165,8 @@ void add_batch_commands(CLI::App& app, Context& ctx) {
           o->canvas_ids[id] = value;
         }
         json g = build_gradebook(*o);
-        for (const json& w : g["warnings"]) std::cerr << "gradebook: warning: " << w.get<std::string>() << "\n";
+        for (const json& w : g["warnings"])
+          std::cerr << "gradebook: warning: " << w.get<std::string>() << "\n";
         fs::path canvas = reports::write_gradebook(*out, g);
         int missing = 0, attention = 0;
         for (const auto& s : g["students"]) {

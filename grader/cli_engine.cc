@@ -193,7 +193,6 @@ void check_out_folder(const fs::path& out) {
                     out.string()));
 }
 
-
 struct SelftestJob {
   std::string assignment, label;  // label: solution | handout | variants/<name>
   fs::path assignment_dir, submission;

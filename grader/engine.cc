@@ -180,8 +180,7 @@ void check_selection(const Manifest& m, const GradeRequest& req) {
   for (const std::string& id : req.only_tests) {
     if (std::find(public_ids.begin(), public_ids.end(), id) == public_ids.end())
       throw InputError(fmt::format("--test '{}': no public test of {} has this id (public: {})",
-                                   reports::printable_text(id), m.id,
-                                   fmt::join(public_ids, ", ")));
+                                   reports::printable_text(id), m.id, fmt::join(public_ids, ", ")));
   }
 }
 

@@ -162,8 +162,7 @@ std::optional<std::pair<std::string, std::string>> split_canvas_header(const std
   size_t open = h.rfind(" (");
   if (open == std::string::npos) return std::nullopt;
   std::string digits = h.substr(open + 2, h.size() - open - 3);
-  if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit))
-    return std::nullopt;
+  if (digits.empty() || !std::all_of(digits.begin(), digits.end(), ::isdigit)) return std::nullopt;
   return std::make_pair(h.substr(0, open), digits);
 }
 
@@ -191,7 +190,9 @@ std::map<std::string, CanvasColumn> canvas_columns(const GradebookOptions& o, co
   for (const auto& [id, _] : o.canvas_ids) {
     bool known = false;
     for (const json& a : infos) known = known || a.value("id", "") == id;
-    if (!known) throw InputError(fmt::format("--canvas-id {}: no such assignment among the batch outputs", id));
+    if (!known)
+      throw InputError(
+          fmt::format("--canvas-id {}: no such assignment among the batch outputs", id));
   }
   return out;
 }
@@ -226,9 +227,10 @@ std::optional<CanvasColumn> find_canvas_column(const std::vector<std::vector<std
     auto split = split_canvas_header(rows[0][c]);
     if (!split || !names_assignment(split->first, id, title)) continue;
     if (found)
-      throw InputError(fmt::format("{}:1: columns '{}' and '{}' both look like assignment {}; give "
-                                   "--canvas-id {}=ID",
-                                   file.string(), found->header, rows[0][c], id, id));
+      throw InputError(
+          fmt::format("{}:1: columns '{}' and '{}' both look like assignment {}; give "
+                      "--canvas-id {}=ID",
+                      file.string(), found->header, rows[0][c], id, id));
     found = CanvasColumn{rows[0][c], 100.0};
     found_at = c;
   }

@@ -167,8 +167,9 @@ class Reader {
              !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
           const auto status = it->symlink_status();
           if (fs::is_symlink(status))
-            fail(n, name, fmt::format("'{}' is a link (data must be plain files)",
-                                      fs::relative(it->path(), dir).string()));
+            fail(n, name,
+                 fmt::format("'{}' is a link (data must be plain files)",
+                             fs::relative(it->path(), dir).string()));
           if (fs::is_regular_file(status))
             out.push_back(fs::relative(it->path(), dir).lexically_normal().string());
         }

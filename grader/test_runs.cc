@@ -310,7 +310,8 @@ json run_pytest(GradingContext& ctx, const TestSpec& t) {
   spec.limits = t.limits;
   spec.cwd = "/work";
   spec.env = box_env(ctx.manifest, &t, true);
-  spec.binds = {{grader_files(ctx.manifest, with_data(t, t.files), dir / "grader"), "/grader", false}};
+  spec.binds = {
+      {grader_files(ctx.manifest, with_data(t, t.files), dir / "grader"), "/grader", false}};
   spec.volumes = {volume("/work", ctx.work_base), volume("/report", {}, dir / "report")};
   BoxResult r = run_box(ctx, spec, dir, "test " + t.id);
   record_run(entry, r);
@@ -520,7 +521,8 @@ json run_command(GradingContext& ctx, const TestSpec& t) {
   spec.limits = t.limits;
   spec.cwd = "/work";
   spec.env = box_env(ctx.manifest, &t, true);
-  spec.binds = {{grader_files(ctx.manifest, with_data(t, t.files), dir / "grader"), "/grader", false}};
+  spec.binds = {
+      {grader_files(ctx.manifest, with_data(t, t.files), dir / "grader"), "/grader", false}};
   spec.volumes = {volume("/work", ctx.work_base)};
   BoxResult r = run_box(ctx, spec, dir, "test " + t.id);
   record_run(entry, r);

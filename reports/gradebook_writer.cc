@@ -63,10 +63,10 @@ std::string canvas_csv(const json& g) {
   // new assignment. Cells are points out of the column's Points Possible.
   std::vector<std::string> points = {"    Points Possible", "", "", "", ""};
   for (const auto& a : g["assignments"]) {
-    header.push_back(a.value("canvas_column", json(nullptr)).is_string()
-                         ? a["canvas_column"].get<std::string>()
-                         : fmt::format("{}: {}", a["id"].get<std::string>(),
-                                       a["title"].get<std::string>()));
+    header.push_back(
+        a.value("canvas_column", json(nullptr)).is_string()
+            ? a["canvas_column"].get<std::string>()
+            : fmt::format("{}: {}", a["id"].get<std::string>(), a["title"].get<std::string>()));
     points.push_back(format_number(a.value("canvas_points", 100.0)));
   }
   std::string out = csv_row(header);
@@ -78,10 +78,10 @@ std::string canvas_csv(const json& g) {
       const json& c = s["assignments"][a["id"].get<std::string>()];
       // An ungradable one stays empty so that the import leaves Canvas's cell alone.
       const double scale = a.value("canvas_points", 100.0) / 100.0;
-      row.push_back(c["status"] == "needs_attention" || !c["percent"].is_number()
-                        ? ""
-                        : format_number(std::round(c["percent"].get<double>() * scale * 100) /
-                                        100));
+      row.push_back(
+          c["status"] == "needs_attention" || !c["percent"].is_number()
+              ? ""
+              : format_number(std::round(c["percent"].get<double>() * scale * 100) / 100));
     }
     out += csv_row(row);
   }

@@ -550,14 +550,14 @@ std::string summary_html(const json& s) {
                           format_number(std::round(points["mean"].get<double>() * 100) / 100),
                           format_number(num(t, "max_score")))
             : "";
-    pass.push_back(
-        {test_label(t),
-         t["pass_rate"].is_number() ? fmt::format("{:.0f}% passed", rate * 100) + mean_points
-                                    : "no runs",
-         rate,
-         rate >= 0.8   ? "#3c9a5f"
-         : rate >= 0.5 ? "#d6a21e"
-                       : "#c0392b"});
+    pass.push_back({test_label(t),
+                    t["pass_rate"].is_number()
+                        ? fmt::format("{:.0f}% passed", rate * 100) + mean_points
+                        : "no runs",
+                    rate,
+                    rate >= 0.8   ? "#3c9a5f"
+                    : rate >= 0.5 ? "#d6a21e"
+                                  : "#c0392b"});
     auto med = [](const json& st) {
       return st["median"].is_number() ? st["median"].get<double>() : 0.0;
     };
@@ -628,9 +628,9 @@ std::string summary_html(const json& s) {
     h += "<p class=\"muted\">Graded 0 without running: intake refused the upload.</p>\n";
     h += "<table id=\"rejected\"><thead><tr><th>student</th><th>reason</th></tr></thead><tbody>\n";
     for (const auto& r : s["rejected"]) {
-      h += fmt::format(
-          "<tr><td><a href=\"students/{0}/score.json\">{0}</a></td><td>{1}</td></tr>\n",
-          html_escape(r.value("student", "")), html_escape(text_of(r["reason"])));
+      h +=
+          fmt::format("<tr><td><a href=\"students/{0}/score.json\">{0}</a></td><td>{1}</td></tr>\n",
+                      html_escape(r.value("student", "")), html_escape(text_of(r["reason"])));
     }
     h += "</tbody></table>\n";
   }
@@ -653,10 +653,12 @@ std::string summary_html(const json& s) {
     bool graded = st["status"] == "graded";
     bool was_rejected = st.value("rejected", json(nullptr)).is_string();
     h += fmt::format(
-        "<tr><td><a href=\"students/{0}/score.json\">{0}</a></td><td class=\"{1}\"{2}>{3}</td>",
-        id, graded && !was_rejected ? "" : "bad",
+        "<tr><td><a href=\"students/{0}/score.json\">{0}</a></td><td class=\"{1}\"{2}>{3}</td>", id,
+        graded && !was_rejected ? "" : "bad",
         was_rejected ? " title=\"" + html_escape(st["rejected"].get<std::string>()) + "\"" : "",
-        !graded ? "needs attention" : was_rejected ? "rejected" : "graded");
+        !graded        ? "needs attention"
+        : was_rejected ? "rejected"
+                       : "graded");
     h += fmt::format("<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>",
                      graded ? format_number(st["percent"]) : "", text_of(st["late_days"]),
                      format_number(st["late_penalty"]));

@@ -133,7 +133,8 @@ TEST(ManifestData, DataFilesAreCopiedButNotGivenToPytest) {
   std::ofstream(a / "handout/tests/test_basic.py", std::ios::app)
       << "\n\ndef test_add_from_data():\n"
          "    import json, pathlib\n"
-         "    rows = json.loads((pathlib.Path(__file__).parent / 'data/more/cases.json').read_text())\n"
+         "    rows = json.loads((pathlib.Path(__file__).parent / "
+         "'data/more/cases.json').read_text())\n"
          "    assert all(mathops.add(x, y) == z for x, y, z in rows)\n";
   Ran r = grader("check " + a.string() + " " + (kMini / "solution").string() +
                  " --test public_basic --json");

@@ -187,8 +187,7 @@ TEST_F(Gradebook, CanvasColumnsComeFromTheExportScaledToTheirPoints) {
   EXPECT_NE(canvas.find("\"Lee, Alice\",1001,S1,alice,L01,9,100,0,100,100\n"), std::string::npos)
       << canvas;
   ASSERT_EQ(g["warnings"].size(), 1u);  // a4 and a5 have no Canvas id
-  EXPECT_NE(g["warnings"][0].get<std::string>().find("creates new assignments"),
-            std::string::npos);
+  EXPECT_NE(g["warnings"][0].get<std::string>().find("creates new assignments"), std::string::npos);
 }
 
 TEST_F(Gradebook, AnAmbiguousOrBadCanvasExportIsRefusedWithTheFile) {

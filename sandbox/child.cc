@@ -98,9 +98,12 @@ void join_cgroup(const ChildSetup& s) {
   }
 }
 
-// The untrusted program: limits, identity, filter, exec. Runs as PID 2 (or alone without
-// namespaces).
-[[noreturn]] void exec_program(const ChildSetup& s) {
+}  // namespace
+
+// The untrusted program's own steps: the cgroup, limits, identity, filter. Returns the control
+// socket's descriptor (moved when it sat at the channel's place); on failure it reports on the
+// control socket and exits.
+int become_program(const ChildSetup& s) {
   const Policy& p = *s.policy;
   join_cgroup(s);
   // Inside the run's cgroup now: make it the root of what the box sees, while we still have
@@ -142,26 +145,35 @@ void join_cgroup(const ChildSetup& s) {
     close_other_fds(s.channel_fd >= 0 ? kChannelFd + 1 : 3, control);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
       throw std::runtime_error(std::string("no_new_privs: ") + std::strerror(errno));
-
-    std::vector<std::string> args = p.argv;
-    std::vector<std::string> env;
-    for (const auto& [k, v] : p.env)
-      env.push_back(k + "=" + (s.isolation == Isolation::None ? host_path(p, v) : v));
-    if (s.isolation == Isolation::None)
-      for (auto& a : args) a = host_path(p, a);
-    std::vector<char*> argv, envp;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-
     std::string err = install_seccomp();
     if (!err.empty()) throw std::runtime_error(err);
-    execvpe(argv[0], argv.data(), envp.data());
-    send_text(control, kMsgExecError, "cannot execute " + p.argv[0] + ": " + std::strerror(errno));
   } catch (const std::exception& e) {
     send_text(control, kMsgExecError, e.what());
+    _exit(127);
   }
+  return control;
+}
+
+namespace {
+
+// A cold start: the program becomes itself and execs. Runs as PID 2 (or alone without
+// namespaces).
+[[noreturn]] void exec_program(const ChildSetup& s) {
+  const Policy& p = *s.policy;
+  const int control = become_program(s);
+  std::vector<std::string> args = p.argv;
+  std::vector<std::string> env;
+  for (const auto& [k, v] : p.env)
+    env.push_back(k + "=" + (s.isolation == Isolation::None ? host_path(p, v) : v));
+  if (s.isolation == Isolation::None)
+    for (auto& a : args) a = host_path(p, a);
+  std::vector<char*> argv, envp;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  execvpe(argv[0], argv.data(), envp.data());
+  send_text(control, kMsgExecError, "cannot execute " + p.argv[0] + ": " + std::strerror(errno));
   _exit(127);
 }
 
@@ -238,6 +250,7 @@ bool receive_go(ChildSetup& s) {
   s.memory_by_rlimit = go.memory_by_rlimit;
   s.pids_by_rlimit = go.pids_by_rlimit;
   s.cpu_by_rlimit = go.cpu_by_rlimit;
+  s.warm = go.warm;
   return true;
 }
 
@@ -343,6 +356,36 @@ ssize_t receive_with_fds(int control_fd, char* buf, size_t size, std::vector<int
   return n;
 }
 
+namespace {
+
+void on_child(int) {}
+
+// Warm start: the program is a zygote's fork, joined to this box by the zygote's runner, which
+// also reports its end. Init tells the supervisor the box is built, then only reaps whatever
+// the program leaves orphaned here, until the supervisor ends the box.
+[[noreturn]] void wait_for_a_warm_program(const ChildSetup& s) {
+  for (int fd : s.cgroup_join_fds) close(fd);
+  if (s.cgroup_dir_fd >= 0) close(s.cgroup_dir_fd);
+  for (int fd : {s.stdin_fd, s.stdout_fd, s.stderr_fd, s.channel_fd})
+    if (fd >= 0) close(fd);
+  sigset_t chld, old;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, &old);
+  struct sigaction sa {};
+  sa.sa_handler = on_child;
+  sigaction(SIGCHLD, &sa, nullptr);
+  const char ready = kMsgReady;
+  (void)send(s.control_fd, &ready, 1, MSG_NOSIGNAL);
+  while (true) {
+    while (waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    sigsuspend(&old);
+  }
+}
+
+}  // namespace
+
 void run_init(const ChildSetup& base) {
   // The supervisor moved us off its CPU to start us at once; from here on the scheduler may
   // place us anywhere again (taken back once more at "go", in case its move came after this).
@@ -369,6 +412,7 @@ void run_init(const ChildSetup& base) {
     _exit(1);
   }
 
+  if (s.warm) wait_for_a_warm_program(s);
   pid_t program = start_program(s);
   if (program < 0) {
     send_text(s.control_fd, kMsgSetupError, std::string("fork: ") + std::strerror(errno));

@@ -18,6 +18,7 @@ inline constexpr char kMsgSetupError = 'E';  // init -> supervisor: text follows
 inline constexpr char kMsgExecError = 'X';   // program -> supervisor: text follows
 inline constexpr char kMsgExit = 'S';        // init -> supervisor: ExitReport follows
 inline constexpr char kMsgVolumes = 'V';     // init -> supervisor: the tmpfs roots (SCM_RIGHTS)
+inline constexpr char kMsgReady = 'R';  // init -> supervisor: the box is built (warm start)
 
 // The fd at which the program finds the policy's channel (a pipe to the supervisor).
 inline constexpr int kChannelFd = 3;
@@ -38,6 +39,7 @@ struct GoMessage {
   bool cpu_by_rlimit = false;       // no CPU accounting cgroup: RLIMIT_CPU is the limit
   bool netns_fd_first = false;      // the first fd is a network namespace to enter (as root)
   bool cgroup_dir_fd_last = false;  // the last fd is a cgroup v2 folder to fork the program into
+  bool warm = false;                // a zygote's fork becomes the program (init only reaps)
 };
 bool send_go(int control_fd, const GoMessage& go, const std::vector<int>& fds);
 
@@ -62,7 +64,15 @@ struct ChildSetup {
   std::vector<int> cgroup_join_fds;  // v1: files the program writes "0" to
   int cgroup_dir_fd = -1;            // v2: the folder the program is born in (or joins)
   bool born_in_cgroup = false;       // v2: clone3 put the program there
+  bool warm = false;                 // from the GoMessage
 };
+
+// The program's own steps before it runs: joins the cgroup (and a cgroup namespace), takes the
+// run's stdio and channel, limits, working folder, uid 65534 without capabilities, closes every
+// other descriptor but the control socket, no_new_privs, the seccomp filter. Returns the control
+// socket's descriptor; on failure reports on the control socket and exits. A cold start execs
+// next; a warm one (a zygote's fork) closes the control socket and runs in-process.
+int become_program(const ChildSetup& setup);
 
 // Runs in the cloned child; never returns.
 [[noreturn]] void run_init(const ChildSetup& setup);

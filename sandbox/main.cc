@@ -13,6 +13,7 @@
 #include "sandbox/policy.h"
 #include "sandbox/result.h"
 #include "sandbox/run.h"
+#include "sandbox/warm.h"
 
 namespace {
 
@@ -91,6 +92,13 @@ int main(int argc, char** argv) {
   app.add_flag("--strict", strict, "Refuse to run when a protection cannot be enforced");
   std::string channel;
   app.add_option("--channel", channel, "Host file that receives what the program writes to fd 3");
+  std::string zygote, serve_zygote, preload, python = "/usr/bin/python3";
+  app.add_option("--zygote", zygote,
+                 "Start the program as a fork of the zygote at this socket (warm start)");
+  app.add_option("--serve-zygote", serve_zygote,
+                 "Become a zygote listening at this socket (root only; see README.md)");
+  app.add_option("--preload", preload, "With --serve-zygote: modules to import, comma-separated");
+  app.add_option("--python", python, "With --serve-zygote: the interpreter (default /usr/bin/python3)");
   bool cleanup = false;
   app.add_flag("--cleanup", cleanup,
                "Remove the cgroups of runs whose supervisor is gone, print a JSON report, exit");
@@ -103,6 +111,12 @@ int main(int argc, char** argv) {
     int removed = sandbox::remove_stale_cgroups(failures);
     std::cout << nlohmann::json{{"removed", removed}, {"failures", failures}}.dump() << "\n";
     return failures.empty() ? 0 : 1;
+  }
+
+  if (!serve_zygote.empty()) {
+    std::string error = sandbox::serve_zygote(serve_zygote, python, preload, env);
+    std::cerr << "grader-sandbox: " << error << "\n";
+    return 1;
   }
 
   sandbox::Policy policy;
@@ -145,6 +159,7 @@ int main(int argc, char** argv) {
     if (!command.empty()) cli["argv"] = command;
     if (strict) cli["strict"] = true;
     if (!channel.empty()) cli["channel"] = channel;
+    if (!zygote.empty()) cli["zygote"] = zygote;
     auto split = [](const std::string& s) {
       auto colon = s.find(':');
       return colon == std::string::npos ? std::pair{s, s}

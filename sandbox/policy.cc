@@ -146,6 +146,8 @@ void apply_json(Policy& p, const nlohmann::json& j) {
       if (!v.is_object()) throw std::invalid_argument("policy key 'env': expected an object");
       for (const auto& [name, value] : v.items())
         p.env.emplace_back(name, string_value(value, "env." + name));
+    } else if (key == "zygote") {
+      p.zygote = string_value(v, key);
     } else if (key == "channel") {
       p.channel_path = string_value(v, key);
     } else if (key == "channel_size") {
@@ -199,7 +201,8 @@ nlohmann::json to_json(const Policy& p) {
           {"stderr", p.stderr_path},
           {"tmp_size", p.tmp_size},
           {"shm_size", p.shm_size},
-          {"strict", p.strict}};
+          {"strict", p.strict},
+          {"zygote", p.zygote}};
 }
 
 std::string validate(const Policy& p) {

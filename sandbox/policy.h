@@ -59,6 +59,10 @@ struct Policy {
   uint64_t tmp_size = 256ull << 20;
   uint64_t shm_size = 64ull << 20;
   bool strict = false;  // refuse to run when a protection cannot be enforced
+  // Optional: the socket of a warm-start zygote (warm.h). The program is then a fork of an
+  // interpreter that imported its modules already; where it cannot be, it starts cold, and
+  // the result says which way it started.
+  std::string zygote;
 
   double effective_wall_time() const { return wall_time > 0 ? wall_time : 3 * cpu_time; }
 };

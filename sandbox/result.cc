@@ -59,6 +59,8 @@ nlohmann::json to_json(const Result& r) {
       {"enforced", r.enforced},
       {"volumes", volumes},
       {"channel_bytes", r.channel_bytes},
+      {"start", r.start},
+      {"start_note", r.start_note.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.start_note)},
       {"warnings", r.warnings},
       {"error", r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error)},
   };

@@ -50,6 +50,9 @@ struct Result {
       enforced;  // limit -> by what ("cgroup v1", "rlimit", "not enforced")
   std::vector<VolumeResult> volumes;
   uint64_t channel_bytes = 0;  // written to the channel (kept: at most channel_size)
+  // "warm" (a zygote's fork) or "cold" (exec); with a zygote asked for, why it started cold.
+  std::string start = "cold";
+  std::string start_note;
   std::vector<std::string> warnings;
   std::string error;  // for SandboxError
 };

@@ -22,11 +22,16 @@
 #include "sandbox/child.h"
 #include "sandbox/tree.h"
 #include "sandbox/volumes.h"
+#include "sandbox/warm.h"
 
 namespace sandbox {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// The error of a warm start that failed before the program's end was reported: run() then
+// runs the program again, cold.
+constexpr const char* kWarmFailed = "warm start: ";
 
 // A file descriptor that closes itself.
 class Fd {
@@ -99,6 +104,39 @@ std::optional<Isolation> try_isolation(Isolation i, const ChildSetup& base, pid_
   return i;
 }
 
+// The zygote that is to start this run's program, where one was asked for and can.
+struct WarmStart {
+  Fd zygote;
+  std::string note;  // why the run starts cold after all
+  bool on() const { return zygote.get() >= 0; }
+};
+
+WarmStart reach_zygote(const Policy& p, const std::string& without_namespaces) {
+  WarmStart w;
+  if (p.zygote.empty()) return w;
+  if (geteuid() != 0 || !without_namespaces.empty()) {
+    w.note = "warm start needs the namespaces of a supervisor running as root";
+    return w;
+  }
+  ZygoteHello hello;
+  Fd fd(connect_zygote(p.zygote, hello, w.note));
+  if (fd.get() < 0) return w;
+  w.note = warm_refusal(p, hello);
+  if (w.note.empty()) w.zygote = std::move(fd);
+  return w;
+}
+
+// The box's namespaces as init holds them, for the zygote's runner to join.
+std::vector<Fd> box_namespaces(pid_t init, std::string& error) {
+  std::vector<Fd> fds;
+  for (const char* ns : {"mnt", "pid", "ipc", "uts", "net"}) {
+    std::string path = "/proc/" + std::to_string(init) + "/ns/" + ns;
+    fds.emplace_back(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fds.back().get() < 0) error = "cannot open " + path + ": " + std::strerror(errno);
+  }
+  return fds;
+}
+
 }  // namespace
 
 // One attempt; `without_namespaces` skips straight to the weakest isolation, with `why`.
@@ -154,6 +192,7 @@ static Result run_once(const Policy& p, const RunOptions& options,
   setup.channel_fd = channel_w.get();
 
   setup.cpus_known = sched_getaffinity(0, sizeof setup.cpus, &setup.cpus) == 0;
+  WarmStart warm = reach_zygote(p, without_namespaces);
 
   // Strongest isolation first; each weaker one is reported, and refused under --strict.
   const auto started = Clock::now();
@@ -182,6 +221,20 @@ static Result run_once(const Policy& p, const RunOptions& options,
     if (!isolation) return fail(std::string("clone: ") + std::strerror(errno));
   }
   log(std::string("isolation: ") + to_string(*isolation));
+  if (warm.on() && *isolation != Isolation::Namespaces) {
+    warm.zygote.reset();
+    warm.note = "warm start needs the namespaces of a supervisor running as root";
+  }
+  r.start_note = warm.note;
+  // Warm: the program's ends of the pipes go to the zygote's runner once the box is built.
+  Fd warm_control, warm_stdin, warm_out, warm_err, warm_channel;
+  if (warm.on()) {
+    warm_control = std::move(control_child);
+    warm_stdin = std::move(stdin_fd);
+    warm_out = std::move(out_w);
+    warm_err = std::move(err_w);
+    warm_channel = std::move(channel_w);
+  }
   // Linux starts a new child on its parent's CPU, where it waits until the parent sleeps
   // (measured here: 1 ms while the parent kept working, though the other core was idle). The
   // supervisor has work to do now, and so has init: move init to another of our CPUs. Init
@@ -247,6 +300,7 @@ static Result run_once(const Policy& p, const RunOptions& options,
   const bool own_user_namespace = *isolation == Isolation::UserNamespaces;
   go.pids_by_rlimit = !cgroup.has_pids() && own_user_namespace;
   go.cpu_by_rlimit = !cgroup.has_cpu();
+  go.warm = warm.on();
   std::vector<int> go_fds;
   if (netns.get() >= 0) {  // otherwise init makes one itself
     go.netns_fd_first = true;
@@ -280,9 +334,38 @@ static Result run_once(const Policy& p, const RunOptions& options,
       why = std::string(msg + 1, static_cast<size_t>(len - 1));
     return abandon(why);
   }
-  join_files.clear();
+  if (!warm.on()) {
+    join_files.clear();
+    cgroup_dir.reset();
+  }
   netns.reset();
-  cgroup_dir.reset();
+
+  // Warm: once init says the box is built, the zygote's runner joins it with the program's
+  // descriptors and forks the program into it; it reports the program's end as init would.
+  bool warm_sent = false;
+  std::string warm_error;
+  auto start_warm = [&]() -> std::string {
+    warm_sent = true;
+    std::string error;
+    std::vector<Fd> namespaces = box_namespaces(child, error);
+    if (!error.empty()) return error;
+    WarmFds fds;
+    for (const auto& ns : namespaces) fds.namespaces.push_back(ns.get());
+    fds.control = warm_control.get();
+    fds.stdin_fd = warm_stdin.get();
+    fds.stdout_fd = warm_out.get();
+    fds.stderr_fd = warm_err.get();
+    fds.channel = warm_channel.get();
+    for (const auto& f : join_files) fds.cgroup_join.push_back(f.get());
+    fds.cgroup_dir = cgroup_dir.get();
+    WarmFlags flags{go.memory_by_rlimit, go.pids_by_rlimit, go.cpu_by_rlimit};
+    error = send_warm_request(warm.zygote.get(), p, flags, fds);
+    for (Fd* f : {&warm_control, &warm_stdin, &warm_out, &warm_err, &warm_channel, &cgroup_dir})
+      f->reset();
+    join_files.clear();
+    if (error.empty()) r.start = "warm";
+    return error;
+  };
 
   // What was enforced, and by what.
   const std::string cg = cgroup.mode_name();
@@ -361,6 +444,7 @@ static Result run_once(const Policy& p, const RunOptions& options,
   int child_status = 0;
   struct rusage child_usage {};
   std::optional<double> ended_at;  // when the program ended or was killed
+  std::optional<double> runner_gone_at;  // warm: when the zygote's runner closed its socket
   // With a cgroup to vouch that the box is empty, init's own exit (tearing down its
   // namespaces) need not be waited for here: it overlaps the measuring and clean-up below.
   const bool cgroup_vouches = ns && cgroup.mode() != Cgroup::Mode::None;
@@ -372,6 +456,12 @@ static Result run_once(const Policy& p, const RunOptions& options,
     if ((report || killed_wall || killed_cpu || killed_output) && !ended_at) ended_at = elapsed();
     // Without a pid namespace a daemon may keep the pipes open: give up on it after a grace.
     if (ended_at && elapsed() - *ended_at > 1.0 && child_done) break;
+    // A runner that ended without a report (its zygote was killed, say): the program cannot be
+    // vouched for; the run is done again cold (run()).
+    if (runner_gone_at && !report && warm_error.empty() && elapsed() - *runner_gone_at > 0.5) {
+      warm_error = "the zygote's runner ended without reporting the program's end";
+      kill_everything();
+    }
     if (left <= 0 && !killed_wall && !report) {
       killed_wall = true;
       kill_everything();
@@ -380,12 +470,13 @@ static Result run_once(const Policy& p, const RunOptions& options,
       killed_cpu = true;
       kill_everything();
     }
-    pollfd fds[5];
+    pollfd fds[6];
     int n = 0;
     if (out.open()) fds[n++] = {out.pipe.get(), POLLIN, 0};
     if (err.open()) fds[n++] = {err.pipe.get(), POLLIN, 0};
     if (channel.open()) fds[n++] = {channel.pipe.get(), POLLIN, 0};
     if (control_open) fds[n++] = {control_parent.get(), POLLIN, 0};
+    if (warm_sent && warm.on()) fds[n++] = {warm.zygote.get(), POLLIN, 0};
     const int streams = n;
     // The child's pidfd becomes readable when it exits: no polling for the end of the run.
     if (!child_done && child_fd.get() >= 0) fds[n++] = {child_fd.get(), POLLIN, 0};
@@ -412,6 +503,12 @@ static Result run_once(const Policy& p, const RunOptions& options,
         drain(err);
       } else if (channel.open() && fds[i].fd == channel.pipe.get()) {
         drain_channel();
+      } else if (warm.on() && fds[i].fd == warm.zygote.get()) {
+        char ignored[64];
+        if (recv(warm.zygote.get(), ignored, sizeof ignored, MSG_DONTWAIT) <= 0) {
+          warm.zygote.reset();
+          runner_gone_at = elapsed();
+        }
       } else if (control_open && fds[i].fd == control_parent.get()) {
         char msg[512];
         ReceivedFds received;
@@ -428,6 +525,11 @@ static Result run_once(const Policy& p, const RunOptions& options,
           // leaves by itself, and with it the pid namespace; one round of SIGKILL suffices.
           kill(child, SIGKILL);
           cgroup.kill_all(false);
+        } else if (msg[0] == kMsgReady && warm.on() && !warm_sent) {
+          if (std::string e = start_warm(); !e.empty()) {
+            warm_error = e;
+            kill_everything();
+          }
         } else if (msg[0] == kMsgSetupError) {
           setup_error.assign(msg + 1, static_cast<size_t>(len - 1));
         } else if (msg[0] == kMsgExecError) {
@@ -477,6 +579,7 @@ static Result run_once(const Policy& p, const RunOptions& options,
                            {"not capped: a host folder (no mount namespace)"}});
   }
 
+  if (!warm_error.empty()) return fail(kWarmFailed + warm_error);
   if (!setup_error.empty()) return fail("box setup: " + setup_error);
   if (!exec_error.empty()) return fail(exec_error);
   if (!collect_error.empty()) return fail(collect_error);
@@ -529,6 +632,15 @@ static Result run_once(const Policy& p, const RunOptions& options,
 
 Result run(const Policy& p, const RunOptions& options) {
   Result r = run_once(p, options, "");
+  // A warm start that failed before the program could be vouched for: once more, cold.
+  if (r.verdict == Verdict::SandboxError && r.error.rfind(kWarmFailed, 0) == 0) {
+    Policy cold = p;
+    cold.zygote.clear();
+    const std::string why = r.error;
+    r = run_once(cold, options, "");
+    r.start_note = why;
+    return r;
+  }
   // Namespaces that can be created but not furnished (a container that masks /proc or
   // refuses mounts): run with what there is, and say so, unless --strict.
   const std::string setup_failed = "box setup: ";

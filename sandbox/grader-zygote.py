@@ -1,0 +1,193 @@
+# grader-zygote: grader-sandbox's warm start (sandbox/README.md, "Warm start").
+#
+# Started by `grader-sandbox --zygote SOCKET --preload MODULES`, as root, with a clean
+# environment. It imports the preload modules once, and only them: no student, test or
+# checker code is ever loaded here. For each supervisor that connects it forks a runner, which
+#   1. greets the supervisor (the interpreter and the preload list),
+#   2. takes the run (the policy and the box's descriptors) once the box is built,
+#   3. joins the box's namespaces and forks the program into its pid namespace,
+#   4. waits for the program and reports its end, as the box's init does for a cold program.
+# The program (the runner's child) takes the cold path's own steps into the box (the cgroup,
+# limits, uid 65534, no capabilities, every other descriptor closed, no_new_privs, seccomp) in
+# libgrader-warm.so, then becomes the fresh interpreter a cold run would be: environment,
+# sys.argv, sys.path, stdio, fresh random streams, and runs the script or module.
+import argparse
+import atexit
+import ctypes
+import importlib
+import io
+import json
+import os
+import random
+import runpy
+import select
+import socket
+import sys
+
+PROTOCOL = 1
+MAX_REQUEST = 1 << 20
+MAX_FDS = 16
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(prog="grader-zygote")
+    parser.add_argument("--socket", required=True)
+    parser.add_argument("--lib", required=True)
+    parser.add_argument("--preload", default="")
+    return parser.parse_args()
+
+
+def listen(path):
+    """A socket only root can reach; renamed into place once it listens, so a supervisor that
+    finds the path can connect."""
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    partial = path + ".partial"
+    if os.path.lexists(partial):
+        os.unlink(partial)
+    old = os.umask(0o077)
+    server.bind(partial)
+    os.umask(old)
+    server.listen(128)
+    os.rename(partial, path)
+    return server
+
+
+def serve(args):
+    """Returns only in a program: the run it is to become."""
+    lib = ctypes.CDLL(args.lib)
+    for name in (lib.grader_warm_enter, lib.grader_warm_become, lib.grader_warm_report):
+        name.restype = ctypes.c_int
+    preload = [m for m in args.preload.split(",") if m]
+    for module in preload:
+        importlib.import_module(module)
+    base = {"path": list(sys.path), "torch": "torch" in sys.modules}
+    hello = json.dumps({"protocol": PROTOCOL, "python": sys.executable,
+                        "preload": preload}).encode()
+    server = listen(args.socket)
+    while True:
+        ready, _, _ = select.select([server], [], [], 1.0)
+        reap()
+        if not ready:
+            continue
+        try:
+            conn, _ = server.accept()
+        except OSError:
+            continue
+        if os.fork() == 0:
+            server.close()
+            return runner(conn, hello, lib, base)
+        conn.close()
+
+
+def reap():
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def runner(conn, hello, lib, base):
+    """The zygote's fork for one run: joins the box, forks the program, reports its end."""
+    try:
+        conn.sendall(hello)
+        conn.settimeout(120)
+        data, fds, _, _ = socket.recv_fds(conn, MAX_REQUEST, MAX_FDS)
+    except OSError:
+        os._exit(1)
+    if not data:
+        os._exit(0)
+    request = json.loads(data)
+    raw = json.dumps(request).encode()
+    c_fds = (ctypes.c_int * len(fds))(*fds)
+    if lib.grader_warm_enter(raw, c_fds, len(fds)) != 0:
+        os._exit(1)
+    pid = os.fork()
+    if pid == 0:
+        conn.detach()  # closed below with every other descriptor; no object may own it
+        lib.grader_warm_become(raw, c_fds, len(fds))
+        return {"policy": request["policy"], "base": base}
+    lib.grader_warm_report(pid, raw, c_fds, len(fds))
+    os._exit(1)
+
+
+def become(run):
+    """The rest of a fresh interpreter's start, in the box: what a cold run would see."""
+    policy, base = run["policy"], run["base"]
+    os.environ.clear()
+    for name, value in policy.get("env", {}).items():
+        os.environ[name] = value
+    sys.dont_write_bytecode = bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))
+    sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
+    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8")
+    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8",
+                                  errors="backslashreplace", line_buffering=True)
+    sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
+    argv = policy["argv"]
+    extra = [p for p in os.environ.get("PYTHONPATH", "").split(":") if p]
+    if argv[1] == "-m":
+        first, target, args = os.getcwd(), argv[2], argv[3:]
+    else:
+        first, target, args = os.path.dirname(os.path.abspath(argv[1])), argv[1], argv[2:]
+    sys.path[:] = [first] + extra + base["path"][1:]
+    sys.path_importer_cache.clear()
+    importlib.invalidate_caches()
+    # Fresh streams, as a fresh interpreter has: random, numpy and torch from the kernel's
+    # entropy (Debian's torch 1.13 seeds itself so at import too).
+    random.seed()
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed()
+    if base["torch"]:
+        sys.modules["torch"].seed()
+    sys.argv = [target] + args
+    return argv[1] == "-m", target
+
+
+def exit_status(exit):
+    """What the interpreter makes of SystemExit's argument."""
+    code = exit.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    try:
+        print(code, file=sys.stderr)
+    except Exception:
+        pass
+    return 1
+
+
+def run(as_module, target, _exit=os._exit):
+    """Runs the program; then does what the interpreter does at exit (waits for its threads,
+    runs its exit handlers, flushes its streams) and leaves without tearing the interpreter
+    down: freeing every preloaded object would copy the zygote's pages, about 1 s of CPU time
+    per run for torch (measured), which a cold run spends too and a warm one need not."""
+    status = 0
+    try:
+        if as_module:
+            runpy.run_module(target, run_name="__main__", alter_sys=True)
+        else:
+            runpy.run_path(target, run_name="__main__")
+    except SystemExit as e:
+        status = exit_status(e)
+    except BaseException:
+        sys.excepthook(*sys.exc_info())
+        status = 1
+    for step in (lambda: sys.modules["threading"]._shutdown() if "threading" in sys.modules
+                 else None, atexit._run_exitfuncs, sys.stdout.flush, sys.stderr.flush):
+        try:
+            step()
+        except SystemExit as e:
+            status = exit_status(e)
+        except BaseException:
+            status = status or 120
+    _exit(status)
+
+
+if __name__ == "__main__":
+    program = serve(parse_args())
+    as_module, target = become(program)
+    del program
+    run(as_module, target)

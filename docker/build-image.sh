@@ -69,6 +69,10 @@ if [ -n "$prebuilt" ]; then
   mkdir -p "$stage/bin"
   trap 'rm -rf "$stage"' EXIT
   cp "$prebuilt/grader" "$prebuilt/grader-sandbox" "$stage/bin/"
+  # grader-sandbox's warm start, where it was built (without them runs start cold).
+  for f in libgrader-warm.so grader-zygote.py; do
+    if [ -f "$prebuilt/$f" ]; then cp "$prebuilt/$f" "$stage/bin/"; fi
+  done
   strip "$stage/bin/grader" "$stage/bin/grader-sandbox" 2>/dev/null || true
   docker/runtime-packages.sh "$stage/bin/grader" "$stage/bin/grader-sandbox" >"$stage/runtime-packages.txt"
   binaries=(--build-arg BINARIES=prebuilt --build-arg "PREBUILT=$stage")

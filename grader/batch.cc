@@ -25,6 +25,8 @@
 #include "grader/intake.h"
 #include "grader/manifest.h"
 #include "grader/remove_tree.h"
+#include "grader/sandbox_runner.h"
+#include "grader/zygotes.h"
 #include "reports/atomic.h"
 #include "reports/score.h"
 #include "reports/summary.h"
@@ -732,6 +734,7 @@ Result run(const Options& options) {
   std::mutex error_mu;
   std::optional<std::string> fatal;
 
+  Zygotes zygotes(SandboxRunner::locate());  // warm start: shared by the workers of this shard
   auto grade_one = [&](const Entry& e, size_t index) {
     fs::path work = tmp / fmt::format("w{}", index);
     fs::create_directories(work);
@@ -770,6 +773,7 @@ Result run(const Options& options) {
       req.scratch_root = work / "scratch";
       req.due_extension_days = extension;
       req.time_scale = o.time_scale;
+      req.zygotes = &zygotes;
       fs::create_directories(req.scratch_root);
       score = grade(req);
     } catch (const InputError& err) {

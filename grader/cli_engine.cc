@@ -15,6 +15,8 @@
 #include "grader/intake.h"
 #include "grader/manifest.h"
 #include "grader/remove_tree.h"
+#include "grader/sandbox_runner.h"
+#include "grader/zygotes.h"
 #include "grader/student_id.h"
 #include "reports/score.h"
 
@@ -220,7 +222,8 @@ void evaluate(SelftestJob& job, double max_points) {
     job.ok = std::abs(got - job.expected) <= 0.01;
 }
 
-void run_selftest_job(SelftestJob& job, const fs::path& scratch, double time_scale) {
+void run_selftest_job(SelftestJob& job, const fs::path& scratch, double time_scale,
+                      Zygotes& zygotes) {
   auto start = std::chrono::steady_clock::now();
   try {
     GradeRequest req;
@@ -229,6 +232,7 @@ void run_selftest_job(SelftestJob& job, const fs::path& scratch, double time_sca
     req.mode = Mode::Grade;
     req.scratch_root = scratch;
     req.time_scale = time_scale;
+    req.zygotes = &zygotes;
     fs::path staged;
     if (job.stage_without_expected) {
       // A variant's submission is its folder minus expected.toml.
@@ -367,9 +371,10 @@ int selftest(const Context& ctx, std::vector<std::string> ids, bool all, int job
   fs::path scratch = pattern;
   std::atomic<size_t> next{0};
   std::mutex print_mutex;
+  Zygotes zygotes(SandboxRunner::locate());  // one per preload, shared by every job
   auto worker = [&] {
     for (size_t i; (i = next++) < work.size();) {
-      run_selftest_job(work[i], scratch, time_scale);
+      run_selftest_job(work[i], scratch, time_scale, zygotes);
       evaluate(work[i], max_points[work[i].assignment]);
       if (ctx.verbosity > 0) {
         std::lock_guard lock(print_mutex);

@@ -22,6 +22,7 @@
 #include "grader/remove_tree.h"
 #include "grader/student_id.h"
 #include "grader/test_runs.h"
+#include "grader/zygotes.h"
 #include "reports/score.h"
 #include "sandbox/cgroup.h"
 
@@ -137,6 +138,25 @@ json ignored_json(const std::vector<IgnoredEntry>& ignored) {
 std::string kernel_release() {
   struct utsname u {};
   return uname(&u) == 0 ? u.release : "unknown";
+}
+
+// How the grading's runs started: warm (a zygote's fork) or cold, and why not warm.
+json start_facts(const GradingContext& ctx) {
+  return {{"preload", ctx.manifest.preload},
+          {"warm_runs", ctx.warm_runs},
+          {"cold_runs", ctx.cold_runs},
+          {"cold_note", ctx.cold_note.empty() ? json(nullptr) : json(ctx.cold_note)}};
+}
+
+// The zygote for the manifest's preload, from the shared pool or one of the grading's own.
+std::string warm_socket(const Manifest& m, const GradeRequest& req,
+                        std::optional<Zygotes>& own, std::string& why) {
+  if (m.preload.empty()) return "";
+  why = warm_start_unavailable();
+  if (!why.empty()) return "";
+  Zygotes* pool = req.zygotes;
+  if (!pool) pool = &own.emplace(SandboxRunner::locate());
+  return pool->socket_for({m.python, m.preload, m.env}, why);
 }
 
 // What the host enforced, from the first sandbox result, and the time scale applied.
@@ -364,6 +384,7 @@ json grade(const GradeRequest& req) {
 
   // Every way out removes the scratch folder first, and records it when that fails.
   std::optional<Scratch> scratch;
+  std::optional<Zygotes> own_zygotes;  // warm start, where no pool is shared with this grading
   auto done = [&] {
     if (scratch)
       if (std::string error = scratch->remove(); !error.empty())
@@ -410,6 +431,9 @@ json grade(const GradeRequest& req) {
       return done();
     }
 
+    // Warm start: the zygote that forks the Python runs (the build always starts cold).
+    ctx.zygote = warm_socket(m, req, own_zygotes, ctx.cold_note);
+
     // Stage "build": a failed build is reported and the tests still run (and then fail).
     if (m.build) score["build"] = run_build(ctx, *m.build);
 
@@ -422,6 +446,7 @@ json grade(const GradeRequest& req) {
       score["tests"].push_back(run_test(ctx, t));
     }
     score["host"] = host_facts(ctx.enforced, req.time_scale);
+    score["host"]["start"] = start_facts(ctx);
   } catch (const InfrastructureError& e) {
     return ungradable(e.what());
   } catch (const fs::filesystem_error& e) {

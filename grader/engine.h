@@ -12,6 +12,8 @@
 
 namespace grader {
 
+class Zygotes;
+
 // Bad input from the person running the grader (bad manifest, unknown assignment, bad
 // option): the CLI maps it to exit code 2. The message names the file and the problem.
 // A bad *student* submission is not an InputError: it is graded 0 with a reason (see
@@ -41,6 +43,9 @@ struct GradeRequest {
   // (all when empty), and a pytest -k expression for their pytest cases.
   std::vector<std::string> only_tests;
   std::string pytest_select;
+  // Warm-start zygotes shared with other gradings of this process (batch, selftest); when
+  // null, a grading whose manifest preloads modules starts its own.
+  Zygotes* zygotes = nullptr;
 };
 
 // Returns the score.json object (reports/score.schema.json). Never throws for student

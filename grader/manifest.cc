@@ -663,7 +663,14 @@ Manifest load_manifest(const fs::path& dir) {
   if (m.allowed.empty()) m.allowed = {"*"};
 
   if (const toml::table* rt = r.opt_table(root, "runtime", "runtime")) {
-    r.only_keys(*rt, "runtime.", {"python", "env", "limits"});
+    r.only_keys(*rt, "runtime.", {"python", "env", "preload", "limits"});
+    m.preload = r.strings(*rt, "preload", "runtime.preload");
+    for (const auto& module : m.preload) {
+      static const std::regex dotted("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*");
+      if (!std::regex_match(module, dotted))
+        r.fail(rt->get("preload"), "runtime.preload",
+               fmt::format("'{}' is not a module name", module));
+    }
     m.python = r.opt_string(*rt, "python", "runtime.python").value_or(m.python);
     if (!fs::path(m.python).is_absolute())
       r.fail(rt->get("python"), "runtime.python", "must be an absolute path");

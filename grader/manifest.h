@@ -113,6 +113,9 @@ struct Manifest {
 
   std::string python = "/usr/bin/python3";
   std::map<std::string, std::string> env;
+  // Modules a warm-start zygote imports ahead for the Python runs (sandbox/README.md, "Warm
+  // start"); empty: every run starts a cold interpreter.
+  std::vector<std::string> preload;
   Limits limits;  // runtime defaults
 
   std::optional<BuildSpec> build;

@@ -196,6 +196,7 @@ BoxResult SandboxRunner::run(const BoxSpec& spec, const fs::path& run_dir,
   }
   if (!tmpfs.empty()) policy["tmpfs"] = tmpfs;
   if (!spec.channel.empty()) policy["channel"] = spec.channel.string();
+  if (!spec.zygote.empty()) policy["zygote"] = spec.zygote;
   policy["stdin"] = "/dev/null";
   const fs::path stdout_path = run_dir / "stdout.txt", stderr_path = run_dir / "stderr.txt";
   const fs::path result_path = run_dir / "result.json", policy_path = run_dir / "policy.json";

@@ -37,6 +37,7 @@ struct BoxSpec {
   std::filesystem::path channel;  // optional: host file that receives the program's fd 3
   std::string cwd = "/work";
   std::map<std::string, std::string> env;
+  std::string zygote;  // optional: a warm-start zygote's socket (the sandbox falls back to cold)
 };
 
 struct BoxResult {

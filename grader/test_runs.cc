@@ -246,6 +246,13 @@ BoxResult run_box(GradingContext& ctx, const BoxSpec& spec, const fs::path& run_
                   const std::string& what, size_t max_output = 4096) {
   BoxResult r = ctx.runner.run(spec, run_dir, max_output);
   if (!r.carried_out) throw InfrastructureError(fmt::format("{}: {}", what, r.error));
+  if (r.result.value("start", "cold") == "warm") {
+    ++ctx.warm_runs;
+  } else {
+    ++ctx.cold_runs;
+    if (!spec.zygote.empty() && ctx.cold_note.empty() && r.result["start_note"].is_string())
+      ctx.cold_note = r.result["start_note"].get<std::string>();
+  }
   if (ctx.enforced.is_null() && r.result.contains("enforced")) ctx.enforced = r.result["enforced"];
   return r;
 }
@@ -310,6 +317,7 @@ json run_pytest(GradingContext& ctx, const TestSpec& t) {
   spec.limits = t.limits;
   spec.cwd = "/work";
   spec.env = box_env(ctx.manifest, &t, true);
+  spec.zygote = ctx.zygote;
   spec.binds = {
       {grader_files(ctx.manifest, with_data(t, t.files), dir / "grader"), "/grader", false}};
   spec.volumes = {volume("/work", ctx.work_base), volume("/report", {}, dir / "report")};
@@ -374,6 +382,7 @@ CheckOutcome run_checker(GradingContext& ctx, const TestSpec& t, const fs::path&
   check.limits = t.limits;
   check.cwd = "/grader";
   check.env = box_env(m, &t, false);
+  check.zygote = ctx.zygote;
   check.binds = {{grader_files(m, with_data(t, t.check_files), dir / "grader"), "/grader", false},
                  {dir / "out", "/out", false}};
   check.volumes = {volume("/report", {}, dir / "report")};
@@ -429,6 +438,9 @@ BoxResult run_driver(GradingContext& ctx, const TestSpec& t, const fs::path& wor
   produce.limits = t.limits;
   produce.cwd = "/work";
   produce.env = box_env(m, &t, true);
+  // A test that compares what the sandbox measured of the student's and the baseline's runs
+  // starts both cold: a warm run's memory leaves out the pages it shares with its zygote.
+  if (t.measure_baseline.empty()) produce.zygote = ctx.zygote;
   produce.binds = {{grader_files(m, with_data(t, files), dir / "grader"), "/grader", false}};
   produce.volumes = {volume("/work", work), volume("/out", {}, dir / "out")};
   // Facts the driver can only observe in the student's process leave by the channel (fd 3):
@@ -521,6 +533,7 @@ json run_command(GradingContext& ctx, const TestSpec& t) {
   spec.limits = t.limits;
   spec.cwd = "/work";
   spec.env = box_env(ctx.manifest, &t, true);
+  spec.zygote = ctx.zygote;
   spec.binds = {
       {grader_files(ctx.manifest, with_data(t, t.files), dir / "grader"), "/grader", false}};
   spec.volumes = {volume("/work", ctx.work_base)};

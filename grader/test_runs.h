@@ -29,6 +29,11 @@ struct GradingContext {
   nlohmann::json enforced;          // from the first sandbox result (host facts)
   int run_counter = 0;
   std::string pytest_select;  // a pytest -k expression (grader check -k), or empty
+  // Warm start: the zygote's socket for the manifest's preload (empty: every run starts cold),
+  // and how the runs started; recorded in score.json as host.start.
+  std::string zygote;
+  std::string cold_note;  // why runs that could start warm started cold (the first reason)
+  int warm_runs = 0, cold_runs = 0;
 
   // A fresh, empty folder scratch/runs/<n>-<label>.
   std::filesystem::path new_run_dir(const std::string& label);

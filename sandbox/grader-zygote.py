@@ -21,6 +21,7 @@ import os
 import random
 import runpy
 import select
+import site
 import socket
 import sys
 
@@ -64,9 +65,12 @@ def serve(args):
     hello = json.dumps({"protocol": PROTOCOL, "python": sys.executable,
                         "preload": preload}).encode()
     server = listen(args.socket)
+    parent = os.getppid()
     while True:
         ready, _, _ = select.select([server], [], [], 1.0)
         reap()
+        if os.getppid() != parent:
+            leave(args.socket)  # whoever started us is gone (killed, say): nothing stays behind
         if not ready:
             continue
         try:
@@ -77,6 +81,22 @@ def serve(args):
             server.close()
             return runner(conn, hello, lib, base)
         conn.close()
+
+
+def leave(path):
+    """Removes the socket (and the log beside it, NAME.log for NAME.sock) and exits; the runs
+    in progress finish with their runners."""
+    stem = path[:-len(".sock")] if path.endswith(".sock") else None
+    for name in [path] + ([stem + ".log"] if stem else []):
+        try:
+            os.unlink(name)
+        except OSError:
+            pass
+    try:
+        os.rmdir(os.path.dirname(path))  # the pool's folder, once its last zygote is gone
+    except OSError:
+        pass
+    os._exit(0)
 
 
 def reap():
@@ -119,6 +139,9 @@ def become(run):
     os.environ.clear()
     for name, value in policy.get("env", {}).items():
         os.environ[name] = value
+    # As a cold interpreter does in the C locale (PEP 538): the zygote's own locale is C.UTF-8.
+    if not any(k in os.environ for k in ("LC_ALL", "LC_CTYPE", "LANG")):
+        os.environ["LC_CTYPE"] = "C.UTF-8"
     sys.dont_write_bytecode = bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))
     sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
     sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8")
@@ -131,9 +154,7 @@ def become(run):
         first, target, args = os.getcwd(), argv[2], argv[3:]
     else:
         first, target, args = os.path.dirname(os.path.abspath(argv[1])), argv[1], argv[2:]
-    sys.path[:] = [first] + extra + base["path"][1:]
-    sys.path_importer_cache.clear()
-    importlib.invalidate_caches()
+    start_path(base["path"][1:], extra)
     # Fresh streams, as a fresh interpreter has: random, numpy and torch from the kernel's
     # entropy (Debian's torch 1.13 seeds itself so at import too).
     random.seed()
@@ -142,7 +163,33 @@ def become(run):
     if base["torch"]:
         sys.modules["torch"].seed()
     sys.argv = [target] + args
+    # Last, as a cold interpreter: the script's folder (or cwd) goes first once site is done.
+    sys.path.insert(0, first)
     return argv[1] == "-m", target
+
+
+def start_path(interpreter_path, extra):
+    """sys.path and the site module's per-run work, as a cold interpreter's start does them:
+    PYTHONPATH, the standard library, the user's site-packages (this run's HOME), the system's
+    site-packages; then sitecustomize and usercustomize, found along that path (a
+    submission's sitecustomize.py on PYTHONPATH runs, exactly as it would cold)."""
+    packages = [p for p in interpreter_path if p.endswith("-packages")]
+    stdlib = [p for p in interpreter_path if not p.endswith("-packages")]
+    sys.path[:] = extra + stdlib
+    # site.check_enableusersite() without the zygote's own -s: what a cold start decides.
+    site.ENABLE_USER_SITE = os.getuid() == os.geteuid() and os.getgid() == os.getegid()
+    site.USER_BASE = site.USER_SITE = None
+    user_site = site.getusersitepackages()
+    if site.ENABLE_USER_SITE and os.path.isdir(user_site):
+        site.addsitedir(user_site)
+    sys.path.extend(packages)
+    sys.path_importer_cache.clear()
+    importlib.invalidate_caches()
+    for name in ("sitecustomize", "usercustomize"):
+        sys.modules.pop(name, None)
+    site.execsitecustomize()
+    if site.ENABLE_USER_SITE:
+        site.execusercustomize()
 
 
 def exit_status(exit):

@@ -78,6 +78,11 @@ std::string warm_refusal(const Policy& p, const ZygoteHello& hello) {
   if (p.argv.empty() || p.argv[0] != hello.python)
     return "the program is not the zygote's interpreter (" + hello.python + ")";
   if (p.argv.size() < 2) return "no script or module to run";
+  // An interpreter reads the others (PYTHONHASHSEED, PYTHONUNBUFFERED, ...) when it starts,
+  // which a zygote's fork has done already.
+  for (const auto& [name, value] : p.env)
+    if (name.rfind("PYTHON", 0) == 0 && name != "PYTHONPATH" && name != "PYTHONDONTWRITEBYTECODE")
+      return name + " is set (read when an interpreter starts; a fork of the zygote cannot)";
   if (p.argv[1] == "-m") return p.argv.size() < 3 ? "-m without a module" : "";
   if (p.argv[1].empty() || p.argv[1][0] == '-')
     return "interpreter option " + p.argv[1] + " (only -m MODULE or a script start warm)";
@@ -97,8 +102,9 @@ std::string serve_zygote(const std::string& socket_path, const std::string& pyth
     if (access(f.c_str(), R_OK) != 0) return "warm start is not installed: no " + f;
   if (chdir("/") != 0) return std::string("chdir /: ") + std::strerror(errno);
   syscall(SYS_close_range, 3u, ~0u, 0);
-  std::vector<std::string> args{python, script, "--socket", socket_path, "--lib", lib,
-                                "--preload", preload};
+  // -s: the zygote's own path without root's user site; each run adds its own (HOME's).
+  std::vector<std::string> args{python, "-s",  script,    "--socket", socket_path,
+                                "--lib", lib, "--preload", preload};
   std::vector<std::string> vars{"PATH=/usr/local/bin:/usr/bin:/bin"};
   vars.insert(vars.end(), env.begin(), env.end());
   std::vector<char*> argv, envp;

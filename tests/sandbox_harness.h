@@ -3,6 +3,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -108,5 +109,53 @@ inline int count_processes(const std::string& needle) {
   }
   return n;
 }
+
+// A warm-start zygote (grader-sandbox --serve-zygote) for the tests of one process: started
+// here and waited for, its process group killed at the end. Root only.
+class Zygote {
+ public:
+  explicit Zygote(const std::string& preload, const std::vector<std::string>& env = {}) {
+    dir_ = fresh_dir("zygote");
+    chmod(dir_.c_str(), 0700);
+    socket_ = (dir_ / "sock").string();
+    std::vector<std::string> args{std::string(BUILD_DIR) + "/bin/grader-sandbox", "--serve-zygote",
+                                  socket_, "--preload", preload};
+    for (const auto& e : env) args.insert(args.end(), {"--env", e});
+    pid_ = fork();
+    if (pid_ == 0) {
+      setpgid(0, 0);
+      int log = open((dir_ / "log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      dup2(log, 1);
+      dup2(log, 2);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    setpgid(pid_, pid_);
+    for (int i = 0; i < 3000 && !fs::is_socket(socket_); ++i) {
+      if (waitpid(pid_, nullptr, WNOHANG) == pid_) break;
+      usleep(20000);
+    }
+  }
+  ~Zygote() {
+    kill(-pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    fs::remove_all(dir_);
+  }
+  Zygote(const Zygote&) = delete;
+  Zygote& operator=(const Zygote&) = delete;
+
+  bool ready() const { return fs::is_socket(socket_); }
+  const std::string& socket() const { return socket_; }
+  pid_t pid() const { return pid_; }  // the zygote itself (its runners are its children)
+  std::string log() const { return read_text(dir_ / "log"); }
+
+ private:
+  fs::path dir_;
+  std::string socket_;
+  pid_t pid_ = -1;
+};
 
 }  // namespace harness

@@ -127,6 +127,15 @@ TEST_F(Engine, CorrectSubmissionGetsFullPoints) {
   EXPECT_EQ(s["submission"]["content_hash"].get<std::string>().rfind("sha256:", 0), 0u);
   EXPECT_EQ(s["assignment"]["hash"], grader::assignment_hash(kFixture));
   EXPECT_FALSE(s["host"]["kernel"].get<std::string>().empty());
+  // As root the Python runs start warm (the fixture preloads json); the rest start cold.
+  const json& start = s["host"]["start"];
+  EXPECT_EQ(start["preload"], json::array({"json"}));
+  if (geteuid() == 0) {
+    EXPECT_GT(start["warm_runs"].get<int>(), 0) << start.dump();
+    EXPECT_TRUE(start["cold_note"].is_null()) << start.dump();
+  } else {
+    EXPECT_EQ(start["warm_runs"], 0);
+  }
   reports::write_score_json(scratch_ / "solution-score.json", s);
   EXPECT_EQ(validate_against_schema(scratch_ / "solution-score.json"), 0);
 }
@@ -371,6 +380,21 @@ TEST_F(Engine, TimeScaleIsAnnouncedAndRecorded) {
             (kFixture / "solution").string() + " --time-scale " + bad);
     EXPECT_EQ(r.status, 2) << bad << ": " << r.output;
   }
+}
+
+TEST_F(Engine, WarmStartCanBeTurnedOffAndGradesAlike) {
+  fs::path out = scratch_ / "cold-out";
+  auto r = run("GRADER_WARM=0 " + kGrader.string() + " grade " + kFixture.string() + " " +
+               (kFixture / "solution").string() + " --out " + out.string());
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::ifstream in(out / "score.json");
+  json cold = json::parse(in);
+  EXPECT_EQ(cold["host"]["start"]["warm_runs"], 0);
+  EXPECT_NE(cold["host"]["start"]["cold_note"].get<std::string>().find("GRADER_WARM=0"),
+            std::string::npos);
+  EXPECT_EQ(cold["totals"]["final"], score("solution")["totals"]["final"]);
+  for (const json& t : cold["tests"])
+    EXPECT_EQ(t["score"], test_entry(score("solution"), t["id"].get<std::string>())["score"]);
 }
 
 TEST_F(Engine, SelftestOfTheFixturePasses) {

@@ -23,7 +23,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-enum class Lang { C, Python };
+// WarmPython: the Python program as a fork of a zygote (warm start, root only), which must
+// meet every test a cold program meets.
+enum class Lang { C, Python, WarmPython };
+
+// This process's zygote for the warm runs (only the interpreter: hostile.py needs no more).
+harness::Zygote& plain_zygote() {
+  static harness::Zygote zygote("");
+  return zygote;
+}
 
 class Hostile : public ::testing::TestWithParam<std::tuple<Who, Lang>> {
  protected:
@@ -45,8 +53,15 @@ class Hostile : public ::testing::TestWithParam<std::tuple<Who, Lang>> {
                      {"--ro-bind", std::string(SOURCE_DIR) + "/tests/hostile:/hostile"});
       command = {"/usr/bin/python3", "/hostile/hostile.py", mode, arg};
     }
+    const bool warm = std::get<1>(GetParam()) == Lang::WarmPython;
+    if (warm) {
+      EXPECT_TRUE(plain_zygote().ready()) << plain_zygote().log();
+      options.insert(options.end(), {"--zygote", plain_zygote().socket()});
+    }
     auto o = harness::run_sandbox(who(), options, command, env, inherit_fd);
     EXPECT_EQ(o.exit_status, 0) << "grader-sandbox itself failed: " << o.result.dump();
+    // A warm test that quietly ran cold would prove nothing about warm runs.
+    EXPECT_EQ(o.result.value("start", ""), warm ? "warm" : "cold") << o.result.dump();
     return o;
   }
   static std::string verdict(const harness::Outcome& o) {
@@ -256,13 +271,19 @@ TEST_P(Hostile, InheritedDescriptorIsClosed) {
 }
 
 std::string name(const ::testing::TestParamInfo<std::tuple<Who, Lang>>& info) {
+  const Lang lang = std::get<1>(info.param);
   return std::string(std::get<0>(info.param) == Who::Root ? "Root" : "Unprivileged") +
-         (std::get<1>(info.param) == Lang::C ? "C" : "Python");
+         (lang == Lang::C ? "C" : lang == Lang::Python ? "Python" : "WarmPython");
 }
 
 INSTANTIATE_TEST_SUITE_P(All, Hostile,
                          ::testing::Combine(::testing::Values(Who::Root, Who::Unprivileged),
                                             ::testing::Values(Lang::C, Lang::Python)),
+                         name);
+// Warm start is root's (a zygote's runner joins the box's namespaces).
+INSTANTIATE_TEST_SUITE_P(Warm, Hostile,
+                         ::testing::Combine(::testing::Values(Who::Root),
+                                            ::testing::Values(Lang::WarmPython)),
                          name);
 
 // Debian's Python stack in the box: pytest, torch, and torch.distributed (gloo over loopback).

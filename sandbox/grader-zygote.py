@@ -12,6 +12,7 @@
 # libgrader-warm.so, then becomes the fresh interpreter a cold run would be: environment,
 # sys.argv, sys.path, stdio, fresh random streams, and runs the script or module.
 import argparse
+import builtins
 import atexit
 import ctypes
 import importlib
@@ -24,6 +25,7 @@ import select
 import site
 import socket
 import sys
+import types
 
 PROTOCOL = 1
 MAX_REQUEST = 1 << 20
@@ -152,6 +154,8 @@ def become(run):
     extra = [p for p in os.environ.get("PYTHONPATH", "").split(":") if p]
     if argv[1] == "-m":
         first, target, args = os.getcwd(), argv[2], argv[3:]
+    elif argv[1] == "-c":
+        first, target, args = "", argv[2], argv[3:]
     else:
         first, target, args = os.path.dirname(os.path.abspath(argv[1])), argv[1], argv[2:]
     start_path(base["path"][1:], extra)
@@ -162,10 +166,10 @@ def become(run):
         sys.modules["numpy"].random.seed()
     if base["torch"]:
         sys.modules["torch"].seed()
-    sys.argv = [target] + args
+    sys.argv = ["-c" if argv[1] == "-c" else target] + args
     # Last, as a cold interpreter: the script's folder (or cwd) goes first once site is done.
     sys.path.insert(0, first)
-    return argv[1] == "-m", target
+    return argv[1], target
 
 
 def start_path(interpreter_path, extra):
@@ -206,15 +210,25 @@ def exit_status(exit):
     return 1
 
 
-def run(as_module, target, _exit=os._exit):
+def run_code(code):
+    """`python -c CODE`: the code as the __main__ module."""
+    main = types.ModuleType("__main__")
+    main.__builtins__ = builtins
+    sys.modules["__main__"] = main
+    exec(compile(code, "<string>", "exec"), main.__dict__)
+
+
+def run(how, target, _exit=os._exit):
     """Runs the program; then does what the interpreter does at exit (waits for its threads,
     runs its exit handlers, flushes its streams) and leaves without tearing the interpreter
     down: freeing every preloaded object would copy the zygote's pages, about 1 s of CPU time
     per run for torch (measured), which a cold run spends too and a warm one need not."""
     status = 0
     try:
-        if as_module:
+        if how == "-m":
             runpy.run_module(target, run_name="__main__", alter_sys=True)
+        elif how == "-c":
+            run_code(target)
         else:
             runpy.run_path(target, run_name="__main__")
     except SystemExit as e:
@@ -235,6 +249,6 @@ def run(as_module, target, _exit=os._exit):
 
 if __name__ == "__main__":
     program = serve(parse_args())
-    as_module, target = become(program)
+    how, target = become(program)
     del program
-    run(as_module, target)
+    run(how, target)

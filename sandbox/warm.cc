@@ -83,9 +83,10 @@ std::string warm_refusal(const Policy& p, const ZygoteHello& hello) {
   for (const auto& [name, value] : p.env)
     if (name.rfind("PYTHON", 0) == 0 && name != "PYTHONPATH" && name != "PYTHONDONTWRITEBYTECODE")
       return name + " is set (read when an interpreter starts; a fork of the zygote cannot)";
-  if (p.argv[1] == "-m") return p.argv.size() < 3 ? "-m without a module" : "";
+  if (p.argv[1] == "-m" || p.argv[1] == "-c")
+    return p.argv.size() < 3 ? p.argv[1] + " without its argument" : "";
   if (p.argv[1].empty() || p.argv[1][0] == '-')
-    return "interpreter option " + p.argv[1] + " (only -m MODULE or a script start warm)";
+    return "interpreter option " + p.argv[1] + " (only -m MODULE, -c CODE or a script start warm)";
   return "";
 }
 

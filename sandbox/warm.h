@@ -23,8 +23,8 @@ struct ZygoteHello {
 // or -1 with `why` set.
 int connect_zygote(const std::string& socket_path, ZygoteHello& hello, std::string& why);
 
-// Whether a zygote of `hello` can start the policy's program: `python -m MODULE ...` or
-// `python SCRIPT ...` with no interpreter options, python being the zygote's own. Returns an
+// Whether a zygote of `hello` can start the policy's program: `python -m MODULE ...`,
+// `python -c CODE ...` or `python SCRIPT ...` with no other interpreter options, python being the zygote's own. Returns an
 // empty string when it can, else why not.
 std::string warm_refusal(const Policy& policy, const ZygoteHello& hello);
 

@@ -116,6 +116,15 @@ TEST_F(Warm, ASitecustomizeOnThePathRunsFirstAsInAColdRun) {
   fs::remove_all(site);
 }
 
+TEST_F(Warm, CodeGivenWithDashCRunsAsMain) {
+  const char* code = "import sys; print(__name__, sys.argv, sys.path[0] == '')";
+  auto warm = python("", {}, {"-c", code, "a"});
+  auto cold = python("", {"--zygote", "/nonexistent/sock"}, {"-c", code, "a"});
+  EXPECT_EQ(warm.out, "__main__ ['-c', 'a'] True\n") << warm.err;
+  EXPECT_EQ(warm.out, cold.out);
+  EXPECT_EQ(start(warm), "warm") << note(warm);
+}
+
 TEST_F(Warm, PytestRunsAsAModule) {
   auto o = python("def test_ok():\n    assert 1 + 1 == 2\n", {},
                   {"-m", "pytest", "-q", "-p", "no:cacheprovider", "/work/main.py"});
@@ -237,10 +246,10 @@ TEST_F(Warm, WhatCannotStartWarmStartsColdAndSaysWhy) {
   EXPECT_NE(note(unreachable).find("cannot reach the zygote"), std::string::npos)
       << note(unreachable);
 
-  auto option = python("", {}, {"-c", "print('ran')"});
+  auto option = python("", {}, {"-B", "-c", "print('ran')"});
   EXPECT_EQ(option.out, "ran\n");
   EXPECT_EQ(start(option), "cold");
-  EXPECT_NE(note(option).find("interpreter option -c"), std::string::npos) << note(option);
+  EXPECT_NE(note(option).find("interpreter option -B"), std::string::npos) << note(option);
 
   auto hash_seed = python("print('ran')\n", {"--env", "PYTHONHASHSEED=0"});
   EXPECT_EQ(hash_seed.out, "ran\n");

@@ -261,6 +261,12 @@ def grading(build, scale, variant):
               host.get("enforced", {}).get("memory") == "cgroup v2",
               f"grading mini {label}: score.json host.cgroup v2, host.time_scale {scale:g}",
               json.dumps(host))
+        # As root the fixture's Python runs are forks of a zygote (warm start): on v2 the
+        # program joins its run's cgroup through cgroup.procs, not by clone3.
+        start = host.get("start", {})
+        check(start.get("warm_runs", 0) > 0 and start.get("cold_note") is None,
+              f"grading mini {label}: {start.get('warm_runs')} runs started warm on cgroup v2",
+              json.dumps(start))
         check(f"time limits scaled by {scale:g}" in output,
               f"grading mini {label}: the time scale is announced", output[-300:])
         shutil.rmtree(out)

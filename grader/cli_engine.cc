@@ -16,8 +16,8 @@
 #include "grader/manifest.h"
 #include "grader/remove_tree.h"
 #include "grader/sandbox_runner.h"
-#include "grader/zygotes.h"
 #include "grader/student_id.h"
+#include "grader/zygotes.h"
 #include "reports/score.h"
 
 namespace grader::cli {

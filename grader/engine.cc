@@ -149,8 +149,8 @@ json start_facts(const GradingContext& ctx) {
 }
 
 // The zygote for the manifest's preload, from the shared pool or one of the grading's own.
-std::string warm_socket(const Manifest& m, const GradeRequest& req,
-                        std::optional<Zygotes>& own, std::string& why) {
+std::string warm_socket(const Manifest& m, const GradeRequest& req, std::optional<Zygotes>& own,
+                        std::string& why) {
   if (m.preload.empty()) return "";
   why = warm_start_unavailable();
   if (!why.empty()) return "";

@@ -44,8 +44,8 @@ struct TestSpec {
   std::string kind;        // pytest | produce_check | perf | command
   double points = 0;
   std::vector<std::string> files;  // relative to the assignment folder
-  std::vector<std::string> data;   // copied beside `files`, never given to pytest (folders expanded)
-  std::vector<std::string> args;   // extra pytest args
+  std::vector<std::string> data;  // copied beside `files`, never given to pytest (folders expanded)
+  std::vector<std::string> args;  // extra pytest args
   // pytest: seconds one case may take (pytest-timeout); default a quarter of the wall limit.
   std::optional<double> case_timeout;
   std::string scoring = "proportional";  // proportional | all_or_nothing

@@ -1,6 +1,7 @@
 #include "grader/zygotes.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -9,7 +10,6 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <fmt/format.h>
 #include <fstream>
 #include <thread>
 
@@ -79,9 +79,9 @@ std::string Zygotes::start(const ZygoteKey& key, Zygote& z) {
   const fs::path log = dir_ / (name + ".log");
   std::string preload;
   for (const auto& m : key.preload) preload += (preload.empty() ? "" : ",") + m;
-  std::vector<std::string> args{sandbox_.string(), "--serve-zygote", z.socket.string(),
-                                "--python",        key.python,      "--preload",
-                                preload};
+  std::vector<std::string> args{
+      sandbox_.string(), "--serve-zygote", z.socket.string(), "--python", key.python,
+      "--preload",       preload};
   for (const auto& [k, v] : key.env) {
     args.push_back("--env");
     args.push_back(k + "=" + v);
@@ -111,8 +111,7 @@ std::string Zygotes::start(const ZygoteKey& key, Zygote& z) {
       z.pid = pid;
       return "";
     }
-    if (waitpid(pid, nullptr, WNOHANG) == pid)
-      return "the zygote did not start: " + last_line(log);
+    if (waitpid(pid, nullptr, WNOHANG) == pid) return "the zygote did not start: " + last_line(log);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   kill(-pid, SIGKILL);

@@ -18,7 +18,7 @@ inline constexpr char kMsgSetupError = 'E';  // init -> supervisor: text follows
 inline constexpr char kMsgExecError = 'X';   // program -> supervisor: text follows
 inline constexpr char kMsgExit = 'S';        // init -> supervisor: ExitReport follows
 inline constexpr char kMsgVolumes = 'V';     // init -> supervisor: the tmpfs roots (SCM_RIGHTS)
-inline constexpr char kMsgReady = 'R';  // init -> supervisor: the box is built (warm start)
+inline constexpr char kMsgReady = 'R';       // init -> supervisor: the box is built (warm start)
 
 // The fd at which the program finds the policy's channel (a pipe to the supervisor).
 inline constexpr int kChannelFd = 3;

@@ -98,7 +98,8 @@ int main(int argc, char** argv) {
   app.add_option("--serve-zygote", serve_zygote,
                  "Become a zygote listening at this socket (root only; see README.md)");
   app.add_option("--preload", preload, "With --serve-zygote: modules to import, comma-separated");
-  app.add_option("--python", python, "With --serve-zygote: the interpreter (default /usr/bin/python3)");
+  app.add_option("--python", python,
+                 "With --serve-zygote: the interpreter (default /usr/bin/python3)");
   bool cleanup = false;
   app.add_flag("--cleanup", cleanup,
                "Remove the cgroups of runs whose supervisor is gone, print a JSON report, exit");

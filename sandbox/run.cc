@@ -443,7 +443,7 @@ static Result run_once(const Policy& p, const RunOptions& options,
   bool child_done = false;
   int child_status = 0;
   struct rusage child_usage {};
-  std::optional<double> ended_at;  // when the program ended or was killed
+  std::optional<double> ended_at;        // when the program ended or was killed
   std::optional<double> runner_gone_at;  // warm: when the zygote's runner closed its socket
   // With a cgroup to vouch that the box is empty, init's own exit (tearing down its
   // namespaces) need not be waited for here: it overlaps the measuring and clean-up below.

@@ -104,8 +104,8 @@ std::string serve_zygote(const std::string& socket_path, const std::string& pyth
   if (chdir("/") != 0) return std::string("chdir /: ") + std::strerror(errno);
   syscall(SYS_close_range, 3u, ~0u, 0);
   // -s: the zygote's own path without root's user site; each run adds its own (HOME's).
-  std::vector<std::string> args{python, "-s",  script,    "--socket", socket_path,
-                                "--lib", lib, "--preload", preload};
+  std::vector<std::string> args{python,  "-s", script,      "--socket", socket_path,
+                                "--lib", lib,  "--preload", preload};
   std::vector<std::string> vars{"PATH=/usr/local/bin:/usr/bin:/bin"};
   vars.insert(vars.end(), env.begin(), env.end());
   std::vector<char*> argv, envp;

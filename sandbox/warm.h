@@ -24,8 +24,8 @@ struct ZygoteHello {
 int connect_zygote(const std::string& socket_path, ZygoteHello& hello, std::string& why);
 
 // Whether a zygote of `hello` can start the policy's program: `python -m MODULE ...`,
-// `python -c CODE ...` or `python SCRIPT ...` with no other interpreter options, python being the zygote's own. Returns an
-// empty string when it can, else why not.
+// `python -c CODE ...` or `python SCRIPT ...` with no other interpreter options, python being the
+// zygote's own. Returns an empty string when it can, else why not.
 std::string warm_refusal(const Policy& policy, const ZygoteHello& hello);
 
 // The descriptors a zygote's runner takes into the box, in the order they travel.

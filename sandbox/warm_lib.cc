@@ -50,9 +50,9 @@ int grader_warm_enter(const char* request, const int* fds, int nfds) {
     for (const auto& slot : r.j.at("fds").at("namespaces")) {
       const int ns = r.fd(slot);
       if (ns < 0 || setns(ns, 0) != 0) {
-        report_error(r.fd("control"), sandbox::kMsgExecError,
-                     std::string("warm start: joining the box's namespaces: ") +
-                         std::strerror(errno));
+        report_error(
+            r.fd("control"), sandbox::kMsgExecError,
+            std::string("warm start: joining the box's namespaces: ") + std::strerror(errno));
         return -1;
       }
       close(ns);
@@ -84,7 +84,8 @@ int grader_warm_become(const char* request, const int* fds, int nfds) {
     s.memory_by_rlimit = r.j.at("memory_by_rlimit").get<bool>();
     s.pids_by_rlimit = r.j.at("pids_by_rlimit").get<bool>();
     s.cpu_by_rlimit = r.j.at("cpu_by_rlimit").get<bool>();
-    for (const auto& slot : r.j.at("fds").at("cgroup_join")) s.cgroup_join_fds.push_back(r.fd(slot));
+    for (const auto& slot : r.j.at("fds").at("cgroup_join"))
+      s.cgroup_join_fds.push_back(r.fd(slot));
     s.cgroup_dir_fd = r.fd("cgroup_dir");
     s.warm = true;
   } catch (const std::exception& e) {

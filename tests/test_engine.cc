@@ -400,7 +400,8 @@ TEST_F(Engine, WarmStartCanBeTurnedOffAndGradesAlike) {
 TEST_F(Engine, SelftestOfTheFixturePasses) {
   CommandResult r = run(kGrader.string() + " selftest -j 2 " + kFixture.string());
   EXPECT_EQ(r.status, 0) << r.output;
-  EXPECT_NE(r.output.find("10 of 10 self-test gradings as expected"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("10 of 10 self-test gradings as expected"), std::string::npos)
+      << r.output;
   // Per-pair speedups with the margins to the thresholds, and the self-reported points.
   EXPECT_NE(r.output.find("perf mini solution perf_sumsq: pairs "), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("margin 0.4x: "), std::string::npos) << r.output;

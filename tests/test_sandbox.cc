@@ -273,7 +273,9 @@ TEST_P(Hostile, InheritedDescriptorIsClosed) {
 std::string name(const ::testing::TestParamInfo<std::tuple<Who, Lang>>& info) {
   const Lang lang = std::get<1>(info.param);
   return std::string(std::get<0>(info.param) == Who::Root ? "Root" : "Unprivileged") +
-         (lang == Lang::C ? "C" : lang == Lang::Python ? "Python" : "WarmPython");
+         (lang == Lang::C        ? "C"
+          : lang == Lang::Python ? "Python"
+                                 : "WarmPython");
 }
 
 INSTANTIATE_TEST_SUITE_P(All, Hostile,

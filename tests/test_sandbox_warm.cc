@@ -24,7 +24,8 @@ class Warm : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (geteuid() != 0) return;
-    zygote_ = std::make_unique<harness::Zygote>("torch,numpy", std::vector<std::string>{"OMP_NUM_THREADS=1"});
+    zygote_ = std::make_unique<harness::Zygote>("torch,numpy",
+                                                std::vector<std::string>{"OMP_NUM_THREADS=1"});
   }
   static void TearDownTestSuite() { zygote_.reset(); }
   void SetUp() override {
@@ -39,9 +40,9 @@ class Warm : public ::testing::Test {
     fs::path dir = harness::fresh_dir("warm");
     std::ofstream(dir / "main.py") << code;
     chmod((dir / "main.py").c_str(), 0644);
-    options.insert(options.end(), {"--ro-bind", dir.string() + ":/work", "--cwd", "/work",
-                                   "--env", "OMP_NUM_THREADS=1", "--env", "HOME=/tmp", "--memory",
-                                   "1G", "--pids", "128", "--cpu-time", "60"});
+    options.insert(options.end(), {"--ro-bind", dir.string() + ":/work", "--cwd", "/work", "--env",
+                                   "OMP_NUM_THREADS=1", "--env", "HOME=/tmp", "--memory", "1G",
+                                   "--pids", "128", "--cpu-time", "60"});
     if (std::find(options.begin(), options.end(), "--zygote") == options.end())
       options.insert(options.end(), {"--zygote", zygote_->socket()});
     argv.insert(argv.begin(), "/usr/bin/python3");
@@ -165,7 +166,8 @@ TEST_F(Warm, ARunLeavesNothingForTheNext) {
   EXPECT_EQ(first.out, "planted\n") << first.err;
   auto second = python(
       "import torch, numpy, os, sys, threading\n"
-      "print(int(torch.ones(3).sum()), hasattr(numpy, 'planted'), 'planted_module' in sys.modules,\n"
+      "print(int(torch.ones(3).sum()), hasattr(numpy, 'planted'), 'planted_module' in "
+      "sys.modules,\n"
       "      os.path.exists('/tmp/planted'), threading.active_count(), os.getpid())\n");
   EXPECT_EQ(second.out, "3 False False False 1 2\n") << second.err;
   for (const auto* o : {&first, &second}) EXPECT_EQ(start(*o), "warm") << note(*o);
@@ -235,8 +237,9 @@ TEST_F(Warm, TheZygoteIsUnchangedAfterAHundredRuns) {
   }
   auto after = zygote_state(zygote_->pid());
   EXPECT_EQ(after.first, before.first) << "the zygote's open descriptors changed";
-  EXPECT_LE(after.second - before.second, 1024) << "the zygote grew by more than 1 MiB (kB: "
-                                                << before.second << " -> " << after.second << ")";
+  EXPECT_LE(after.second - before.second, 1024)
+      << "the zygote grew by more than 1 MiB (kB: " << before.second << " -> " << after.second
+      << ")";
 }
 
 TEST_F(Warm, WhatCannotStartWarmStartsColdAndSaysWhy) {
@@ -266,16 +269,15 @@ TEST_F(Warm, WhatCannotStartWarmStartsColdAndSaysWhy) {
 // program's end: the run is done again, cold, and says so.
 TEST_F(Warm, ARunWhoseRunnerDiesIsRunAgainCold) {
   std::thread killer([] {
-    const std::string children =
-        "/proc/" + std::to_string(zygote_->pid()) + "/task/" + std::to_string(zygote_->pid()) +
-        "/children";
+    const std::string children = "/proc/" + std::to_string(zygote_->pid()) + "/task/" +
+                                 std::to_string(zygote_->pid()) + "/children";
     for (int i = 0; i < 1000; ++i) {
-      // The runner alive now (those of earlier runs may linger as zombies until reaped).
+      // The runner of this run: the zygote's child that has a child (the program); the
+      // spare runner waiting for the next run has none.
       std::istringstream in(harness::read_text(children));
       for (pid_t runner = 0; in >> runner;) {
-        std::string stat = harness::read_text("/proc/" + std::to_string(runner) + "/stat");
-        auto close = stat.rfind(')');
-        if (close == std::string::npos || stat.compare(close + 2, 1, "Z") == 0) continue;
+        const std::string r = std::to_string(runner);
+        if (harness::read_text("/proc/" + r + "/task/" + r + "/children").empty()) continue;
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
         kill(runner, SIGKILL);
         return;

@@ -299,14 +299,14 @@ pid_t start_program(ChildSetup& s) {
 
 }  // namespace
 
-bool send_go(int control_fd, const GoMessage& go, const std::vector<int>& fds) {
-  iovec iov{const_cast<GoMessage*>(&go), sizeof go};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)]{};
+bool send_with_fds(int fd, const void* data, size_t size, const std::vector<int>& fds) {
+  if (fds.size() > kMaxSentFds) return false;
+  iovec iov{const_cast<void*>(data), size};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxSentFds)]{};
   msghdr msg{};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
   if (!fds.empty()) {
-    if (fds.size() > 4) return false;
     msg.msg_control = control;
     msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
     cmsghdr* c = CMSG_FIRSTHDR(&msg);
@@ -315,24 +315,15 @@ bool send_go(int control_fd, const GoMessage& go, const std::vector<int>& fds) {
     c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
     std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
   }
-  return sendmsg(control_fd, &msg, MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof go);
+  return sendmsg(fd, &msg, MSG_NOSIGNAL) == static_cast<ssize_t>(size);
+}
+
+bool send_go(int control_fd, const GoMessage& go, const std::vector<int>& fds) {
+  return fds.size() <= 4 && send_with_fds(control_fd, &go, sizeof go, fds);
 }
 
 bool send_fds(int control_fd, char kind, const std::vector<int>& fds) {
-  if (fds.empty() || fds.size() > kMaxTmpfs) return false;
-  iovec iov{&kind, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxTmpfs)]{};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-  std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-  return sendmsg(control_fd, &msg, MSG_NOSIGNAL) == 1;
+  return !fds.empty() && fds.size() <= kMaxTmpfs && send_with_fds(control_fd, &kind, 1, fds);
 }
 
 ssize_t receive_with_fds(int control_fd, char* buf, size_t size, std::vector<int>& fds) {

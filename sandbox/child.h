@@ -43,6 +43,10 @@ struct GoMessage {
 };
 bool send_go(int control_fd, const GoMessage& go, const std::vector<int>& fds);
 
+// One message of `size` bytes with at most kMaxSentFds descriptors attached (SCM_RIGHTS).
+inline constexpr size_t kMaxSentFds = 16;
+bool send_with_fds(int fd, const void* data, size_t size, const std::vector<int>& fds);
+
 // One message of `kind` with file descriptors attached (at most kMaxTmpfs).
 bool send_fds(int control_fd, char kind, const std::vector<int>& fds);
 // Receives one message into `buf`; attached descriptors are appended to `fds`. Returns the

@@ -24,6 +24,7 @@ import os
 import random
 import runpy
 import select
+import signal
 import site
 import socket
 import sys
@@ -89,7 +90,10 @@ def serve(args):
         if spare in reap():
             spare = None  # it ended without a word (killed, say)
         if os.getppid() != parent:
-            leave(args.socket)  # whoever started us is gone (killed, say): nothing stays behind
+            # Whoever started us is gone (killed, say): nothing stays behind.
+            if spare:
+                os.kill(spare, signal.SIGKILL)
+            leave(args.socket)
         if ready:
             os.read(taken_r, 64)
             spare = None

@@ -8,30 +8,12 @@
 #include <cerrno>
 #include <cstring>
 
+#include "sandbox/child.h"
+
 namespace sandbox {
 namespace {
 
 constexpr int kWarmProtocol = 1;
-constexpr size_t kMaxWarmFds = 16;
-
-bool send_with_fds(int fd, const std::string& bytes, const std::vector<int>& fds) {
-  iovec iov{const_cast<char*>(bytes.data()), bytes.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxWarmFds)]{};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  if (fds.size() > kMaxWarmFds) return false;
-  if (!fds.empty()) {
-    msg.msg_control = control;
-    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-  }
-  return sendmsg(fd, &msg, MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
-}
 
 }  // namespace
 
@@ -143,7 +125,8 @@ std::string send_warm_request(int zygote_fd, const Policy& p, const WarmFlags& f
                          {"pids_by_rlimit", flags.pids_by_rlimit},
                          {"cpu_by_rlimit", flags.cpu_by_rlimit},
                          {"fds", slots}};
-  if (!send_with_fds(zygote_fd, request.dump(), fds))
+  const std::string bytes = request.dump();
+  if (!send_with_fds(zygote_fd, bytes.data(), bytes.size(), fds))
     return std::string("sending the run to the zygote: ") + std::strerror(errno);
   return "";
 }

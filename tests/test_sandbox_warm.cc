@@ -324,7 +324,8 @@ TEST_F(Warm, AZygoteWhoseGraderDiesLeavesNothingBehind) {
   waitpid(grader, nullptr, 0);
   for (int i = 0; i < 250 && fs::exists(dir); ++i) usleep(20000);
   EXPECT_FALSE(fs::exists(dir)) << "left behind in " << dir;
-  EXPECT_EQ(harness::count_processes(sock.string()), 0);
+  for (int i = 0; i < 100 && harness::count_processes(sock.string()) > 0; ++i) usleep(20000);
+  EXPECT_EQ(harness::count_processes(sock.string()), 0) << "a zygote or runner outlived it";
   fs::remove_all(dir);
 }
 

@@ -13,6 +13,10 @@ Pair judge(const Sample& t, const Settings& s) {
   const double slope = (t.b_high - t.b_low) / static_cast<double>(s.high - s.low);
   // A start-up cannot be negative; extrapolation noise can make it so.
   p.startup = std::max(0.0, t.b_low - static_cast<double>(s.low) * slope);
+  if (!t.same_start) {
+    p.problem = "the pair's runs did not all start the same way (warm or cold)";
+    return p;
+  }
   if (!(t.b_high > t.b_low)) {
     p.problem = "the baseline was not slower with more iterations";
     return p;

@@ -16,6 +16,9 @@ namespace grader::perf {
 // Seconds (CPU or wall) of one pair's three runs.
 struct Sample {
   double b_low = 0, b_high = 0, s_high = 0;
+  // The three runs started the same way (all warm or all cold). A pair that mixes them
+  // compares a start-up it did not measure: ~1.5 s of `import torch` on one side only.
+  bool same_start = true;
 };
 
 // One pair as it counts, after its retries.
@@ -37,8 +40,8 @@ struct Settings {
 
 inline constexpr int kRetriesPerPair = 2;
 
-// Judges one pair: start-up, speedup, and whether it is plausible. Implausible: the baseline
-// does not take longer for more iterations; the student's run is not longer than the
+// Judges one pair: start-up, speedup, and whether it is plausible. Implausible: its runs did
+// not all start the same way; the baseline does not take longer for more iterations; the student's run is not longer than the
 // baseline's start-up; or the speedup is above `max_plausible`.
 Pair judge(const Sample& t, const Settings& s);
 

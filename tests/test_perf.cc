@@ -184,3 +184,14 @@ TEST(PerfMeasure, AFailedRunStops) {
   EXPECT_EQ(grader::perf::needed_valid(2), 1);
   EXPECT_EQ(grader::perf::needed_valid(1), 1);
 }
+
+TEST(PerfJudge, APairThatMixesWarmAndColdStartsIsNoise) {
+  // A baseline run started cold (its zygote was being restarted) beside warm runs: its extra
+  // start-up would count as the baseline's work and inflate the speedup.
+  Sample mixed = sample(0.5, 0.01);
+  mixed.same_start = false;
+  Pair p = grader::perf::judge(mixed, settings());
+  EXPECT_FALSE(p.valid);
+  EXPECT_NE(p.problem.find("start the same way"), std::string::npos) << p.problem;
+  EXPECT_TRUE(grader::perf::judge(sample(0.5, 0.01), settings()).valid);
+}

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <fstream>
@@ -141,57 +142,67 @@ void discover_gradescope(const fs::path& metadata, Discovery& d) {
     throw InputError(
         fmt::format("{}: expected a mapping of submission folders", metadata.string()));
   fs::path dir = metadata.parent_path();
-  for (const auto& item : root) {
-    std::string folder = item.first.as<std::string>();
-    const YAML::Node& record = item.second;
-    if (folder.empty() || folder.find('/') != std::string::npos || folder == "." ||
-        folder == "..") {
-      d.warnings.push_back(
-          fmt::format("{}: ignored the entry '{}' (not a folder name)", metadata.string(), folder));
-      continue;
-    }
-    fs::path source = dir / folder;
-    auto st = fs::symlink_status(source);
-    if (!fs::is_directory(st) && !(fs::is_regular_file(st) && is_archive(source))) {
-      d.warnings.push_back(
-          fmt::format("{}: '{}' is listed but missing from the export", metadata.string(), folder));
-      continue;
-    }
-    std::optional<std::string> when;
-    std::string created = yaml_string(record, ":created_at");
-    if (!created.empty()) {
-      std::string problem;
-      when = normalize_time(created, &problem);
-      if (!when)
-        d.warnings.push_back(fmt::format("{}: {}: unreadable :created_at '{}': {}",
-                                         metadata.string(), folder,
-                                         reports::printable_text(created), problem));
-    }
-    YAML::Node submitters = record.IsMap() ? record[":submitters"] : YAML::Node();
-    std::vector<std::pair<std::string, std::string>> people;  // id, name
-    if (submitters && submitters.IsSequence()) {
-      for (const auto& s : submitters) {
-        std::string id = yaml_string(s, ":sid");
-        if (id.empty()) id = yaml_string(s, ":email");
-        people.emplace_back(id, yaml_string(s, ":name"));
-      }
-    }
-    if (people.empty()) people.emplace_back(folder, "");
-    // A group submission counts for every member.
-    for (const auto& [raw_id, name] : people) {
-      Entry e;
-      e.student = safe_student_id(raw_id.empty() ? folder : raw_id);
-      if (e.student.empty()) {
-        d.warnings.push_back(
-            fmt::format("{}: {}: no usable student id", metadata.string(), folder));
+  // Anything yaml-cpp still throws on a strange document names the file and line.
+  try {
+    for (const auto& item : root) {
+      if (!item.first.IsScalar()) {  // a list or a mapping as a key (found by fuzz/)
+        d.warnings.push_back(fmt::format("{}:{}: ignored an entry whose key is not a folder name",
+                                         metadata.string(), item.first.Mark().line + 1));
         continue;
       }
-      e.source = source;
-      e.name = name;
-      e.submitted_at = when;
-      e.submitted_at_source = when ? "metadata" : "none";
-      add_entry(d, std::move(e), metadata.string());
+      std::string folder = item.first.Scalar();
+      const YAML::Node& record = item.second;
+      if (folder.empty() || folder.find('/') != std::string::npos || folder == "." ||
+          folder == "..") {
+        d.warnings.push_back(fmt::format("{}: ignored the entry '{}' (not a folder name)",
+                                         metadata.string(), folder));
+        continue;
+      }
+      fs::path source = dir / folder;
+      auto st = fs::symlink_status(source);
+      if (!fs::is_directory(st) && !(fs::is_regular_file(st) && is_archive(source))) {
+        d.warnings.push_back(fmt::format("{}: '{}' is listed but missing from the export",
+                                         metadata.string(), folder));
+        continue;
+      }
+      std::optional<std::string> when;
+      std::string created = yaml_string(record, ":created_at");
+      if (!created.empty()) {
+        std::string problem;
+        when = normalize_time(created, &problem);
+        if (!when)
+          d.warnings.push_back(fmt::format("{}: {}: unreadable :created_at '{}': {}",
+                                           metadata.string(), folder,
+                                           reports::printable_text(created), problem));
+      }
+      YAML::Node submitters = record.IsMap() ? record[":submitters"] : YAML::Node();
+      std::vector<std::pair<std::string, std::string>> people;  // id, name
+      if (submitters && submitters.IsSequence()) {
+        for (const auto& s : submitters) {
+          std::string id = yaml_string(s, ":sid");
+          if (id.empty()) id = yaml_string(s, ":email");
+          people.emplace_back(id, yaml_string(s, ":name"));
+        }
+      }
+      if (people.empty()) people.emplace_back(folder, "");
+      // A group submission counts for every member.
+      for (const auto& [raw_id, name] : people) {
+        Entry e;
+        e.student = safe_student_id(raw_id.empty() ? folder : raw_id);
+        if (e.student.empty()) {
+          d.warnings.push_back(
+              fmt::format("{}: {}: no usable student id", metadata.string(), folder));
+          continue;
+        }
+        e.source = source;
+        e.name = name;
+        e.submitted_at = when;
+        e.submitted_at_source = when ? "metadata" : "none";
+        add_entry(d, std::move(e), metadata.string());
+      }
     }
+  } catch (const YAML::Exception& e) {
+    throw InputError(fmt::format("{}:{}: {}", metadata.string(), e.mark.line + 1, e.msg));
   }
 }
 
@@ -395,9 +406,10 @@ uint64_t mem_available_bytes() {
   return 0;
 }
 
-Extensions load_extensions(const fs::path& csv, const std::string& assignment_id) {
+ExtensionTable read_extensions(const fs::path& csv) {
   auto rows = read_csv(csv);
-  if (rows.empty()) return {};
+  ExtensionTable out;
+  if (rows.empty()) return out;
   auto column = [&](const char* name) -> int {
     for (size_t i = 0; i < rows[0].size(); ++i) {
       if (lower(rows[0][i]) == name) return static_cast<int>(i);
@@ -410,26 +422,40 @@ Extensions load_extensions(const fs::path& csv, const std::string& assignment_id
         fmt::format("{}:1: needs the columns 'student' and 'days' (and optionally 'assignment')",
                     csv.string()));
   }
-  Extensions out;
   for (size_t r = 1; r < rows.size(); ++r) {
     const auto& row = rows[r];
     auto cell = [&](int i) {
       return i >= 0 && static_cast<size_t>(i) < row.size() ? row[i] : std::string();
     };
     if (cell(student).empty()) continue;
-    std::string a = cell(assignment);
-    if (!a.empty() && a != "*" && a != assignment_id) continue;
+    const std::string id = safe_student_id(cell(student));
+    if (id.empty())
+      throw InputError(fmt::format("{}:{}: student '{}' is not a usable id", csv.string(), r + 1,
+                                   reports::printable_text(cell(student))));
     double d = 0;
     try {
       size_t used = 0;
       d = std::stod(cell(days), &used);
-      if (used != cell(days).size() || d < 0) throw std::invalid_argument("");
+      // stod also reads "nan" and "inf": a number of days is finite.
+      if (used != cell(days).size() || !(d >= 0) || !std::isfinite(d))
+        throw std::invalid_argument("");
     } catch (const std::exception&) {
-      throw InputError(
-          fmt::format("{}:{}: days '{}' is not a number >= 0", csv.string(), r + 1, cell(days)));
+      throw InputError(fmt::format("{}:{}: days '{}' is not a number >= 0", csv.string(), r + 1,
+                                   reports::printable_text(cell(days))));
     }
-    out[safe_student_id(cell(student))] = d;
+    const std::string a = cell(assignment).empty() ? "*" : cell(assignment);
+    out[{id, a}] = d;
   }
+  return out;
+}
+
+Extensions load_extensions(const fs::path& csv, const std::string& assignment_id) {
+  const ExtensionTable all = read_extensions(csv);
+  Extensions out;
+  for (const auto& [key, days] : all)
+    if (key.second == "*") out.emplace(key.first, days);  // unless the assignment's own row
+  for (const auto& [key, days] : all)
+    if (key.second == assignment_id) out[key.first] = days;
   return out;
 }
 

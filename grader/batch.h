@@ -75,8 +75,13 @@ int fit_jobs_to_memory(int requested, uint64_t memory_per_grading, uint64_t mem_
 uint64_t mem_available_bytes();  // MemAvailable from /proc/meminfo (0 when unknown)
 
 // Per-student due-date extensions: CSV with a header holding "student" and "days" columns
-// and an optional "assignment" column (empty or "*" means every assignment).
-using Extensions = std::map<std::string, double>;  // student -> days, for one assignment
+// and an optional "assignment" column (empty or "*" means every assignment). Students are
+// mapped through safe_student_id; days are finite numbers >= 0. InputError names the file
+// and row of anything else. One reader for batch and the gradebook.
+using ExtensionTable = std::map<std::pair<std::string, std::string>, double>;  // (student, a)
+ExtensionTable read_extensions(const std::filesystem::path& csv);
+// One assignment's: student -> days, its own row before a "*" row.
+using Extensions = std::map<std::string, double>;
 Extensions load_extensions(const std::filesystem::path& csv, const std::string& assignment_id);
 
 struct Options {

@@ -118,42 +118,6 @@ std::vector<RosterRow> load_roster(const fs::path& csv) {
 }
 
 // (student, assignment) -> days; assignment "*" applies to all.
-std::map<std::pair<std::string, std::string>, double> load_all_extensions(const fs::path& csv) {
-  auto rows = read_csv(csv);
-  std::map<std::pair<std::string, std::string>, double> out;
-  if (rows.empty()) return out;
-  int student = -1, days = -1, assignment = -1;
-  for (size_t i = 0; i < rows[0].size(); ++i) {
-    std::string h = lower(rows[0][i]);
-    if (h == "student") student = static_cast<int>(i);
-    if (h == "days") days = static_cast<int>(i);
-    if (h == "assignment") assignment = static_cast<int>(i);
-  }
-  if (student < 0 || days < 0) {
-    throw InputError(
-        fmt::format("{}:1: needs the columns 'student' and 'days' (and optionally 'assignment')",
-                    csv.string()));
-  }
-  for (size_t r = 1; r < rows.size(); ++r) {
-    auto cell = [&](int i) {
-      return i >= 0 && static_cast<size_t>(i) < rows[r].size() ? rows[r][i] : std::string();
-    };
-    if (cell(student).empty()) continue;
-    std::string a = cell(assignment).empty() ? "*" : cell(assignment);
-    double d = 0;
-    try {
-      size_t used = 0;
-      d = std::stod(cell(days), &used);
-      if (used != cell(days).size() || d < 0) throw std::invalid_argument("");
-    } catch (const std::exception&) {
-      throw InputError(
-          fmt::format("{}:{}: days '{}' is not a number >= 0", csv.string(), r + 1, cell(days)));
-    }
-    out[{batch::safe_student_id(cell(student)), a}] = d;
-  }
-  return out;
-}
-
 double as_number(const json& v) { return v.is_number() ? v.get<double>() : 0.0; }
 
 // "Name (12345)" -> ("Name", "12345"); nullopt when the header has no Canvas id.
@@ -254,6 +218,69 @@ std::optional<CanvasColumn> find_canvas_column(const std::vector<std::vector<std
   return found;
 }
 
+namespace {
+
+// One field of a summary.json as the gradebook reads it: the JSON types it may have ('s'
+// string, 'n' number, 'z' null, 'o' object, 'a' array, '*' any; '-' it may be missing, and
+// is then filled with null so that reading it later finds it). "" when it is as expected.
+std::string field_problem(json& parent, const std::string& where, const char* key,
+                          std::string_view types) {
+  if (!parent.contains(key)) {
+    if (types.find('-') == std::string_view::npos)
+      return fmt::format("{}.{} is missing", where, key);
+    parent[key] = nullptr;
+    return "";
+  }
+  const json& v = parent[key];
+  const char kind = v.is_string()   ? 's'
+                    : v.is_number() ? 'n'
+                    : v.is_null()   ? 'z'
+                    : v.is_object() ? 'o'
+                    : v.is_array()  ? 'a'
+                                    : 'b';
+  if (types.find('*') != std::string_view::npos || types.find(kind) != std::string_view::npos ||
+      (kind == 'z' && types.find('-') != std::string_view::npos))
+    return "";
+  return fmt::format("{}.{} is a JSON {}, not the expected {}", where, key, v.type_name(), types);
+}
+
+// Checks (and completes with nulls) the fields of a class summary the gradebook folds: a
+// summary edited by hand or cut short is refused with the field named, never half-read.
+std::string summary_problem(json& s) {
+  if (!s.is_object()) return "not a JSON object";
+  for (auto [key, types] :
+       {std::pair{"kind", "s"}, {"assignment", "o"}, {"students", "a"}, {"shard", "-*"}})
+    if (auto p = field_problem(s, "", key, types); !p.empty()) return p;
+  json& a = s["assignment"];
+  for (auto [key, types] : {std::pair{"id", "s"}, {"title", "-s"}, {"points", "-n"}, {"due", "-o"}})
+    if (auto p = field_problem(a, "assignment", key, types); !p.empty()) return p;
+  if (a["title"].is_null()) a["title"] = "";  // read as text (Canvas columns)
+  if (a["due"].is_object()) {
+    for (auto [key, types] :
+         {std::pair{"date", "-s"}, {"late_percent_per_day", "-n"}, {"late_max_days", "-n"}})
+      if (auto p = field_problem(a["due"], "assignment.due", key, types); !p.empty()) return p;
+  }
+  size_t i = 0;
+  for (json& st : s["students"]) {
+    const std::string where = fmt::format("students[{}]", i++);
+    if (!st.is_object()) return where + " is not an object";
+    for (auto [key, types] : {std::pair{"student", "s"},
+                              {"status", "s"},
+                              {"raw", "-n"},
+                              {"max", "-n"},
+                              {"percent", "-n"},
+                              {"late_days", "-n"},
+                              {"submitted_at", "-s"},
+                              {"rejected", "-s"},
+                              {"self_reported_score", "-n"},
+                              {"ungradable_reason", "-*"}})
+      if (auto p = field_problem(st, where, key, types); !p.empty()) return p;
+  }
+  return "";
+}
+
+}  // namespace
+
 json build_gradebook(const GradebookOptions& o) {
   struct Assignment {
     json info;
@@ -272,7 +299,9 @@ json build_gradebook(const GradebookOptions& o) {
     } catch (const json::exception& e) {
       throw InputError(fmt::format("{}: {}", file.string(), e.what()));
     }
-    if (s.value("kind", "") != "class_summary")
+    if (std::string problem = summary_problem(s); !problem.empty())
+      throw InputError(fmt::format("{}: not a readable class summary: {}", file.string(), problem));
+    if (s["kind"] != "class_summary")
       throw InputError(fmt::format("{}: not a class summary", file.string()));
     if (s["shard"].is_object()) {
       throw InputError(
@@ -294,8 +323,8 @@ json build_gradebook(const GradebookOptions& o) {
 
   std::vector<RosterRow> roster;
   if (o.roster) roster = load_roster(*o.roster);
-  std::map<std::pair<std::string, std::string>, double> extensions;
-  if (o.extensions) extensions = load_all_extensions(*o.extensions);
+  batch::ExtensionTable extensions;
+  if (o.extensions) extensions = batch::read_extensions(*o.extensions);
 
   // Students: the roster (in its order), then anyone graded who is not on it.
   struct Person {
@@ -395,27 +424,29 @@ json build_gradebook(const GradebookOptions& o) {
         double raw = as_number((*found)["raw"]), max = as_number((*found)["max"]);
         double raw_percent = max > 0 ? 100.0 * raw / max : 0.0;
         double percent = as_number((*found)["percent"]);
-        int64_t late_days = (*found).value("late_days", 0);
+        // Whole days, within what a semester can hold (a number cast beyond int64 is undefined).
+        int64_t late_days =
+            static_cast<int64_t>(std::clamp(as_number((*found)["late_days"]), 0.0, 36500.0));
         double penalty = raw_percent > 0 ? 100.0 * (1.0 - percent / raw_percent) : 0.0;
         // Recompute lateness here so that an extension granted after grading still counts.
         const json& due = a.info["due"];
         const json& when = (*found)["submitted_at"];
         if (due.is_object() && when.is_string()) {
-          auto due_epoch = parse_rfc3339(due.value("date", ""));
+          auto due_epoch =
+              parse_rfc3339(due["date"].is_string() ? due["date"].get<std::string>() : "");
           auto at = parse_rfc3339(when.get<std::string>());
           if (due_epoch && at) {
             double late = double(*at - *due_epoch) - ext * 86400.0;
             late_days = late > 0 ? static_cast<int64_t>(std::ceil(late / 86400.0)) : 0;
             double per_day = as_number(due["late_percent_per_day"]);
             penalty = std::min(100.0, per_day * late_days);
-            if (due["late_max_days"].is_number() && late_days > due["late_max_days"].get<int64_t>())
+            if (due["late_max_days"].is_number() && late_days > due["late_max_days"].get<double>())
               penalty = 100.0;
             percent = raw_percent * (1.0 - penalty / 100.0);
           }
         }
         // How much of the raw percent rests on tests the student's own process reports.
-        double forgeable =
-            max > 0 ? 100.0 * as_number(found->value("self_reported_score", json(0))) / max : 0.0;
+        double forgeable = max > 0 ? 100.0 * as_number((*found)["self_reported_score"]) / max : 0.0;
         cell.update({{"status", "graded"},
                      {"percent", percent},
                      {"raw_percent", raw_percent},

@@ -90,7 +90,8 @@ void write_zip(const fs::path& out, const std::vector<ZipEntry>& entries) {
   std::unique_ptr<struct archive, decltype(&archive_write_free)> zip(archive_write_new(),
                                                                      archive_write_free);
   auto fail = [&](const std::string& what) {
-    std::string message = out.string() + ": " + what + ": " + archive_error_string(zip.get());
+    const char* detail = archive_error_string(zip.get());
+    std::string message = out.string() + ": " + what + ": " + (detail ? detail : "unknown error");
     zip.reset();
     std::error_code ec;
     fs::remove(temporary, ec);

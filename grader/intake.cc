@@ -32,6 +32,13 @@ namespace fs = std::filesystem;
 namespace grader {
 namespace {
 
+// libarchive's message for its last error; it has none for some damaged inputs (found by
+// fuzz/intake_archive.cc: a null pointer there made fmt throw instead of a rejection).
+const char* archive_problem(struct archive* a) {
+  const char* text = archive_error_string(a);
+  return text ? text : "unreadable data (no detail from libarchive)";
+}
+
 constexpr uint64_t kRatioFloor = 1 << 20;  // archives expanding to less are never bombs
 constexpr uint64_t kMaxRatio = 100;        // expanded bytes per archive byte
 constexpr int kMaxDepth = 32;
@@ -526,7 +533,7 @@ la_ssize_t read_gzip(archive* outer, void* data, const void** out) {
   if (gz->problem.empty()) {
     la_ssize_t n = archive_read_data(gz->inner, gz->buffer.data(), gz->buffer.size());
     if (n < 0) {
-      gz->problem = fmt::format("damaged archive: {}", archive_error_string(gz->inner));
+      gz->problem = fmt::format("damaged archive: {}", archive_problem(gz->inner));
     } else {
       gz->inflated += static_cast<uint64_t>(n);
       gz->stager->set_inflated(gz->inflated);
@@ -561,7 +568,7 @@ void stage_archive(Stager& stager, const fs::path& source, const std::string& la
     if (archive_read_open_filename(inner.get(), source.c_str(), kBufferBytes) != ARCHIVE_OK ||
         archive_read_next_header(inner.get(), &stream) != ARCHIVE_OK)
       throw IntakeError(
-          fmt::format("{}: not a readable .gz file: {}", label, archive_error_string(inner.get())));
+          fmt::format("{}: not a readable .gz file: {}", label, archive_problem(inner.get())));
     gz.inner = inner.get();
     gz.stager = &stager;
     opened = archive_read_open(a.get(), &gz, nullptr, read_gzip, nullptr);
@@ -571,7 +578,7 @@ void stage_archive(Stager& stager, const fs::path& source, const std::string& la
   if (opened != ARCHIVE_OK) {
     if (!gz.problem.empty()) stager.fail_archive(gz.problem);
     throw IntakeError(fmt::format("{}: not a readable .zip or .tar(.gz) archive: {}", label,
-                                  archive_error_string(a.get())));
+                                  archive_problem(a.get())));
   }
   // A failed read names the budget when that is why the stream stopped.
   auto reader = [&](const std::string& rel) {
@@ -579,7 +586,7 @@ void stage_archive(Stager& stager, const fs::path& source, const std::string& la
       la_ssize_t n = archive_read_data(a.get(), buf, size);
       if (n < 0) {
         if (!gz.problem.empty()) stager.fail(rel, gz.problem);
-        stager.fail(rel, fmt::format("cannot be read: {}", archive_error_string(a.get())));
+        stager.fail(rel, fmt::format("cannot be read: {}", archive_problem(a.get())));
       }
       return static_cast<size_t>(n);
     };
@@ -593,8 +600,7 @@ void stage_archive(Stager& stager, const fs::path& source, const std::string& la
     // ARCHIVE_WARN comes with names that do not fit the locale: those are checked below.
     if (status < ARCHIVE_WARN) {
       if (!gz.problem.empty()) stager.fail_archive(gz.problem);
-      throw IntakeError(
-          fmt::format("{}: damaged archive: {}", label, archive_error_string(a.get())));
+      throw IntakeError(fmt::format("{}: damaged archive: {}", label, archive_problem(a.get())));
     }
     const char* name = archive_entry_pathname_utf8(entry);
     if (name == nullptr) name = archive_entry_pathname(entry);

@@ -41,8 +41,8 @@ struct Settings {
 inline constexpr int kRetriesPerPair = 2;
 
 // Judges one pair: start-up, speedup, and whether it is plausible. Implausible: its runs did
-// not all start the same way; the baseline does not take longer for more iterations; the student's run is not longer than the
-// baseline's start-up; or the speedup is above `max_plausible`.
+// not all start the same way; the baseline does not take longer for more iterations; the student's
+// run is not longer than the baseline's start-up; or the speedup is above `max_plausible`.
 Pair judge(const Sample& t, const Settings& s);
 
 // At least this many valid pairs are needed: half of those wanted, rounded up.

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -36,9 +37,12 @@ std::string read_small_file(const fs::path& path, size_t cap) {
   return data;
 }
 
+// A time the result reports: a finite number >= 0, else 0.
 double number_or_zero(const json& j, const char* key) {
   auto it = j.find(key);
-  return (it != j.end() && it->is_number()) ? it->get<double>() : 0.0;
+  if (it == j.end() || !it->is_number()) return 0.0;
+  const double v = it->get<double>();
+  return std::isfinite(v) && v >= 0 ? v : 0.0;
 }
 
 json limits_to_policy(const Limits& l) {
@@ -168,6 +172,49 @@ std::optional<int> spawn_and_wait(const std::vector<std::string>& args, const fs
 
 }  // namespace
 
+BoxResult read_result(int status, const std::string& result_text, const std::string& log) {
+  BoxResult out;
+  try {
+    out.result = json::parse(result_text);
+  } catch (const json::exception&) {
+    out.error = fmt::format("grader-sandbox exited with {} and wrote no readable result{}{}",
+                            status, log.empty() ? "" : ": ", reports::printable_text(log));
+    return out;
+  }
+  if (!out.result.is_object()) {
+    out.error = fmt::format(
+        "grader-sandbox exited with {} and wrote a result that is not an "
+        "object",
+        status);
+    out.result = json::object();
+    return out;
+  }
+  const json& r = out.result;
+  auto text_at = [&](const char* key) -> std::optional<std::string> {
+    auto it = r.find(key);
+    if (it == r.end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+  };
+  out.verdict = text_at("verdict").value_or("sandbox_error");
+  if (status != 0 || out.verdict == "sandbox_error") {
+    std::string why = text_at("error").value_or(reports::printable_text(log));
+    out.error = fmt::format("grader-sandbox exited with {}: {}", status, why);
+    out.verdict = "sandbox_error";
+    return out;
+  }
+  out.carried_out = true;
+  out.limit_reason = text_at("limit_reason");
+  if (auto it = r.find("exit_code"); it != r.end() && it->is_number_integer()) {
+    const int64_t code = it->get<int64_t>();
+    if (code >= -255 && code <= 255) out.exit_code = static_cast<int>(code);
+  }
+  out.cpu_seconds = number_or_zero(r, "cpu_seconds");
+  out.wall_seconds = number_or_zero(r, "wall_seconds");
+  if (auto it = r.find("peak_memory_bytes"); it != r.end() && it->is_number_unsigned())
+    out.peak_memory_bytes = it->get<uint64_t>();
+  return out;
+}
+
 BoxResult SandboxRunner::run(const BoxSpec& spec, const fs::path& run_dir,
                              size_t max_output) const {
   BoxResult out;
@@ -221,38 +268,9 @@ BoxResult SandboxRunner::run(const BoxSpec& spec, const fs::path& run_dir,
     out.error = spawn_error;
     return out;
   }
-  int status = *exited;
-  std::string log = read_small_file(log_path, 2048);
-  std::string result_text = read_small_file(result_path, 1 << 20);
-  try {
-    out.result = json::parse(result_text);
-  } catch (const json::exception&) {
-    out.error = fmt::format("grader-sandbox exited with {} and wrote no readable result{}{}",
-                            status, log.empty() ? "" : ": ", reports::printable_text(log));
-    return out;
-  }
-  out.verdict = out.result.value("verdict", "sandbox_error");
-  if (status != 0 || out.verdict == "sandbox_error") {
-    std::string why = out.result.contains("error") && out.result["error"].is_string()
-                          ? out.result["error"].get<std::string>()
-                          : reports::printable_text(log);
-    out.error = fmt::format("grader-sandbox exited with {}: {}", status, why);
-    out.verdict = "sandbox_error";
-    return out;
-  }
-  out.carried_out = true;
-  if (out.result.contains("limit_reason") && out.result["limit_reason"].is_string()) {
-    out.limit_reason = out.result["limit_reason"].get<std::string>();
-  }
-  if (out.result.contains("exit_code") && out.result["exit_code"].is_number_integer()) {
-    out.exit_code = out.result["exit_code"].get<int>();
-  }
-  out.cpu_seconds = number_or_zero(out.result, "cpu_seconds");
-  out.wall_seconds = number_or_zero(out.result, "wall_seconds");
-  if (out.result.contains("peak_memory_bytes") &&
-      out.result["peak_memory_bytes"].is_number_unsigned()) {
-    out.peak_memory_bytes = out.result["peak_memory_bytes"].get<uint64_t>();
-  }
+  out =
+      read_result(*exited, read_small_file(result_path, 1 << 20), read_small_file(log_path, 2048));
+  if (!out.carried_out) return out;
   // Output excerpt: stdout then stderr, sharing the budget; an empty stream gives its share.
   std::string so = file_excerpt(stdout_path, max_output),
               se = file_excerpt(stderr_path, max_output);

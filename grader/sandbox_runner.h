@@ -70,6 +70,11 @@ class SandboxRunner {
   std::filesystem::path executable_;
 };
 
+// What grader-sandbox's exit status, result JSON and log say of one run (all but the
+// output excerpt): carried_out only for a readable result object, status 0 and a verdict
+// other than sandbox_error; else `error` says why. Never throws.
+BoxResult read_result(int status, const std::string& result_text, const std::string& log);
+
 // The head and tail of a host file, at most `budget` bytes in all, made printable.
 std::string file_excerpt(const std::filesystem::path& path, size_t budget);
 

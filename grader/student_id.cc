@@ -63,15 +63,23 @@ void check_student_id(std::string_view id, std::string_view source) {
 
 std::string safe_student_id(std::string_view text) {
   std::string out;
+  bool ends_replaced = false;  // the last '_' stands for other characters, not for itself
   for (unsigned char c : text) {
     if (out.empty() && !is_alnum(c)) continue;  // the first byte must be a letter or digit
-    if (is_id_char(c))
+    if (is_id_char(c)) {
       out += static_cast<char>(c);
-    else if (out.back() != '_')
+      ends_replaced = false;
+    } else if (out.back() != '_') {
       out += '_';
+      ends_replaced = true;
+    }
   }
-  if (out.size() > kMaxStudentIdBytes) out.resize(kMaxStudentIdBytes);
-  while (!out.empty() && out.back() == '_') out.pop_back();
+  if (out.size() > kMaxStudentIdBytes) {
+    out.resize(kMaxStudentIdBytes);
+    ends_replaced = false;
+  }
+  // "ada!" -> "ada", but an id that keeps the rule ("ada_") stays itself.
+  if (ends_replaced) out.pop_back();
   return out;
 }
 

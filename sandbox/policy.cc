@@ -80,8 +80,8 @@ void apply_json(Policy& p, const nlohmann::json& j) {
   if (!j.is_object()) throw std::invalid_argument("policy: expected a JSON object");
   for (const auto& [key, v] : j.items()) {
     if (key == "argv") {
-      if (!v.is_array() || v.empty())
-        throw std::invalid_argument("policy key 'argv': expected a non-empty array");
+      // [] is what to_json writes for a policy without a program; validate() refuses it.
+      if (!v.is_array()) throw std::invalid_argument("policy key 'argv': expected an array");
       p.argv.clear();
       for (const auto& a : v) p.argv.push_back(string_value(a, key));
     } else if (key == "cpu_time") {

@@ -11,11 +11,14 @@
 
 #include "grader/batch.h"
 #include "grader/engine.h"
+#include "grader/gradebook.h"
 #include "grader/gradescope.h"
 #include "grader/intake.h"
 #include "grader/manifest.h"
 #include "grader/remove_tree.h"
+#include "grader/sandbox_runner.h"
 #include "grader/student_id.h"
+#include "sandbox/policy.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -339,3 +342,72 @@ TEST(Cli, SampleMetaTomlIsMetadataForGradeAndCheck) {
 }
 
 }  // namespace
+
+// What the fuzz targets found (fuzz/README.md); each input is also kept in fuzz/regressions/.
+
+TEST(FuzzFindings, AnIdThatKeepsTheRuleMapsToItself) {
+  EXPECT_EQ(grader::safe_student_id("1_"), "1_");
+  EXPECT_EQ(grader::safe_student_id("ada_"), "ada_");
+  EXPECT_EQ(grader::safe_student_id("ada!"), "ada");
+  EXPECT_EQ(grader::safe_student_id("a_!"), "a_");
+}
+
+TEST(FuzzFindings, YearsBelow1000AreWrittenWithFourDigits) {
+  auto epoch = grader::parse_rfc3339("0985-01-01T00:00:00Z");
+  ASSERT_TRUE(epoch);
+  EXPECT_EQ(grader::format_rfc3339(*epoch), "0985-01-01T00:00:00Z");
+  EXPECT_EQ(grader::parse_rfc3339(grader::format_rfc3339(*epoch)), epoch);
+}
+
+TEST(FuzzFindings, ExtensionDaysAreFiniteAndEveryIdUsable) {
+  TempDir t;
+  const fs::path csv = t.dir() / "extensions.csv";
+  for (const char* body :
+       {"student,days\nada,nan\n", "student,days\nada,inf\n", "student,days\n!!!,2\n"}) {
+    write_file(csv, body);
+    try {
+      grader::batch::load_extensions(csv, "a1");
+      ADD_FAILURE() << "accepted: " << body;
+    } catch (const grader::InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(csv.string() + ":2:"), std::string::npos) << e.what();
+    }
+  }
+  write_file(csv, "student,assignment,days\nada,a1,2\nada,*,5\nbob,*,1\n");
+  auto ext = grader::batch::load_extensions(csv, "a1");
+  EXPECT_EQ(ext.at("ada"), 2);  // the assignment's own row, before the "*" row
+  EXPECT_EQ(ext.at("bob"), 1);
+}
+
+TEST(FuzzFindings, ASummaryOfTheWrongShapeIsRefusedNamingTheField) {
+  TempDir t;
+  write_file(t.dir() / "summary.json",
+             R"({"kind": "class_summary", "assignment": {"title": "x"}, "students": []})");
+  grader::GradebookOptions o;
+  o.dirs = {t.dir()};
+  try {
+    grader::build_gradebook(o);
+    ADD_FAILURE() << "accepted a summary without assignment.id";
+  } catch (const grader::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("summary.json"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("assignment.id"), std::string::npos) << e.what();
+  }
+}
+
+TEST(FuzzFindings, AResultThatIsNotAnObjectIsNotCarriedOut) {
+  grader::BoxResult r = grader::read_result(0, "[1]", "");
+  EXPECT_FALSE(r.carried_out);
+  EXPECT_FALSE(r.error.empty());
+  r = grader::read_result(0, R"({"verdict": "ok", "exit_code": 10000000000, "cpu_seconds": -1})",
+                          "");
+  EXPECT_TRUE(r.carried_out);
+  EXPECT_FALSE(r.exit_code.has_value());
+  EXPECT_EQ(r.cpu_seconds, 0);
+}
+
+TEST(FuzzFindings, APolicySurvivesToJsonAndBack) {
+  sandbox::Policy p;  // no program yet: to_json writes argv [], which apply_json takes back
+  sandbox::Policy again;
+  ASSERT_NO_THROW(sandbox::apply_json(again, sandbox::to_json(p)));
+  EXPECT_EQ(sandbox::to_json(again), sandbox::to_json(p));
+  EXPECT_EQ(sandbox::validate(again), "no program to run");
+}

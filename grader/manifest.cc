@@ -434,7 +434,12 @@ std::optional<uint64_t> parse_size(const std::string& text) {
   std::smatch m;
   if (!std::regex_match(text, m, pattern)) return std::nullopt;
   if (m[4].length() == 2 && m[3].length() == 0) return std::nullopt;  // "5iB"
-  double value = std::stod(m[1].str());
+  double value = 0;
+  try {
+    value = std::stod(m[1].str());
+  } catch (const std::out_of_range&) {  // 400 digits (found by fuzz/rules.cc)
+    return std::nullopt;
+  }
   int shift = 0;
   switch (m[3].length() ? std::tolower(m[3].str()[0]) : 0) {
     case 'k':
@@ -453,7 +458,8 @@ std::optional<uint64_t> parse_size(const std::string& text) {
       break;
   }
   double bytes = std::ldexp(value, shift);
-  if (bytes > 1.8e19) return std::nullopt;
+  // llround returns a long long: sizes from 2^63 bytes (8 EiB) up are refused, not wrapped.
+  if (!(bytes < 0x1p63)) return std::nullopt;
   return static_cast<uint64_t>(std::llround(bytes));
 }
 

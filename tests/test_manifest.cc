@@ -115,6 +115,10 @@ TEST(Manifest, Sizes) {
   EXPECT_FALSE(grader::parse_size("-1M"));
   EXPECT_FALSE(grader::parse_size("5iB"));
   EXPECT_FALSE(grader::parse_size("2X"));
+  // Found by fuzz/rules.cc: too many digits for a double, and sizes past what llround holds.
+  EXPECT_FALSE(grader::parse_size(std::string(400, '6')));
+  EXPECT_FALSE(grader::parse_size("8388608T"));  // 2^63 bytes
+  EXPECT_EQ(grader::parse_size("8388607T"), (1ull << 63) - (1ull << 40));
 }
 
 TEST(Manifest, Rfc3339) {

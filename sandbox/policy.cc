@@ -115,8 +115,21 @@ void apply_json(Policy& p, const nlohmann::json& j) {
       for (const auto& b : v) {
         if (!b.is_object() || !b.contains("src"))
           throw std::invalid_argument("policy key 'binds': each entry needs \"src\"");
-        Bind bind{string_value(b["src"], "binds.src"), "", b.value("writable", false)};
-        bind.dst = b.contains("dst") ? string_value(b["dst"], "binds.dst") : bind.src;
+        Bind bind{string_value(b["src"], "binds.src"), "", false};
+        bind.dst = bind.src;
+        for (const auto& [k, value] : b.items()) {
+          if (k == "src") continue;
+          if (k == "dst") {
+            bind.dst = string_value(value, "binds.dst");
+          } else if (k == "writable") {
+            // Not b.value(): a number there threw json's type_error (found by fuzz/policy.cc).
+            if (!value.is_boolean())
+              throw std::invalid_argument("policy key 'binds.writable': expected true or false");
+            bind.writable = value.get<bool>();
+          } else {
+            throw std::invalid_argument("policy key 'binds': unknown key '" + k + "'");
+          }
+        }
         p.binds.push_back(bind);
       }
     } else if (key == "tmpfs") {

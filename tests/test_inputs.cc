@@ -410,4 +410,10 @@ TEST(FuzzFindings, APolicySurvivesToJsonAndBack) {
   ASSERT_NO_THROW(sandbox::apply_json(again, sandbox::to_json(p)));
   EXPECT_EQ(sandbox::to_json(again), sandbox::to_json(p));
   EXPECT_EQ(sandbox::validate(again), "no program to run");
+  // A bind's "writable" that is not a boolean, or a key it does not know, is refused by name.
+  for (const char* bad : {R"({"binds": [{"src": "/usr", "writable": 512}]})",
+                          R"({"binds": [{"src": "/usr", "dstze": "/x"}]})"}) {
+    sandbox::Policy q;
+    EXPECT_THROW(sandbox::apply_json(q, json::parse(bad)), std::invalid_argument) << bad;
+  }
 }

@@ -548,7 +548,13 @@ std::optional<int64_t> parse_rfc3339(const std::string& text, std::string* probl
     return fail(fmt::format("offset {}{:02}:{:02} is outside -23:59..+23:59", sign > 0 ? '+' : '-',
                             offset_hours, offset_minutes));
   int64_t epoch = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
-  return epoch - sign * (offset_hours * 3600 + offset_minutes * 60);  // local = UTC + offset
+  epoch -= sign * (offset_hours * 3600 + offset_minutes * 60);  // local = UTC + offset
+  // 0000-01-01T00:00:00+23:19 is in the year -1 in UTC, which no RFC 3339 time can name
+  // (found by fuzz/rfc3339.cc): the instant itself must lie in the years 0000-9999.
+  const int64_t first = days_from_civil(0, 1, 1) * 86400,
+                last = days_from_civil(10000, 1, 1) * 86400 - 1;
+  if (epoch < first || epoch > last) return fail("outside the years 0000-9999 once in UTC");
+  return epoch;
 }
 
 std::string format_rfc3339(int64_t epoch_seconds) {

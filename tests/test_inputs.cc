@@ -357,6 +357,11 @@ TEST(FuzzFindings, YearsBelow1000AreWrittenWithFourDigits) {
   ASSERT_TRUE(epoch);
   EXPECT_EQ(grader::format_rfc3339(*epoch), "0985-01-01T00:00:00Z");
   EXPECT_EQ(grader::parse_rfc3339(grader::format_rfc3339(*epoch)), epoch);
+  std::string problem;
+  EXPECT_FALSE(grader::parse_rfc3339("0000-01-01T00:00:00+23:19", &problem));  // UTC year -1
+  EXPECT_NE(problem.find("0000-9999"), std::string::npos) << problem;
+  EXPECT_FALSE(grader::parse_rfc3339("9999-12-31T23:59:59-00:01"));  // UTC year 10000
+  EXPECT_TRUE(grader::parse_rfc3339("9999-12-31T23:59:59Z"));
 }
 
 TEST(FuzzFindings, ExtensionDaysAreFiniteAndEveryIdUsable) {

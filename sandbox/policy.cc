@@ -69,6 +69,12 @@ double seconds_value(const nlohmann::json& v, const std::string& key) {
   return v.get<double>();
 }
 
+bool bool_value(const nlohmann::json& v, const std::string& key) {
+  if (!v.is_boolean())
+    throw std::invalid_argument("policy key '" + key + "': expected true or false");
+  return v.get<bool>();
+}
+
 std::string string_value(const nlohmann::json& v, const std::string& key) {
   if (!v.is_string()) throw std::invalid_argument("policy key '" + key + "': expected a string");
   return v.get<std::string>();
@@ -123,9 +129,7 @@ void apply_json(Policy& p, const nlohmann::json& j) {
             bind.dst = string_value(value, "binds.dst");
           } else if (k == "writable") {
             // Not b.value(): a number there threw json's type_error (found by fuzz/policy.cc).
-            if (!value.is_boolean())
-              throw std::invalid_argument("policy key 'binds.writable': expected true or false");
-            bind.writable = value.get<bool>();
+            bind.writable = bool_value(value, "binds.writable");
           } else {
             throw std::invalid_argument("policy key 'binds': unknown key '" + k + "'");
           }
@@ -172,9 +176,7 @@ void apply_json(Policy& p, const nlohmann::json& j) {
     } else if (key == "stderr") {
       p.stderr_path = string_value(v, key);
     } else if (key == "strict") {
-      if (!v.is_boolean())
-        throw std::invalid_argument("policy key 'strict': expected true or false");
-      p.strict = v.get<bool>();
+      p.strict = bool_value(v, key);
     } else {
       throw std::invalid_argument("policy: unknown key '" + key + "'");
     }

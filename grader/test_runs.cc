@@ -430,7 +430,7 @@ CheckOutcome run_checker(GradingContext& ctx, const TestSpec& t, const fs::path&
 // One run of a produce_check test's driver over `work` (a copy of it): the student's
 // submission, or the measure_baseline folder. Outputs land in dir/out.
 BoxResult run_driver(GradingContext& ctx, const TestSpec& t, const fs::path& work,
-                     const fs::path& dir, const std::string& what) {
+                     const fs::path& dir, const std::string& what, bool warm = true) {
   const Manifest& m = ctx.manifest;
   std::vector<std::string> files = t.files;
   if (std::find(files.begin(), files.end(), t.produce) == files.end()) files.push_back(t.produce);
@@ -439,9 +439,7 @@ BoxResult run_driver(GradingContext& ctx, const TestSpec& t, const fs::path& wor
   produce.limits = t.limits;
   produce.cwd = "/work";
   produce.env = box_env(m, &t, true);
-  // A test that compares what the sandbox measured of the student's and the baseline's runs
-  // starts both cold: a warm run's memory leaves out the pages it shares with its zygote.
-  if (t.measure_baseline.empty()) produce.zygote = ctx.zygote;
+  if (warm) produce.zygote = ctx.zygote;
   produce.binds = {{grader_files(m, with_data(t, files), dir / "grader"), "/grader", false}};
   produce.volumes = {volume("/work", work), volume("/out", {}, dir / "out")};
   // Facts the driver can only observe in the student's process leave by the channel (fd 3):
@@ -456,6 +454,8 @@ BoxResult run_driver(GradingContext& ctx, const TestSpec& t, const fs::path& wor
   return r;
 }
 
+std::string start_of(const BoxResult& r) { return r.result.value("start", "cold"); }
+
 // What the sandbox measured of one run, from outside the box: the only numbers about a
 // student run a checker may believe (/measured/<name>.json).
 void write_measured(const fs::path& dir, const std::string& name, const BoxResult& r) {
@@ -463,7 +463,8 @@ void write_measured(const fs::path& dir, const std::string& name, const BoxResul
                 {"cpu_seconds", r.cpu_seconds},
                 {"wall_seconds", r.wall_seconds},
                 {"verdict", r.verdict},
-                {"exit_code", r.exit_code ? json(*r.exit_code) : json()}};
+                {"exit_code", r.exit_code ? json(*r.exit_code) : json()},
+                {"start", start_of(r)}};
   make_dir(dir, false);
   const fs::path file = dir / (name + ".json");
   std::ofstream f(file, std::ios::binary | std::ios::trunc);
@@ -481,23 +482,35 @@ json run_produce_check(GradingContext& ctx, const TestSpec& t) {
   // With measure_baseline, the same driver first runs over the trusted folder alone (no
   // student file), in this grading, so that the checker compares both runs' peak memory or
   // time on this machine now; its outputs become the checker's /baseline. It goes first:
-  // a run that faults the Python stack's libraries back into the page cache is charged for
-  // them (hundreds of MB), and that must never be the student's run.
-  fs::path baseline_out;
-  if (!t.measure_baseline.empty()) {
-    fs::path bdir = ctx.new_run_dir(t.id + "-baseline");
-    BoxResult b =
-        run_driver(ctx, t, m.dir / t.measure_baseline, bdir, "test " + t.id + " (baseline)");
-    if (b.verdict != "ok") {
-      throw InfrastructureError(fmt::format("test {}: the baseline run failed ({}): {}", t.id,
-                                            b.verdict, text_excerpt(b.output, 600)));
+  // a cold run that faults the Python stack's libraries back into the page cache is charged
+  // for them (hundreds of MB), and that must never be the student's run. Both start warm
+  // where the grading has a zygote; a warm run's memory leaves out the pages it only shares
+  // with the zygote, so the two compare like with like only when they started the same way:
+  // a pair that did not (the zygote died between them) is measured again, both cold.
+  fs::path baseline_out, dir;
+  BoxResult p;
+  for (bool warm : {true, false}) {
+    std::optional<BoxResult> b;
+    if (!t.measure_baseline.empty()) {
+      fs::path bdir = ctx.new_run_dir(t.id + "-baseline");
+      b = run_driver(ctx, t, m.dir / t.measure_baseline, bdir, "test " + t.id + " (baseline)",
+                     warm);
+      if (b->verdict != "ok") {
+        throw InfrastructureError(fmt::format("test {}: the baseline run failed ({}): {}", t.id,
+                                              b->verdict, text_excerpt(b->output, 600)));
+      }
+      baseline_out = bdir / "out";
     }
-    write_measured(measured, "baseline", b);
-    baseline_out = bdir / "out";
+    dir = ctx.new_run_dir(t.id + "-produce");
+    p = run_driver(ctx, t, ctx.work_base, dir, "test " + t.id + " (produce)", warm);
+    if (!b) break;
+    if (start_of(*b) == start_of(p) || !warm) {
+      write_measured(measured, "baseline", *b);
+      break;
+    }
+    remove_quietly(baseline_out);
+    remove_quietly(dir / "out");
   }
-
-  fs::path dir = ctx.new_run_dir(t.id + "-produce");
-  BoxResult p = run_driver(ctx, t, ctx.work_base, dir, "test " + t.id + " (produce)");
   const fs::path channel = dir / "channel";
   record_run(entry, p);
   std::string produce_text = verdict_note(p, t.limits) + p.output;

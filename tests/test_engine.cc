@@ -553,6 +553,38 @@ TEST_F(MeasuredBaseline, KeepingTheListCostsTheMemoryCaseWhateverTheBoxWrites) {
   }
 }
 
+TEST_F(MeasuredBaseline, BothRunsStartWarmWhereTheAssignmentPreloads) {
+  // The same fixture with a preload list: the baseline's and the student's runs are forks of
+  // one zygote, and the memory case still tells a kept list from a stream.
+  const fs::path fixture = scratch_ / "warm" / "measured";
+  grader::copy_tree(fs::path(SOURCE_DIR) / "tests/fixtures/measured", fixture);
+  std::ifstream in(fixture / "assignment.toml");
+  std::string manifest((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  in.close();
+  const size_t at = manifest.find("[runtime.limits]");
+  ASSERT_NE(at, std::string::npos);
+  manifest.insert(at, "[runtime]\npreload = [\"json\"]\n\n");
+  std::ofstream(fixture / "assignment.toml", std::ios::trunc) << manifest;
+  for (const char* name : {"solution", "hog"}) {
+    const std::string folder = std::string(name) == "solution" ? "solution" : "variants/hog";
+    fs::path staged = scratch_ / ("warm-" + std::string(name));
+    grader::copy_tree(fixture / folder, staged);
+    fs::remove(staged / "expected.toml");
+    grader::GradeRequest req;
+    req.assignment_dir = fixture;
+    req.submission = staged;
+    req.scratch_root = scratch_;
+    json s = grader::grade(req);
+    ASSERT_EQ(s["status"], "graded") << s.dump(2);
+    if (geteuid() == 0) {  // the zygote needs root (README.md, "Warm start")
+      EXPECT_EQ(s["host"]["start"]["cold_runs"], 0) << name << s["host"].dump(2);
+      EXPECT_GE(s["host"]["start"]["warm_runs"], 3) << name << s["host"].dump(2);
+    }
+    const json& t = test_entry(s, "hidden_stream");
+    EXPECT_EQ(t["cases"]["passed"], std::string(name) == "solution" ? 3 : 2) << name << t.dump(2);
+  }
+}
+
 TEST_F(MeasuredBaseline, AFailingBaselineIsUngradable) {
   // A copy of the fixture whose baseline raises: the submission is not to blame.
   const fs::path fixture = scratch_ / "broken" / "measured";

@@ -190,21 +190,26 @@ def become(run):
     # As a cold interpreter does in the C locale (PEP 538): the zygote's own locale is C.UTF-8.
     if not any(k in os.environ for k in ("LC_ALL", "LC_CTYPE", "LANG")):
         os.environ["LC_CTYPE"] = "C.UTF-8"
-    sys.dont_write_bytecode = bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))
+    argv = policy["argv"]
+    # -I, as a cold interpreter takes it: PYTHON* variables ignored (-E), no user site (-s),
+    # no script folder or cwd first on the path (-P). sys.flags.isolated stays the zygote's 0.
+    isolated = argv[1] == "-I"
+    if isolated:
+        argv = argv[:1] + argv[2:]
+    sys.dont_write_bytecode = not isolated and bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))
     sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
     sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8")
     sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8",
                                   errors="backslashreplace", line_buffering=True)
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
-    argv = policy["argv"]
-    extra = [p for p in os.environ.get("PYTHONPATH", "").split(":") if p]
+    extra = [] if isolated else [p for p in os.environ.get("PYTHONPATH", "").split(":") if p]
     if argv[1] == "-m":
         first, target, args = os.getcwd(), argv[2], argv[3:]
     elif argv[1] == "-c":
         first, target, args = "", argv[2], argv[3:]
     else:
         first, target, args = os.path.dirname(os.path.abspath(argv[1])), argv[1], argv[2:]
-    start_path(base["path"][1:], extra)
+    start_path(base["path"][1:], extra, isolated)
     # Fresh streams, as a fresh interpreter has: random, numpy and torch from the kernel's
     # entropy (Debian's torch 1.13 seeds itself so at import too).
     random.seed()
@@ -214,11 +219,12 @@ def become(run):
         sys.modules["torch"].default_generator.seed()  # torch.seed() also seeds CUDA lazily
     sys.argv = ["-c" if argv[1] == "-c" else target] + args
     # Last, as a cold interpreter: the script's folder (or cwd) goes first once site is done.
-    sys.path.insert(0, first)
+    if not isolated:
+        sys.path.insert(0, first)
     return argv[1], target
 
 
-def start_path(interpreter_path, extra):
+def start_path(interpreter_path, extra, isolated=False):
     """sys.path and the site module's per-run work, as a cold interpreter's start does them:
     PYTHONPATH, the standard library, the user's site-packages (this run's HOME), the system's
     site-packages; then sitecustomize and usercustomize, found along that path (a
@@ -227,7 +233,8 @@ def start_path(interpreter_path, extra):
     stdlib = [p for p in interpreter_path if not p.endswith("-packages")]
     sys.path[:] = extra + stdlib
     # site.check_enableusersite() without the zygote's own -s: what a cold start decides.
-    site.ENABLE_USER_SITE = os.getuid() == os.geteuid() and os.getgid() == os.getegid()
+    site.ENABLE_USER_SITE = (not isolated and os.getuid() == os.geteuid()
+                             and os.getgid() == os.getegid())
     site.USER_BASE = site.USER_SITE = None
     user_site = site.getusersitepackages()
     if site.ENABLE_USER_SITE and os.path.isdir(user_site):

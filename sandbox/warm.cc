@@ -59,16 +59,21 @@ int connect_zygote(const std::string& socket_path, ZygoteHello& hello, std::stri
 std::string warm_refusal(const Policy& p, const ZygoteHello& hello) {
   if (p.argv.empty() || p.argv[0] != hello.python)
     return "the program is not the zygote's interpreter (" + hello.python + ")";
-  if (p.argv.size() < 2) return "no script or module to run";
+  // -I (isolated: no PYTHONPATH, no user site, no script folder on the path) is the one
+  // option a fork can still honour: it only shapes the path, which the fork builds anyway.
+  const size_t at = p.argv.size() > 1 && p.argv[1] == "-I" ? 2 : 1;
+  if (p.argv.size() <= at) return "no script or module to run";
   // An interpreter reads the others (PYTHONHASHSEED, PYTHONUNBUFFERED, ...) when it starts,
   // which a zygote's fork has done already.
   for (const auto& [name, value] : p.env)
     if (name.rfind("PYTHON", 0) == 0 && name != "PYTHONPATH" && name != "PYTHONDONTWRITEBYTECODE")
       return name + " is set (read when an interpreter starts; a fork of the zygote cannot)";
-  if (p.argv[1] == "-m" || p.argv[1] == "-c")
-    return p.argv.size() < 3 ? p.argv[1] + " without its argument" : "";
-  if (p.argv[1].empty() || p.argv[1][0] == '-')
-    return "interpreter option " + p.argv[1] + " (only -m MODULE, -c CODE or a script start warm)";
+  const std::string& first = p.argv[at];
+  if (first == "-m" || first == "-c")
+    return p.argv.size() < at + 2 ? first + " without its argument" : "";
+  if (first.empty() || first[0] == '-')
+    return "interpreter option " + first +
+           " (only [-I] -m MODULE, [-I] -c CODE or [-I] a script start warm)";
   return "";
 }
 

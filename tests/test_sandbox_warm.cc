@@ -98,6 +98,26 @@ TEST_F(Warm, ScriptSeesTheArgvPathAndEnvironmentOfAColdRun) {
   EXPECT_NE(warm.out.find("65534 /work 2\n"), std::string::npos) << warm.out;
 }
 
+// -I (a2's perf runs: nothing under /work importable) starts warm, with a cold -I run's path:
+// no PYTHONPATH, no user site, no script folder first.
+TEST_F(Warm, IsolatedModeStartsWarmWithAColdIsolatedRunsPath) {
+  const char* code =
+      "import sys\nprint(sys.argv)\nprint(sys.path)\nprint(sys.dont_write_bytecode)\n";
+  const std::vector<std::string> argv{"-I", "/work/main.py", "x"};
+  std::vector<std::string> options{"--env", "PYTHONPATH=/extra", "--env",
+                                   "PYTHONDONTWRITEBYTECODE=1"};
+  auto warm = python(code, options, argv);
+  EXPECT_EQ(start(warm), "warm") << note(warm);
+  options.insert(options.end(), {"--zygote", "/nonexistent/sock"});
+  auto cold = python(code, options, argv);
+  EXPECT_EQ(start(cold), "cold");
+  EXPECT_EQ(warm.out, cold.out) << warm.err;
+  EXPECT_NE(warm.out.find("['/work/main.py', 'x']\n"), std::string::npos) << warm.out;
+  EXPECT_EQ(warm.out.find("/extra"), std::string::npos) << warm.out;
+  EXPECT_EQ(warm.out.find("'/work'"), std::string::npos) << warm.out;
+  EXPECT_NE(warm.out.find("False\n"), std::string::npos) << warm.out;
+}
+
 // A cold interpreter imports the first sitecustomize.py on its path as it starts (a hostile
 // submission's, on PYTHONPATH=/work): a warm one must too, or the attack it makes would be
 // skipped in one mode and not the other.

@@ -8,13 +8,24 @@ set -euo pipefail
 source_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export DEBIAN_FRONTEND=noninteractive
 
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends python3 python3-numpy python3-pytest python3-pytest-timeout \
-  g++ libgomp1 ca-certificates >/dev/null
+packages=(python3 python3-numpy python3-pytest python3-pytest-timeout g++ libgomp1 ca-certificates)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Only what is missing, so that an image that has the stack already (docker/'s grading image,
+# a rebuilt Gradescope image) needs no package mirror: apt-get update was most of this
+# script's ~50 s in docker/'s image.
+updated=0
+apt_install() {
+  if [ "$updated" = 0 ]; then apt-get update -qq; updated=1; fi
+  apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+if ((${#missing[@]})); then apt_install "${missing[@]}"; fi
 # Debian 12 has torch 1.13.1 (what the assignments are written against) as a package;
 # elsewhere fall back to the CPU wheel from pytorch.org.
-if ! apt-get install -y -qq --no-install-recommends python3-torch >/dev/null 2>&1; then
-  apt-get install -y -qq --no-install-recommends python3-pip >/dev/null
+if ! /usr/bin/python3 -c "import torch" 2>/dev/null && ! apt_install python3-torch 2>/dev/null; then
+  apt_install python3-pip
   /usr/bin/python3 -m pip install -q --break-system-packages torch \
       --index-url https://download.pytorch.org/whl/cpu \
     || /usr/bin/python3 -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu

@@ -516,10 +516,11 @@ class MeasuredBaseline : public ::testing::Test {
   }
   static void TearDownTestSuite() { fs::remove_all(scratch_); }
 
-  static json grade(const std::string& name) {
-    const fs::path fixture = fs::path(SOURCE_DIR) / "tests/fixtures/measured";
+  // Grades the fixture's solution or variant `name`; `fixture` may be a changed copy of it.
+  static json grade(const std::string& name,
+                    const fs::path& fixture = fs::path(SOURCE_DIR) / "tests/fixtures/measured") {
     fs::path source = name == "solution" ? fixture / "solution" : fixture / "variants" / name;
-    fs::path staged = scratch_ / ("sub-" + name);
+    fs::path staged = scratch_ / ("sub-" + fixture.parent_path().filename().string() + "-" + name);
     grader::copy_tree(source, staged);
     fs::remove(staged / "expected.toml");
     grader::GradeRequest req;
@@ -566,15 +567,7 @@ TEST_F(MeasuredBaseline, BothRunsStartWarmWhereTheAssignmentPreloads) {
   manifest.insert(at, "[runtime]\npreload = [\"json\"]\n\n");
   std::ofstream(fixture / "assignment.toml", std::ios::trunc) << manifest;
   for (const char* name : {"solution", "hog"}) {
-    const std::string folder = std::string(name) == "solution" ? "solution" : "variants/hog";
-    fs::path staged = scratch_ / ("warm-" + std::string(name));
-    grader::copy_tree(fixture / folder, staged);
-    fs::remove(staged / "expected.toml");
-    grader::GradeRequest req;
-    req.assignment_dir = fixture;
-    req.submission = staged;
-    req.scratch_root = scratch_;
-    json s = grader::grade(req);
+    json s = grade(name, fixture);
     ASSERT_EQ(s["status"], "graded") << s.dump(2);
     if (geteuid() == 0) {  // the zygote needs root (README.md, "Warm start")
       EXPECT_EQ(s["host"]["start"]["cold_runs"], 0) << name << s["host"].dump(2);
@@ -591,13 +584,7 @@ TEST_F(MeasuredBaseline, AFailingBaselineIsUngradable) {
   grader::copy_tree(fs::path(SOURCE_DIR) / "tests/fixtures/measured", fixture);
   std::ofstream(fixture / "hidden/baseline/streams.py", std::ios::trunc)
       << "def sum_of_squares(n):\n    raise RuntimeError('broken baseline')\n";
-  fs::path staged = scratch_ / "sub-broken";
-  grader::copy_tree(fixture / "solution", staged);
-  grader::GradeRequest req;
-  req.assignment_dir = fixture;
-  req.submission = staged;
-  req.scratch_root = scratch_;
-  json s = grader::grade(req);
+  json s = grade("solution", fixture);
   EXPECT_EQ(s["status"], "ungradable") << s.dump(2);
   EXPECT_NE(s.dump().find("baseline run failed"), std::string::npos) << s.dump(2);
 }

@@ -243,11 +243,14 @@ std::string verdict_note(const BoxResult& r, const Limits& l) {
   return "";
 }
 
+// How a run started ("warm" or "cold"), as the sandbox's result says.
+std::string start_of(const BoxResult& r) { return r.result.value("start", "cold"); }
+
 BoxResult run_box(GradingContext& ctx, const BoxSpec& spec, const fs::path& run_dir,
                   const std::string& what, size_t max_output = 4096) {
   BoxResult r = ctx.runner.run(spec, run_dir, max_output);
   if (!r.carried_out) throw InfrastructureError(fmt::format("{}: {}", what, r.error));
-  if (r.result.value("start", "cold") == "warm") {
+  if (start_of(r) == "warm") {
     ++ctx.warm_runs;
   } else {
     ++ctx.cold_runs;
@@ -454,8 +457,6 @@ BoxResult run_driver(GradingContext& ctx, const TestSpec& t, const fs::path& wor
   return r;
 }
 
-std::string start_of(const BoxResult& r) { return r.result.value("start", "cold"); }
-
 // What the sandbox measured of one run, from outside the box: the only numbers about a
 // student run a checker may believe (/measured/<name>.json).
 void write_measured(const fs::path& dir, const std::string& name, const BoxResult& r) {
@@ -647,7 +648,7 @@ json run_perf(GradingContext& ctx, const TestSpec& t) {
       const int64_t iterations =
           role == perf::Run::BaselineLow ? t.iterations.first : t.iterations.second;
       BoxResult r = timed_run(student, iterations, pair_dir / run_name(role));
-      starts.insert(r.result.value("start", "cold"));
+      starts.insert(start_of(r));
       sample.same_start = starts.size() == 1;
       if (!student) {
         if (r.verdict != "ok") {

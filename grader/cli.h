@@ -45,12 +45,8 @@ void guarded(Context& ctx, const char* command, Body body) {
   }
 }
 
-// A planted variant's expected.toml: {"score": number, "why": text}; InputError naming the
-// file otherwise.
-nlohmann::json load_expected(const std::filesystem::path& file);
-
 void add_engine_commands(CLI::App& app, Context& ctx);      // check, grade, selftest
-void add_author_commands(CLI::App& app, Context& ctx);      // validate, new
+void add_author_commands(CLI::App& app, Context& ctx);      // validate, new, variant
 void add_batch_commands(CLI::App& app, Context& ctx);       // batch, gradebook, merge, slurm
 void add_gradescope_commands(CLI::App& app, Context& ctx);  // gradescope
 

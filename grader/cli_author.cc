@@ -1,6 +1,9 @@
-// What a TA porting an assignment runs before any grading: grader validate, grader new.
+// What a TA porting an assignment runs before any grading: grader validate, grader new, and
+// grader variant open/save to edit a planted-bug variant or a sample as a folder.
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -10,6 +13,9 @@
 #include "grader/cli.h"
 #include "grader/gradescope.h"
 #include "grader/manifest.h"
+#include "grader/remove_tree.h"
+#include "grader/variants.h"
+#include "reports/atomic.h"
 
 namespace grader::cli {
 namespace fs = std::filesystem;
@@ -17,32 +23,53 @@ using nlohmann::json;
 
 namespace {
 
+// The variants' scores outside 0..points, and every variant and sample whose patch no
+// longer applies to solution/ (each is opened into a scratch folder, then removed).
+std::vector<std::string> variant_problems(const Manifest& m, bool open_patches) {
+  std::vector<std::string> problems;
+  std::vector<Variant> all = list_variants(m.dir);
+  for (const Variant& v : all)
+    if (v.score < 0 || v.score > m.points)
+      problems.push_back(fmt::format("{}: [{}] score {} is outside 0..{}",
+                                     (m.dir / "variants/expected.toml").string(), v.name, v.score,
+                                     m.points));
+  if (!open_patches) return problems;
+  for (Variant& v : list_samples(m.dir)) all.push_back(std::move(v));
+  std::string pattern = (fs::temp_directory_path() / "grader-validate-XXXXXX").string();
+  if (!mkdtemp(pattern.data())) throw std::runtime_error("cannot create a temporary folder");
+  const fs::path scratch = pattern;
+  for (size_t n = 0; n < all.size(); ++n) {
+    try {
+      open_variant(m.dir, all[n].patch, scratch / std::to_string(n));
+    } catch (const InputError& e) {
+      problems.push_back(e.what());
+    }
+  }
+  if (std::string error = remove_tree(scratch); !error.empty())
+    problems.push_back("cannot remove the scratch folder " + error);
+  return problems;
+}
+
 // Problems of an assignment folder that the manifest loader does not see: the folders selftest
-// needs and each variant's expected.toml. Returns one line per problem.
+// needs, the variants' scores and patches. Returns one line per problem.
 std::vector<std::string> folder_problems(const Manifest& m) {
   std::vector<std::string> problems;
   std::error_code ec;
-  if (!fs::is_directory(m.dir / "solution", ec))
+  const bool solution = fs::is_directory(m.dir / "solution", ec);
+  if (!solution)
     problems.push_back(
         fmt::format("{}: no solution/ folder (selftest grades it: it must score "
                     "{} points)",
                     m.dir.string(), m.points));
-  for (const auto& entry : fs::directory_iterator(m.dir / "variants", ec)) {
-    if (!entry.is_directory()) continue;
-    const fs::path file = entry.path() / "expected.toml";
-    if (!fs::is_regular_file(file, ec)) {
-      problems.push_back(
-          fmt::format("{}: no expected.toml (score = N, why = \"...\")", entry.path().string()));
-      continue;
-    }
-    try {
-      const double score = load_expected(file)["score"].get<double>();
-      if (score < 0 || score > m.points)
-        problems.push_back(
-            fmt::format("{}: score {} is outside 0..{}", file.string(), score, m.points));
-    } catch (const InputError& e) {
-      problems.push_back(e.what());
-    }
+  for (const auto& entry : fs::directory_iterator(m.dir / "variants", ec))
+    if (entry.is_directory())
+      problems.push_back(fmt::format(
+          "{}: a folder; variants are patches (variants/<name>.patch: grader variant save)",
+          entry.path().string()));
+  try {
+    for (std::string& p : variant_problems(m, solution)) problems.push_back(std::move(p));
+  } catch (const InputError& e) {
+    problems.push_back(e.what());
   }
   return problems;
 }
@@ -50,14 +77,11 @@ std::vector<std::string> folder_problems(const Manifest& m) {
 // One line of facts a TA checks by eye: tests by visibility and trust, and the worst case.
 std::string overview(const Manifest& m) {
   double shown = 0, self_reported = 0;
-  int variants = 0;
   for (const TestSpec& t : m.tests) {
     if (t.visibility == "public") shown += t.points;
     if (trust_of(t) == "self_reported") self_reported += t.points;
   }
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(m.dir / "variants", ec))
-    variants += entry.is_directory();
+  const size_t variants = list_variants(m.dir).size();
   return fmt::format(
       "{} {}: {} tests, {} points ({} public), {} self_reported; {} variants; a grading takes "
       "at most {:.0f} s",
@@ -125,6 +149,113 @@ int make_assignment(const Context& ctx, const std::string& id, const fs::path& d
   return kExitGraded;
 }
 
+// variants/NAME.patch, or samples/NAME.patch for "samples/NAME". Throws InputError for a
+// NAME that is not a plain name.
+fs::path patch_path(const fs::path& dir, const std::string& name) {
+  static const std::regex kName("(samples/)?[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+  if (!std::regex_match(name, kName))
+    throw InputError(
+        fmt::format("'{}': name a variant (e.g. grad_overwrite) or samples/NAME", name));
+  if (name.rfind("samples/", 0) == 0) return dir / (name + ".patch");
+  return dir / "variants" / (name + ".patch");
+}
+
+// `grader variant open A NAME DIR`: NAME is a variant, samples/NAME, or "variants" or
+// "samples" for every one of them, each into DIR/<name>.
+int open_variants(const Context& ctx, const std::string& id, const std::string& name,
+                  const fs::path& dest) {
+  const fs::path dir = resolve_assignment(id);
+  std::vector<std::pair<fs::path, fs::path>> opens;  // patch, folder
+  if (name == "variants" || name == "samples") {
+    for (const Variant& v : name == "variants" ? list_variants(dir) : list_samples(dir))
+      opens.emplace_back(v.patch, dest / v.name);
+    if (opens.empty()) throw InputError(fmt::format("{}: no {}", dir.string(), name));
+  } else {
+    const fs::path patch = patch_path(dir, name);
+    std::error_code ec;
+    if (!fs::is_regular_file(patch, ec))
+      throw InputError(fmt::format("{}: missing (grader variant save makes it)", patch.string()));
+    opens.emplace_back(patch, dest);
+  }
+  for (const auto& [patch, folder] : opens) open_variant(dir, patch, folder);
+  if (ctx.verbosity >= 0)
+    std::cout << fmt::format("opened {} {} into {}\n", opens.size(),
+                             opens.size() == 1 ? "patch" : "patches", dest.string());
+  return kExitGraded;
+}
+
+// TOML's float for a score: always with a decimal point.
+std::string toml_float(double x) {
+  std::string text = fmt::format("{}", x);
+  if (text.find_first_of(".e") == std::string::npos) text += ".0";
+  return text;
+}
+
+// `grader variant save A NAME DIR`: writes NAME's patch from DIR. A new variant also needs its
+// score, appended to variants/expected.toml; an existing one keeps the score written there.
+int save_variant(const Context& ctx, const std::string& id, const std::string& name,
+                 const fs::path& folder, std::optional<double> score, const std::string& why) {
+  const fs::path dir = resolve_assignment(id);
+  const fs::path patch = patch_path(dir, name);
+  const bool sample = name.rfind("samples/", 0) == 0;
+  bool listed = false;
+  if (!sample)
+    for (const Variant& v : list_variants(dir)) listed |= v.name == name;
+  if (sample && score) throw InputError("--score: a sample has no expected score");
+  if (!sample && !listed && !score)
+    throw InputError(fmt::format("{} is a new variant: give its --score (and --why)", name));
+  if (listed && score)
+    throw InputError(fmt::format("--score: {} has one in {}; change it there", name,
+                                 (dir / "variants/expected.toml").string()));
+  const std::string text = make_variant_patch(dir, folder);
+  reports::write_file_atomic(patch, text);
+  if (!sample && !listed) {
+    const fs::path expected = dir / "variants/expected.toml";
+    std::ostringstream entry;
+    entry << "\n[" << name << "]\nscore = " << toml_float(*score)
+          << "\nwhy = " << toml::value<std::string>(why) << "\n";
+    std::ofstream out(expected, std::ios::app);
+    out << entry.str();
+    if (!out.flush()) throw std::runtime_error(fmt::format("cannot write {}", expected.string()));
+  }
+  if (ctx.verbosity >= 0)
+    std::cout << fmt::format("wrote {} ({} lines){}\n", patch.string(),
+                             std::count(text.begin(), text.end(), '\n'),
+                             listed || sample ? "" : "; its score is in variants/expected.toml");
+  return kExitGraded;
+}
+
+void add_variant_command(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand(
+      "variant", "Open a planted-bug variant or a sample as a folder, or save one as a patch");
+  cmd->require_subcommand(1);
+  struct Options {
+    std::string assignment, name, folder, why;
+    std::optional<double> score;
+  };
+  auto o = std::make_shared<Options>();
+  auto* open = cmd->add_subcommand(
+      "open", "Write solution/ with NAME's patch applied into FOLDER (a new folder)");
+  auto* save = cmd->add_subcommand("save", "Write NAME's patch (against solution/) from FOLDER");
+  for (auto* sub : {open, save}) {
+    sub->add_option("assignment", o->assignment, "Assignment id or folder")->required();
+    sub->add_option("name", o->name,
+                    "Variant name, samples/NAME, or (open) variants or samples for all")
+        ->required();
+    sub->add_option("folder", o->folder, "The folder")->required();
+  }
+  save->add_option("--score", o->score, "A new variant's expected score (selftest checks it)");
+  save->add_option("--why", o->why, "A new variant's reason for that score");
+  open->callback([&ctx, o] {
+    guarded(ctx, "variant open",
+            [&] { return open_variants(ctx, o->assignment, o->name, o->folder); });
+  });
+  save->callback([&ctx, o] {
+    guarded(ctx, "variant save",
+            [&] { return save_variant(ctx, o->assignment, o->name, o->folder, o->score, o->why); });
+  });
+}
+
 }  // namespace
 
 void add_author_commands(CLI::App& app, Context& ctx) {
@@ -147,6 +278,7 @@ void add_author_commands(CLI::App& app, Context& ctx) {
       guarded(ctx, "new", [&] { return make_assignment(ctx, *id, dest->empty() ? *id : *dest); });
     });
   }
+  add_variant_command(app, ctx);
 }
 
 }  // namespace grader::cli

@@ -1,6 +1,5 @@
 // grader check, grader grade, grader selftest.
 #include <fmt/format.h>
-#include <toml++/toml.h>
 
 #include <atomic>
 #include <chrono>
@@ -17,6 +16,7 @@
 #include "grader/remove_tree.h"
 #include "grader/sandbox_runner.h"
 #include "grader/student_id.h"
+#include "grader/variants.h"
 #include "grader/zygotes.h"
 #include "reports/score.h"
 
@@ -31,19 +31,6 @@ std::string paint(const Context& ctx, const std::string& text, const char* code)
 }
 
 }  // namespace
-
-json load_expected(const fs::path& file) {
-  toml::table t;
-  try {
-    t = toml::parse_file(file.string());
-  } catch (const toml::parse_error& e) {
-    throw InputError(
-        fmt::format("{}:{}: {}", file.string(), e.source().begin.line, e.description()));
-  }
-  auto score = t["score"].value<double>();
-  if (!score) throw InputError(fmt::format("{}: score: missing or not a number", file.string()));
-  return {{"score", *score}, {"why", t["why"].value_or(std::string())}};
-}
 
 void add_time_scale_option(CLI::App* cmd, double& scale) {
   cmd->add_option("--time-scale", scale,
@@ -198,7 +185,7 @@ void check_out_folder(const fs::path& out) {
 struct SelftestJob {
   std::string assignment, label;  // label: solution | handout | variants/<name>
   fs::path assignment_dir, submission;
-  bool stage_without_expected = false;
+  fs::path patch;    // variants: the patch opened over solution/ into the scratch folder
   std::string rule;  // "= 100%", "<= 10%", "= 88"
   double expected = 0;
   json score;
@@ -234,14 +221,12 @@ void run_selftest_job(SelftestJob& job, const fs::path& scratch, double time_sca
     req.time_scale = time_scale;
     req.zygotes = &zygotes;
     fs::path staged;
-    if (job.stage_without_expected) {
-      // A variant's submission is its folder minus expected.toml.
+    if (!job.patch.empty()) {
       std::string pattern = (scratch / "variant-XXXXXX").string();
       if (!mkdtemp(pattern.data()))
         throw std::runtime_error("cannot create a staging folder under " + scratch.string());
       staged = fs::path(pattern) / "submission";
-      copy_tree(job.submission, staged);
-      fs::remove(staged / "expected.toml");
+      open_variant(job.assignment_dir, job.patch, staged);
       req.submission = staged;
     } else {
       req.submission = job.submission;
@@ -335,7 +320,7 @@ int selftest(const Context& ctx, std::vector<std::string> ids, bool all, int job
     print_trust_warnings(ctx, m);
     manifests.emplace(m.id, m);
     auto add = [&](const std::string& label, const fs::path& sub, const std::string& rule,
-                   double expected, bool strip) {
+                   double expected, const fs::path& patch) {
       SelftestJob job;
       job.assignment = m.id;
       job.label = label;
@@ -343,27 +328,16 @@ int selftest(const Context& ctx, std::vector<std::string> ids, bool all, int job
       job.submission = sub;
       job.rule = rule;
       job.expected = expected;
-      job.stage_without_expected = strip;
+      job.patch = patch;
       work.push_back(std::move(job));
     };
     if (!fs::is_directory(dir / "solution"))
       throw InputError(fmt::format("{}: no solution/ folder", dir.string()));
-    add("solution", dir / "solution", "= " + points(m.points), m.points, false);
+    add("solution", dir / "solution", "= " + points(m.points), m.points, {});
     if (fs::is_directory(dir / "handout"))
-      add("handout", dir / "handout", "<= " + points(0.1 * m.points), 0, false);
-    std::vector<fs::path> variants;
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(dir / "variants", ec)) {
-      if (entry.is_directory()) variants.push_back(entry.path());
-    }
-    std::sort(variants.begin(), variants.end());
-    for (const fs::path& v : variants) {
-      if (!fs::is_regular_file(v / "expected.toml"))
-        throw InputError(fmt::format("{}: no expected.toml", v.string()));
-      json expected = load_expected(v / "expected.toml");
-      add("variants/" + v.filename().string(), v, "= " + points(expected["score"].get<double>()),
-          expected["score"].get<double>(), true);
-    }
+      add("handout", dir / "handout", "<= " + points(0.1 * m.points), 0, {});
+    for (const Variant& v : list_variants(dir))
+      add("variants/" + v.name, {}, "= " + points(v.score), v.score, v.patch);
   }
 
   std::string pattern = (fs::temp_directory_path() / "grader-selftest-XXXXXX").string();
@@ -593,7 +567,7 @@ void add_engine_commands(CLI::App& app, Context& ctx) {
     auto* cmd = app.add_subcommand(
         "selftest",
         "Grade each assignment's solution (must get 100%), starter (at most 10%) and "
-        "variants (exactly their expected.toml score)");
+        "variants (exactly their variants/expected.toml score)");
     auto ids = std::make_shared<std::vector<std::string>>();
     auto all = std::make_shared<bool>(false);
     auto jobs = std::make_shared<int>(2);

@@ -14,6 +14,7 @@
 
 #include "grader/engine.h"
 #include "grader/intake.h"
+#include "grader/variants.h"
 #include "reports/score.h"
 
 namespace fs = std::filesystem;
@@ -66,6 +67,14 @@ int validate_against_schema(const fs::path& file) {
       .status;
 }
 
+// Writes the fixture's solution/ ("solution"), or one of its variants, into `dest`.
+void open_submission(const fs::path& fixture, const std::string& name, const fs::path& dest) {
+  if (name == "solution")
+    grader::copy_tree(fixture / "solution", dest);
+  else
+    grader::open_variant(fixture, fixture / "variants" / (name + ".patch"), dest);
+}
+
 // Grades the fixture's solution and variants once, two at a time; the tests read the results.
 class Engine : public ::testing::Test {
  protected:
@@ -88,12 +97,10 @@ class Engine : public ::testing::Test {
   }
   static void TearDownTestSuite() { fs::remove_all(scratch_); }
 
-  // solution/ or variants/<name> minus expected.toml.
+  // solution/, or variants/<name>.patch opened over it.
   static json grade_named(const std::string& name) {
-    fs::path source = name == "solution" ? kFixture / "solution" : kFixture / "variants" / name;
     fs::path staged = scratch_ / ("sub-" + name);
-    grader::copy_tree(source, staged);
-    fs::remove(staged / "expected.toml");
+    open_submission(kFixture, name, staged);
     grader::GradeRequest req;
     req.assignment_dir = kFixture;
     req.submission = staged;
@@ -103,11 +110,8 @@ class Engine : public ::testing::Test {
   }
 
   static double expected_total(const std::string& variant) {
-    std::ifstream in(kFixture / "variants" / variant / "expected.toml");
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.rfind("score = ", 0) == 0) return std::stod(line.substr(8));
-    }
+    for (const grader::Variant& v : grader::list_variants(kFixture))
+      if (v.name == variant) return v.score;
     return -1;
   }
 
@@ -519,10 +523,8 @@ class MeasuredBaseline : public ::testing::Test {
   // Grades the fixture's solution or variant `name`; `fixture` may be a changed copy of it.
   static json grade(const std::string& name,
                     const fs::path& fixture = fs::path(SOURCE_DIR) / "tests/fixtures/measured") {
-    fs::path source = name == "solution" ? fixture / "solution" : fixture / "variants" / name;
     fs::path staged = scratch_ / ("sub-" + fixture.parent_path().filename().string() + "-" + name);
-    grader::copy_tree(source, staged);
-    fs::remove(staged / "expected.toml");
+    open_submission(fixture, name, staged);
     grader::GradeRequest req;
     req.assignment_dir = fixture;
     req.submission = staged;

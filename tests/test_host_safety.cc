@@ -12,6 +12,7 @@
 #include <map>
 
 #include "grader/engine.h"
+#include "grader/variants.h"
 #include "sandbox/tree.h"
 
 namespace fs = std::filesystem;
@@ -34,9 +35,8 @@ TEST(HostSafety, AGradingThatFillsItsFoldersLeavesNothingBehind) {
   ASSERT_NE(mkdtemp(pattern), nullptr);
   const fs::path root = pattern;
   ASSERT_EQ(mount("tmpfs", root.c_str(), "tmpfs", 0, "size=512m,mode=0755"), 0);
-  fs::create_directories(root / "submission");
   fs::create_directories(root / "scratch");
-  fs::copy_file(kFixture / "variants/fills_disk/mathops.py", root / "submission/mathops.py");
+  grader::open_variant(kFixture, kFixture / "variants/fills_disk.patch", root / "submission");
   const uint64_t before = used_bytes(root);
 
   const std::string command = "TMPDIR=" + (root / "scratch").string() + " " + kGrader.string() +

@@ -35,6 +35,31 @@ Pair judge(const Sample& t, const Settings& s) {
   return p;
 }
 
+size_t band_of(double speedup, const std::vector<double>& bands) {
+  size_t band = 0;
+  while (band < bands.size() && speedup < bands[band]) ++band;
+  return band;
+}
+
+namespace {
+
+// The valid pairs so far share one band and are more than the `remaining` pairs wanted.
+bool band_is_certain(const Outcome& o, const Settings& s, int remaining) {
+  if (s.bands.empty() || remaining <= 0) return false;
+  int valid = 0;
+  std::optional<size_t> band;
+  for (const Pair& p : o.pairs) {
+    if (!p.valid) continue;
+    ++valid;
+    const size_t b = band_of(p.speedup, s.bands);
+    if (band && *band != b) return false;
+    band = b;
+  }
+  return valid > remaining;
+}
+
+}  // namespace
+
 int needed_valid(int pairs) { return (std::max(pairs, 1) + 1) / 2; }
 
 std::array<Run, 3> run_order(int pair) {
@@ -89,6 +114,10 @@ Outcome measure_pairs(const Settings& s,
     if (i >= wanted && valid >= needed_valid(wanted)) break;
     if (!one_pair(i)) {
       o.stopped = true;
+      break;
+    }
+    if (i < wanted && band_is_certain(o, s, wanted - i - 1)) {
+      o.decided = true;
       break;
     }
   }

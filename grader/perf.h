@@ -36,7 +36,13 @@ struct Settings {
   int pairs = 3;              // pairs wanted
   double top_threshold = 1;   // the speedup that earns full points
   double max_plausible = 10;  // above this a pair is noise
+  // The thresholds' speedups, best first. A speedup's band is the first one it reaches (or
+  // none): the points follow from the median's band alone. Empty: every pair is measured.
+  std::vector<double> bands;
 };
+
+// The band of a speedup: the index of the first of `bands` it reaches, bands.size() if none.
+size_t band_of(double speedup, const std::vector<double>& bands);
 
 inline constexpr int kRetriesPerPair = 2;
 
@@ -63,11 +69,16 @@ struct Outcome {
   bool saturated = false;  // median > top_threshold
   bool stopped = false;    // a measurement returned nothing (the student's run failed)
   bool too_noisy = false;  // fewer than needed_valid pairs even after 2 x pairs
+  bool decided = false;    // stopped before `pairs`: the median's band was already certain
 };
 
 // Measures pairs with `measure(pair, attempt)` until `pairs` are in (each re-measured up to
 // kRetriesPerPair times while implausible), then adds pairs up to 2 x pairs while fewer than
 // needed_valid are valid. `measure` returns nullopt to stop (the outcome is then `stopped`).
+// With `bands`, it stops early (`decided`) once the valid pairs all share one band and
+// outnumber the pairs still to come: whatever those would measure, the median of all of them
+// lies between two of these, so in the same band, and the points would be the same. Of 3
+// pairs: when the first 2 agree, the third is not run.
 Outcome measure_pairs(const Settings& s,
                       const std::function<std::optional<Sample>(int pair, int attempt)>& measure);
 

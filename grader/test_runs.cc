@@ -634,6 +634,7 @@ json run_perf(GradingContext& ctx, const TestSpec& t) {
       t.iterations.first, t.iterations.second, static_cast<int>(t.pairs),
       t.thresholds.front().first,
       t.max_plausible_speedup > 0 ? t.max_plausible_speedup : 10 * t.thresholds.front().first};
+  for (const auto& [at_least, fraction] : t.thresholds) settings.bands.push_back(at_least);
   double cpu = 0, wall = 0;
   BoxResult last;
   std::string failure;  // why the student's run earned nothing ("" while it did)
@@ -705,6 +706,7 @@ json run_perf(GradingContext& ctx, const TestSpec& t) {
                    {"speedup", measured ? json(round4(o.used)) : json(nullptr)},
                    {"median", measured ? json(round4(o.median)) : json(nullptr)},
                    {"saturated", measured && o.saturated},
+                   {"decided_early", o.decided},
                    {"max_plausible_speedup", settings.max_plausible},
                    {"speedups", speedups},
                    {"pairs", perf_pairs_json(o)}};
@@ -733,10 +735,13 @@ json run_perf(GradingContext& ctx, const TestSpec& t) {
       fmt::format(
           "Median speedup {:.2f}x over the baseline{} ({} time; pairs:{}; your code at {} "
           "iterations, start-up taken from the baseline at {} and {}; {} checked "
-          "run(s)). Thresholds:{}.\n",
+          "run(s)). Thresholds:{}.{}\n",
           o.median, o.saturated ? fmt::format(", counted as {}x", o.used) : "", t.measure,
-          pairs_text, t.iterations.second, t.iterations.first, t.iterations.second, checks,
-          needed) +
+          pairs_text, t.iterations.second, t.iterations.first, t.iterations.second, checks, needed,
+          o.decided ? fmt::format(" {} of {} pairs measured: they share a threshold band, "
+                                  "so no further pair could change the points.",
+                                  o.pairs.size(), settings.pairs)
+                    : "") +
       text_excerpt(last.output, 2048);
   return entry;
 }

@@ -195,3 +195,80 @@ TEST(PerfJudge, APairThatMixesWarmAndColdStartsIsNoise) {
   EXPECT_NE(p.problem.find("start the same way"), std::string::npos) << p.problem;
   EXPECT_TRUE(grader::perf::judge(sample(0.5, 0.01), settings()).valid);
 }
+
+namespace {
+
+// The manifest's thresholds [[3, 1], [2, 0.5]] as bands.
+Settings banded(int pairs = 3) {
+  Settings s = settings(pairs);
+  s.bands = {3.0, 2.0};
+  return s;
+}
+
+}  // namespace
+
+TEST(PerfBands, ASpeedupsBandIsTheFirstThresholdItReaches) {
+  const std::vector<double> bands = {3.0, 2.0};
+  EXPECT_EQ(grader::perf::band_of(7.0, bands), 0u);
+  EXPECT_EQ(grader::perf::band_of(3.0, bands), 0u);
+  EXPECT_EQ(grader::perf::band_of(2.9, bands), 1u);
+  EXPECT_EQ(grader::perf::band_of(2.0, bands), 1u);
+  EXPECT_EQ(grader::perf::band_of(1.99, bands), 2u);
+}
+
+TEST(PerfMeasure, TwoPairsInOneBandDecideThree) {
+  struct Row {
+    const char* what;
+    std::vector<std::vector<Sample>> pairs;  // per pair, its attempts
+    int calls;                               // measurements taken
+    bool decided;
+  };
+  Sample five_x = sample(0.5, 0.01), four_x = sample(0.5, 0.0125), two_x = sample(0.5, 0.024),
+         one_x = sample(0.5, 0.05), bad = {2.0, 1.9, 0.9};
+  const std::vector<Row> rows = {
+      {"both above the top threshold", {{five_x}, {four_x}, {one_x}}, 2, true},
+      {"both in the half-points band", {{two_x}, {two_x}, {five_x}}, 2, true},
+      {"both below every threshold", {{one_x}, {one_x}, {five_x}}, 2, true},
+      {"in two bands: the third decides", {{five_x}, {two_x}, {one_x}}, 3, false},
+      {"the first is noise: the third is needed", {{bad, bad, bad}, {five_x}, {five_x}}, 5, false},
+      {"noise retried into the band", {{bad, five_x}, {five_x}, {one_x}}, 3, true},
+  };
+  for (const Row& r : rows) {
+    Table t;
+    for (size_t i = 0; i < r.pairs.size(); ++i) t.rows[static_cast<int>(i)] = r.pairs[i];
+    Outcome o = t.run(banded());
+    EXPECT_EQ(t.calls, r.calls) << r.what;
+    EXPECT_EQ(o.decided, r.decided) << r.what;
+    EXPECT_FALSE(o.too_noisy) << r.what;
+    // Without bands every pair is measured; the band of the median is the same.
+    Table full;
+    full.rows = t.rows;
+    Outcome all = full.run(settings());
+    EXPECT_FALSE(all.decided) << r.what;
+    EXPECT_EQ(grader::perf::band_of(o.median, {3.0, 2.0}),
+              grader::perf::band_of(all.median, {3.0, 2.0}))
+        << r.what;
+  }
+}
+
+TEST(PerfMeasure, AnEarlyDecisionNeverChangesTheBand) {
+  // Every combination of three pairs' speedups around the thresholds: the band of the median
+  // with the early stop equals the band of the median of all three.
+  const std::vector<double> speedups = {0.8, 1.5, 1.99, 2.0, 2.5, 2.99, 3.0, 4.0, 9.0};
+  // No start-up (the baseline is 0 s + 2 s per iteration): the speedup is 4 / s_high.
+  auto at = [](double x) { return Sample{2.0, 4.0, 4.0 / x}; };
+  for (double a : speedups)
+    for (double b : speedups)
+      for (double c : speedups) {
+        Settings s{1, 2, 3, 3.0, 30.0, {3.0, 2.0}};
+        Table early, full;
+        early.rows = full.rows = {{0, {at(a)}}, {1, {at(b)}}, {2, {at(c)}}};
+        Settings no_bands = s;
+        no_bands.bands.clear();
+        const Outcome e = early.run(s), f = full.run(no_bands);
+        ASSERT_EQ(f.valid, 3);
+        EXPECT_EQ(grader::perf::band_of(e.median, s.bands),
+                  grader::perf::band_of(f.median, s.bands))
+            << a << " " << b << " " << c;
+      }
+}

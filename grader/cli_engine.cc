@@ -296,8 +296,9 @@ fs::path assignments_root() {
   return fs::path(GRADER_SOURCE_DIR) / "assignments";
 }
 
-int selftest(const Context& ctx, std::vector<std::string> ids, bool all, int jobs,
-             double time_scale) {
+// The assignments `grader selftest` names: ids or folders, or every one under
+// assignments_root() with --all.
+std::vector<std::string> selftest_ids(std::vector<std::string> ids, bool all) {
   if (all) {
     fs::path root = assignments_root();
     std::error_code ec;
@@ -309,47 +310,47 @@ int selftest(const Context& ctx, std::vector<std::string> ids, bool all, int job
     if (ids.empty()) throw InputError(fmt::format("no assignments under {}", root.string()));
   }
   if (ids.empty()) throw InputError("name an assignment or use --all");
+  return ids;
+}
 
-  std::vector<SelftestJob> work;
-  std::map<std::string, double> max_points;
-  std::map<std::string, Manifest> manifests;
-  for (const std::string& id : ids) {
-    fs::path dir = resolve_assignment(id);
-    Manifest m = load_manifest(dir);
-    max_points[m.id] = m.points;
-    print_trust_warnings(ctx, m);
-    manifests.emplace(m.id, m);
-    auto add = [&](const std::string& label, const fs::path& sub, const std::string& rule,
-                   double expected, const fs::path& patch) {
-      SelftestJob job;
-      job.assignment = m.id;
-      job.label = label;
-      job.assignment_dir = dir;
-      job.submission = sub;
-      job.rule = rule;
-      job.expected = expected;
-      job.patch = patch;
-      work.push_back(std::move(job));
-    };
-    if (!fs::is_directory(dir / "solution"))
-      throw InputError(fmt::format("{}: no solution/ folder", dir.string()));
-    add("solution", dir / "solution", "= " + points(m.points), m.points, {});
-    if (fs::is_directory(dir / "handout"))
-      add("handout", dir / "handout", "<= " + points(0.1 * m.points), 0, {});
-    for (const Variant& v : list_variants(dir))
-      add("variants/" + v.name, {}, "= " + points(v.score), v.score, v.patch);
-  }
+// One assignment's gradings: the solution, the starter and every variant.
+void add_selftest_jobs(const Manifest& m, std::vector<SelftestJob>& work) {
+  auto add = [&](const std::string& label, const fs::path& sub, const std::string& rule,
+                 double expected, const fs::path& patch) {
+    SelftestJob job;
+    job.assignment = m.id;
+    job.label = label;
+    job.assignment_dir = m.dir;
+    job.submission = sub;
+    job.rule = rule;
+    job.expected = expected;
+    job.patch = patch;
+    work.push_back(std::move(job));
+  };
+  if (!fs::is_directory(m.dir / "solution"))
+    throw InputError(fmt::format("{}: no solution/ folder", m.dir.string()));
+  add("solution", m.dir / "solution", "= " + points(m.points), m.points, {});
+  if (fs::is_directory(m.dir / "handout"))
+    add("handout", m.dir / "handout", "<= " + points(0.1 * m.points), 0, {});
+  for (const Variant& v : list_variants(m.dir))
+    add("variants/" + v.name, {}, "= " + points(v.score), v.score, v.patch);
+}
 
+// Runs the gradings `jobs` at a time, sharing one zygote per preload, in a scratch folder
+// removed afterwards.
+void run_selftest_jobs(const Context& ctx, std::vector<SelftestJob>& work,
+                       const std::map<std::string, Manifest>& manifests, int jobs,
+                       double time_scale) {
   std::string pattern = (fs::temp_directory_path() / "grader-selftest-XXXXXX").string();
   if (!mkdtemp(pattern.data())) throw std::runtime_error("cannot create a temporary folder");
   fs::path scratch = pattern;
   std::atomic<size_t> next{0};
   std::mutex print_mutex;
-  Zygotes zygotes(SandboxRunner::locate());  // one per preload, shared by every job
+  Zygotes zygotes(SandboxRunner::locate());
   auto worker = [&] {
     for (size_t i; (i = next++) < work.size();) {
       run_selftest_job(work[i], scratch, time_scale, zygotes);
-      evaluate(work[i], max_points[work[i].assignment]);
+      evaluate(work[i], manifests.at(work[i].assignment).points);
       if (ctx.verbosity > 0) {
         std::lock_guard lock(print_mutex);
         std::cerr << fmt::format("  done {} {} ({:.1f} s)\n", work[i].assignment, work[i].label,
@@ -362,7 +363,27 @@ int selftest(const Context& ctx, std::vector<std::string> ids, bool all, int job
   for (auto& t : threads) t.join();
   if (std::string error = remove_tree(scratch); !error.empty())
     std::cerr << "grader selftest: cannot remove " << error << "\n";
+}
 
+// Why a grading did not get its expected score: its error, a rejection, the tests it lost.
+void print_mismatch(const SelftestJob& job) {
+  if (!job.error.empty()) std::cout << "       " << trim_line(job.error, 200) << "\n";
+  if (!job.score.is_object()) return;
+  if (job.score.contains("submission") && job.score["submission"]["rejected"].is_string())
+    std::cout << "       rejected: " << trim_line(job.score["submission"]["rejected"], 200) << "\n";
+  if (!job.score.contains("tests")) return;
+  for (const json& t : job.score["tests"]) {
+    if (t["score"].get<double>() >= t["max_score"].get<double>()) continue;
+    std::cout << fmt::format("       lost {} on {} ({}, {})\n",
+                             points(t["max_score"].get<double>() - t["score"].get<double>()),
+                             t["id"].get<std::string>(), t["status"].get<std::string>(),
+                             t["verdict"].is_string() ? t["verdict"].get<std::string>() : "-");
+  }
+}
+
+// The table of gradings; returns how many did not get their expected score.
+int print_selftest_table(const Context& ctx, const std::vector<SelftestJob>& work,
+                         const std::map<std::string, Manifest>& manifests) {
   int mismatches = 0;
   std::cout << fmt::format("{:<6} {:<32} {:>10} {:>10} {:>8} {:>7}  {}\n", "id", "submission",
                            "expected", "got", "self-rep", "time", "result");
@@ -378,24 +399,23 @@ int selftest(const Context& ctx, std::vector<std::string> ids, bool all, int job
     print_perf_margins(job, manifests.at(job.assignment));
     if (job.ok) continue;
     ++mismatches;
-    if (!job.error.empty()) std::cout << "       " << trim_line(job.error, 200) << "\n";
-    if (job.score.is_object() && job.score.contains("submission") &&
-        job.score["submission"]["rejected"].is_string()) {
-      std::cout << "       rejected: " << trim_line(job.score["submission"]["rejected"], 200)
-                << "\n";
-    }
-    if (job.score.is_object() && job.score.contains("tests")) {
-      for (const json& t : job.score["tests"]) {
-        if (t["score"].get<double>() < t["max_score"].get<double>()) {
-          std::cout << fmt::format(
-              "       lost {} on {} ({}, {})\n",
-              points(t["max_score"].get<double>() - t["score"].get<double>()),
-              t["id"].get<std::string>(), t["status"].get<std::string>(),
-              t["verdict"].is_string() ? t["verdict"].get<std::string>() : "-");
-        }
-      }
-    }
+    print_mismatch(job);
   }
+  return mismatches;
+}
+
+int selftest(const Context& ctx, const std::vector<std::string>& named, bool all, int jobs,
+             double time_scale) {
+  std::vector<SelftestJob> work;
+  std::map<std::string, Manifest> manifests;
+  for (const std::string& id : selftest_ids(named, all)) {
+    Manifest m = load_manifest(resolve_assignment(id));
+    print_trust_warnings(ctx, m);
+    add_selftest_jobs(m, work);
+    manifests.emplace(m.id, std::move(m));
+  }
+  run_selftest_jobs(ctx, work, manifests, jobs, time_scale);
+  const int mismatches = print_selftest_table(ctx, work, manifests);
   std::cout << fmt::format("{} of {} self-test gradings as expected\n", work.size() - mismatches,
                            work.size());
   return mismatches ? 1 : 0;

@@ -202,7 +202,9 @@ TEST_F(Engine, PerfFailsTheSlowAndPassesTheFast) {
   EXPECT_GE(fast["perf"]["speedup"].get<double>(), 0.4);
   EXPECT_DOUBLE_EQ(slow["score"].get<double>(), 0.0) << slow.dump(2);
   EXPECT_LT(slow["perf"]["speedup"].get<double>(), 0.25);
-  EXPECT_GE(slow["perf"]["pairs"].size(), 3u);
+  // Three pairs, or two valid ones in one band (then the third could not change the points).
+  const bool decided = slow["perf"]["decided_early"].get<bool>();
+  EXPECT_GE(slow["perf"]["pairs"].size(), decided ? 2u : 3u) << slow.dump(2);
   EXPECT_GE(slow["perf"]["speedups"].size(), 2u);  // the valid pairs
   EXPECT_DOUBLE_EQ(score("slow")["totals"]["final"].get<double>(), expected_total("slow"));
   // Capped at the top threshold (0.4) where full points are reached.

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "grader/engine.h"
+#include "grader/intake.h"
 #include "grader/patch.h"
 #include "grader/remove_tree.h"
 
@@ -148,8 +149,8 @@ void open_variant(const fs::path& assignment_dir, const fs::path& patch_file,
     throw InputError(fmt::format("{}: no solution/ folder to apply {} to", assignment_dir.string(),
                                  patch_file.string()));
   fs::create_directories(dest.parent_path());
-  fs::copy(solution, dest, fs::copy_options::recursive);
   try {
+    copy_tree(solution, dest);
     apply_patch_file(patch_file, dest);
   } catch (...) {
     (void)remove_tree(dest);  // the patch's error is the one to report

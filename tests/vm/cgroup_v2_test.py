@@ -1,14 +1,17 @@
 #!/usr/bin/python3
 """grader-sandbox and grader on a real cgroup v2 hierarchy: run by tests/vm/run-vm, inside its VM.
 
-  cgroup_v2_test.py BUILD_DIR [--time-scale X] [--variant NAME] [--no-grading]
+  cgroup_v2_test.py BUILD_DIR [--time-scale X] [--variant NAME] [--torch-variant NAME]
+                    [--no-grading]
 
 As root, and as an unprivileged user given a delegated cgroup the way systemd's Delegate=yes
 gives one (the folder and its cgroup.procs, cgroup.subtree_control and cgroup.threads chowned),
 hostile programs (tests/hostile/hostile.c) meet the limits, each run's verdict and `enforced`
 are asserted, a fresh cgroup is made per run and none is left behind, and the delegating
-parent's cgroup.subtree_control is left as found. Then real gradings of tests/fixtures/mini
-say host.cgroup = "v2". Prints one line per check; exits 1 when any failed.
+parent's cgroup.subtree_control is left as found. Then real gradings, each of a solution
+(100) and a planted variant (its expected.toml score), with time limits scaled for TCG: of
+tests/fixtures/mini (no torch) and of assignments/a3 (torch, warm-started), each score.json
+saying host.cgroup = "v2" and the time scale. Prints one line per check; exits 1 when any failed.
 """
 import argparse
 import json
@@ -220,24 +223,23 @@ def inner(role, build):
     sys.exit(1 if failures else 0)
 
 
-def grading(build, scale, variant):
+def grading(build, scale, name, folder, variant):
     """Real gradings: the solution scores 100, a planted variant exactly its expected.toml."""
     grader = os.path.join(build, "bin", "grader")
-    mini = os.path.join(SOURCE, "tests", "fixtures", "mini")
     staged = tempfile.mkdtemp(prefix="vm-variant-")
-    opened = subprocess.run([grader, "-q", "variant", "open", mini, variant, f"{staged}/{variant}"],
+    opened = subprocess.run([grader, "-q", "variant", "open", folder, variant, f"{staged}/{variant}"],
                             capture_output=True, text=True)
-    check(opened.returncode == 0, f"grader variant open mini {variant}", opened.stderr)
-    toml = read(f"{mini}/variants/expected.toml")
+    check(opened.returncode == 0, f"grader variant open {name} {variant}", opened.stderr)
+    toml = read(f"{folder}/variants/expected.toml")
     expected = float(toml.split(f"[{variant}]")[1].split("score =")[1].split()[0])
     before = cgroup_dirs()
     # Both at once: the VM has two CPUs, and a grading runs its boxes one after another.
     runs = []
-    for label, submission, want in (("solution", f"{mini}/solution", 100.0),
+    for label, submission, want in (("solution", f"{folder}/solution", 100.0),
                                     (f"variant {variant}", f"{staged}/{variant}", expected)):
         out = tempfile.mkdtemp(prefix="vm-grade-")
         log = tempfile.TemporaryFile("w+")
-        p = subprocess.Popen([grader, "grade", mini, submission, "--out", out, "--time-scale",
+        p = subprocess.Popen([grader, "grade", folder, submission, "--out", out, "--time-scale",
                               f"{scale:g}"], stdout=log, stderr=subprocess.STDOUT, text=True)
         runs.append((label, want, out, p, log))
     start, ended = time.time(), {}
@@ -256,20 +258,20 @@ def grading(build, scale, variant):
         tests = [(t["id"], t["status"], t["verdict"], t.get("cpu_seconds"))
                  for t in score.get("tests", [])]
         check(score.get("status") == "graded" and got == want,
-              f"grading mini {label}: {got} points, as expected {want} ({seconds:.0f} s)",
+              f"grading {name} {label}: {got} points, as expected {want} ({seconds:.0f} s)",
               f"{output} tests {tests}")
         check(host.get("cgroup") == "v2" and host.get("time_scale") == scale and
               host.get("enforced", {}).get("memory") == "cgroup v2",
-              f"grading mini {label}: score.json host.cgroup v2, host.time_scale {scale:g}",
+              f"grading {name} {label}: score.json host.cgroup v2, host.time_scale {scale:g}",
               json.dumps(host))
         # As root the fixture's Python runs are forks of a zygote (warm start): on v2 the
         # program joins its run's cgroup through cgroup.procs, not by clone3.
         start = host.get("start", {})
         check(start.get("warm_runs", 0) > 0 and start.get("cold_note") is None,
-              f"grading mini {label}: {start.get('warm_runs')} runs started warm on cgroup v2",
+              f"grading {name} {label}: {start.get('warm_runs')} runs started warm on cgroup v2",
               json.dumps(start))
         check(f"time limits scaled by {scale:g}" in output,
-              f"grading mini {label}: the time scale is announced", output[-300:])
+              f"grading {name} {label}: the time scale is announced", output[-300:])
         shutil.rmtree(out)
     shutil.rmtree(staged)
     check(cgroup_dirs() == before, "gradings: no cgroup left behind")
@@ -286,6 +288,7 @@ def main():
     # forge_exit fails fast everywhere (the cheapest exact score); `hostile` spends its
     # limits (fork and memory bombs, an endless loop, an output flood) and takes minutes.
     args.add_argument("--variant", default="forge_exit")
+    args.add_argument("--torch-variant", default="hostile")
     args.add_argument("--no-grading", action="store_true")
     a = args.parse_args()
     build = os.path.abspath(a.build)
@@ -320,7 +323,11 @@ def main():
     print(f"sandbox checks took {time.time() - start:.0f} s", flush=True)
 
     if not a.no_grading:
-        grading(build, scale, a.variant)
+        grading(build, scale, "mini", os.path.join(SOURCE, "tests", "fixtures", "mini"), a.variant)
+        # A torch assignment: a3's nine boxes are forks of a zygote that imported torch once
+        # (a cold `import torch` takes 11-17 s under TCG), and its hostile variant tries to
+        # forge its outputs and scores.
+        grading(build, scale, "a3", os.path.join(SOURCE, "assignments", "a3"), a.torch_variant)
     print(f"{len(failures)} failed" if failures else "all passed", flush=True)
     sys.exit(1 if failures else 0)
 

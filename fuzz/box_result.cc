@@ -15,11 +15,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   grader::BoxResult r = grader::read_result(status, text, "log line");
   if (r.carried_out) {
     fuzz::check(status == 0, "a run with a non-zero supervisor status counted as carried out");
-    fuzz::check(r.verdict != "sandbox_error" && r.error.empty(), "a carried-out run with an error");
+    fuzz::check(r.result.verdict != sandbox::Verdict::SandboxError && r.error.empty(),
+                "a carried-out run with an error");
   } else {
     fuzz::check(!r.error.empty(), "a run not carried out without a reason");
   }
-  fuzz::check(std::isfinite(r.cpu_seconds) && r.cpu_seconds >= 0, "a bad cpu_seconds");
-  fuzz::check(std::isfinite(r.wall_seconds) && r.wall_seconds >= 0, "a bad wall_seconds");
+  fuzz::check(std::isfinite(r.result.cpu_seconds) && r.result.cpu_seconds >= 0,
+              "a bad cpu_seconds");
+  fuzz::check(std::isfinite(r.result.wall_seconds) && r.result.wall_seconds >= 0,
+              "a bad wall_seconds");
+  if (!r.carried_out)
+    fuzz::check(r.result.verdict == sandbox::Verdict::SandboxError,
+                "a run not carried out with a verdict other than sandbox_error");
   return 0;
 }

@@ -58,8 +58,9 @@ bool boxes_walk_host_paths(const fs::path& probe_dir) {
       spec.limits.cpu_time = 2.0;
       spec.limits.wall_time = 10.0;
       BoxResult r = runner.run(spec, probe_dir);
-      answer = r.carried_out && r.result.contains("enforced") &&
-               r.result["enforced"].value("filesystem", "") == "not enforced";
+      auto filesystem = r.result.enforced.find("filesystem");
+      answer = r.carried_out && filesystem != r.result.enforced.end() &&
+               filesystem->second == "not enforced";
     } catch (const std::exception& e) {
       spdlog::warn("cannot ask the sandbox how it isolates: {}", e.what());
     }

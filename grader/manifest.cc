@@ -11,6 +11,8 @@
 #include <regex>
 #include <set>
 
+#include "sandbox/policy.h"
+
 namespace grader {
 namespace fs = std::filesystem;
 
@@ -430,37 +432,11 @@ void scale_time_limits(Manifest& m, double factor) {
 }
 
 std::optional<uint64_t> parse_size(const std::string& text) {
-  static const std::regex pattern(R"(\s*([0-9]+(\.[0-9]+)?)\s*([kKmMgGtT]?)(i?[bB])?\s*)");
-  std::smatch m;
-  if (!std::regex_match(text, m, pattern)) return std::nullopt;
-  if (m[4].length() == 2 && m[3].length() == 0) return std::nullopt;  // "5iB"
-  double value = 0;
   try {
-    value = std::stod(m[1].str());
-  } catch (const std::out_of_range&) {  // 400 digits (found by fuzz/rules.cc)
+    return sandbox::parse_size(text);
+  } catch (const std::invalid_argument&) {
     return std::nullopt;
   }
-  int shift = 0;
-  switch (m[3].length() ? std::tolower(m[3].str()[0]) : 0) {
-    case 'k':
-      shift = 10;
-      break;
-    case 'm':
-      shift = 20;
-      break;
-    case 'g':
-      shift = 30;
-      break;
-    case 't':
-      shift = 40;
-      break;
-    default:
-      break;
-  }
-  double bytes = std::ldexp(value, shift);
-  // llround returns a long long: sizes from 2^63 bytes (8 EiB) up are refused, not wrapped.
-  if (!(bytes < 0x1p63)) return std::nullopt;
-  return static_cast<uint64_t>(std::llround(bytes));
 }
 
 namespace {

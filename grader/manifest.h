@@ -140,8 +140,8 @@ Manifest load_manifest(const std::filesystem::path& dir);
 // Every run's CPU and wall limits (build and tests) multiplied by `factor` (1: unchanged).
 void scale_time_limits(Manifest& m, double factor);
 
-// "2M", "512K", "1G", "1.5G", "100" (bytes; K, M, G, T are powers of 1024; a trailing "B"
-// or "iB" is accepted). Returns nullopt for anything else.
+// sandbox::parse_size (the one size grammar: "2M", "512K", "1.5G", "64 MiB", "100"), with
+// nullopt for anything else.
 std::optional<uint64_t> parse_size(const std::string& text);
 
 // RFC 3339 date-time ("2026-10-02T23:59:00-04:00", "...Z") to seconds since the epoch, for

@@ -37,32 +37,11 @@ std::string read_small_file(const fs::path& path, size_t cap) {
   return data;
 }
 
-// A time the result reports: a finite number >= 0, else 0.
-double number_or_zero(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_number()) return 0.0;
-  const double v = it->get<double>();
-  return std::isfinite(v) && v >= 0 ? v : 0.0;
-}
-
-json limits_to_policy(const Limits& l) {
-  json p = json::object();
-  if (l.cpu_time) p["cpu_time"] = *l.cpu_time;
-  if (l.wall_time) p["wall_time"] = *l.wall_time;
-  if (l.memory) p["memory"] = *l.memory;
-  if (l.output) p["output"] = *l.output;
-  if (l.file_size) p["file_size"] = *l.file_size;
-  if (l.pids) p["pids"] = *l.pids;
-  if (l.open_files) p["open_files"] = *l.open_files;
-  p["network"] = l.network.value_or("none");
-  return p;
-}
-
 // How long the host waits for grader-sandbox before it declares the run lost: the box's
-// own wall limit (grader-sandbox defaults: 3 x cpu, cpu 10 s) plus a margin.
-std::chrono::milliseconds host_deadline(const Limits& l) {
-  double wall = l.wall_time.value_or(3 * l.cpu_time.value_or(10.0));
-  return std::chrono::milliseconds(static_cast<int64_t>((wall + 60.0) * 1000));
+// own wall limit plus a margin.
+std::chrono::milliseconds host_deadline(const sandbox::Policy& policy) {
+  return std::chrono::milliseconds(
+      static_cast<int64_t>((policy.effective_wall_time() + 60.0) * 1000));
 }
 
 }  // namespace
@@ -174,45 +153,63 @@ std::optional<int> spawn_and_wait(const std::vector<std::string>& args, const fs
 
 BoxResult read_result(int status, const std::string& result_text, const std::string& log) {
   BoxResult out;
+  json parsed;
   try {
-    out.result = json::parse(result_text);
+    parsed = json::parse(result_text);
   } catch (const json::exception&) {
     out.error = fmt::format("grader-sandbox exited with {} and wrote no readable result{}{}",
                             status, log.empty() ? "" : ": ", reports::printable_text(log));
     return out;
   }
-  if (!out.result.is_object()) {
-    out.error = fmt::format(
-        "grader-sandbox exited with {} and wrote a result that is not an "
-        "object",
-        status);
-    out.result = json::object();
+  try {
+    out.result = sandbox::result_from_json(parsed);
+  } catch (const std::invalid_argument& e) {
+    out.result = sandbox::Result{};
+    out.error = fmt::format("grader-sandbox exited with {} and wrote a result it should not: {}",
+                            status, reports::printable_text(e.what()));
     return out;
   }
-  const json& r = out.result;
-  auto text_at = [&](const char* key) -> std::optional<std::string> {
-    auto it = r.find(key);
-    if (it == r.end() || !it->is_string()) return std::nullopt;
-    return it->get<std::string>();
-  };
-  out.verdict = text_at("verdict").value_or("sandbox_error");
-  if (status != 0 || out.verdict == "sandbox_error") {
-    std::string why = text_at("error").value_or(reports::printable_text(log));
+  if (status != 0 || out.result.verdict == sandbox::Verdict::SandboxError) {
+    std::string why = out.result.error.empty() ? reports::printable_text(log) : out.result.error;
     out.error = fmt::format("grader-sandbox exited with {}: {}", status, why);
-    out.verdict = "sandbox_error";
+    out.result.verdict = sandbox::Verdict::SandboxError;
     return out;
   }
   out.carried_out = true;
-  out.limit_reason = text_at("limit_reason");
-  if (auto it = r.find("exit_code"); it != r.end() && it->is_number_integer()) {
-    const int64_t code = it->get<int64_t>();
-    if (code >= -255 && code <= 255) out.exit_code = static_cast<int>(code);
-  }
-  out.cpu_seconds = number_or_zero(r, "cpu_seconds");
-  out.wall_seconds = number_or_zero(r, "wall_seconds");
-  if (auto it = r.find("peak_memory_bytes"); it != r.end() && it->is_number_unsigned())
-    out.peak_memory_bytes = it->get<uint64_t>();
   return out;
+}
+
+sandbox::Policy limits_policy(const Limits& l) {
+  sandbox::Policy p;
+  if (l.cpu_time) p.cpu_time = *l.cpu_time;
+  if (l.wall_time) p.wall_time = *l.wall_time;
+  if (l.memory) p.memory = *l.memory;
+  if (l.output) p.output = *l.output;
+  if (l.file_size) p.file_size = *l.file_size;
+  if (l.pids) p.pids = *l.pids;
+  if (l.open_files) p.open_files = *l.open_files;
+  p.network = l.network.value_or("none") == "loopback" ? sandbox::Network::Loopback
+                                                       : sandbox::Network::None;
+  return p;
+}
+
+sandbox::Policy box_policy(const BoxSpec& spec, const fs::path& run_dir) {
+  sandbox::Policy p = limits_policy(spec.limits);
+  p.argv = spec.argv;
+  p.cwd = spec.cwd;
+  p.env.assign(spec.env.begin(), spec.env.end());
+  p.binds = spec.binds;
+  for (sandbox::Tmpfs v : spec.volumes) {
+    v.size = spec.limits.disk.value_or(kDefaultDisk);
+    v.inodes = static_cast<uint64_t>(spec.limits.inodes.value_or(kDefaultInodes));
+    p.tmpfs.push_back(std::move(v));
+  }
+  p.channel_path = spec.channel.string();
+  p.zygote = spec.zygote;
+  p.stdin_path = "/dev/null";
+  p.stdout_path = (run_dir / "stdout.txt").string();
+  p.stderr_path = (run_dir / "stderr.txt").string();
+  return p;
 }
 
 BoxResult SandboxRunner::run(const BoxSpec& spec, const fs::path& run_dir,
@@ -224,35 +221,13 @@ BoxResult SandboxRunner::run(const BoxSpec& spec, const fs::path& run_dir,
     out.error = fmt::format("cannot create {}: {}", run_dir.string(), ec.message());
     return out;
   }
-  json policy = limits_to_policy(spec.limits);
-  policy["argv"] = spec.argv;
-  policy["cwd"] = spec.cwd;
-  policy["env"] = spec.env;
-  json binds = json::array();
-  for (const Bind& b : spec.binds)
-    binds.push_back({{"src", b.src.string()}, {"dst", b.dst}, {"writable", b.writable}});
-  policy["binds"] = binds;
-  json tmpfs = json::array();
-  for (const sandbox::Tmpfs& v : spec.volumes) {
-    json entry = {{"dst", v.dst},
-                  {"size", spec.limits.disk.value_or(kDefaultDisk)},
-                  {"inodes", spec.limits.inodes.value_or(kDefaultInodes)}};
-    if (!v.seed.empty()) entry["seed"] = v.seed;
-    if (!v.collect.empty()) entry["collect"] = v.collect;
-    tmpfs.push_back(entry);
-  }
-  if (!tmpfs.empty()) policy["tmpfs"] = tmpfs;
-  if (!spec.channel.empty()) policy["channel"] = spec.channel.string();
-  if (!spec.zygote.empty()) policy["zygote"] = spec.zygote;
-  policy["stdin"] = "/dev/null";
-  const fs::path stdout_path = run_dir / "stdout.txt", stderr_path = run_dir / "stderr.txt";
+  const sandbox::Policy policy = box_policy(spec, run_dir);
+  const fs::path stdout_path = policy.stdout_path, stderr_path = policy.stderr_path;
   const fs::path result_path = run_dir / "result.json", policy_path = run_dir / "policy.json";
   const fs::path log_path = run_dir / "sandbox.log";
-  policy["stdout"] = stdout_path.string();
-  policy["stderr"] = stderr_path.string();
   {
     std::ofstream p(policy_path);
-    p << policy.dump(2) << "\n";
+    p << sandbox::to_json(policy).dump(2) << "\n";
     if (!p) {
       out.error = fmt::format("cannot write {}", policy_path.string());
       return out;
@@ -261,7 +236,7 @@ BoxResult SandboxRunner::run(const BoxSpec& spec, const fs::path& run_dir,
 
   std::vector<std::string> args{executable_.string(), "--policy", policy_path.string(), "--result",
                                 result_path.string()};
-  const auto deadline = std::chrono::steady_clock::now() + host_deadline(spec.limits);
+  const auto deadline = std::chrono::steady_clock::now() + host_deadline(policy);
   std::string spawn_error;
   std::optional<int> exited = spawn_and_wait(args, log_path, deadline, spawn_error);
   if (!exited) {

@@ -1,5 +1,7 @@
 // Starts one grader-sandbox child per box run (posix_spawn, waited on with a pidfd) and reads
-// its result. The grader never runs student code itself.
+// its result. The grader never runs student code itself. The contract with grader-sandbox is
+// the sandbox's own: a sandbox::Policy written with sandbox::to_json, a sandbox::Result read
+// with sandbox::result_from_json; nothing of it is spelled here a second time.
 #pragma once
 
 #include <cstdint>
@@ -12,14 +14,9 @@
 
 #include "grader/manifest.h"
 #include "sandbox/policy.h"
+#include "sandbox/result.h"
 
 namespace grader {
-
-struct Bind {
-  std::filesystem::path src;  // host path
-  std::string dst;            // path in the box
-  bool writable = false;
-};
 
 // What a box gets by default for each writable folder, where the manifest sets no `disk` and
 // `inodes`: room for any assignment's outputs, far below a disk's.
@@ -29,7 +26,7 @@ inline constexpr int64_t kDefaultInodes = 20000;
 struct BoxSpec {
   std::vector<std::string> argv;
   Limits limits;
-  std::vector<Bind> binds;  // read-only folders of ours
+  std::vector<sandbox::Bind> binds;  // read-only folders of ours
   // The box's writable folders: tmpfs capped by limits.disk and limits.inodes (their size and
   // inodes here are replaced), each filled from `seed` and copied back to `collect` (host
   // folders, both optional). Nothing the box writes reaches the host any other way.
@@ -43,14 +40,20 @@ struct BoxSpec {
 struct BoxResult {
   bool carried_out = false;  // false: the sandbox could not do its job (see error)
   std::string error;
-  nlohmann::json result;  // grader-sandbox's result JSON
-  std::string verdict = "sandbox_error";
-  std::optional<std::string> limit_reason;
-  std::optional<int> exit_code;
-  double cpu_seconds = 0, wall_seconds = 0;
-  std::optional<uint64_t> peak_memory_bytes;
+  sandbox::Result result;  // what grader-sandbox measured (verdict SandboxError unless carried_out)
   std::string output;  // stdout then stderr, head and tail, printable, at most ~max_output bytes
+
+  bool ok() const { return result.verdict == sandbox::Verdict::Ok; }
+  std::string verdict() const { return sandbox::to_string(result.verdict); }
 };
+
+// The policy a box's limits make: the sandbox's own defaults (sandbox::Policy) with the
+// manifest's limits on top, so a limit the manifest leaves out is the sandbox's, named once.
+sandbox::Policy limits_policy(const Limits& limits);
+
+// The whole policy of one box: its limits, program, binds, volumes (capped by limits.disk and
+// limits.inodes, else kDefaultDisk and kDefaultInodes), and output files in run_dir.
+sandbox::Policy box_policy(const BoxSpec& spec, const std::filesystem::path& run_dir);
 
 class SandboxRunner {
  public:
@@ -71,8 +74,8 @@ class SandboxRunner {
 };
 
 // What grader-sandbox's exit status, result JSON and log say of one run (all but the
-// output excerpt): carried_out only for a readable result object, status 0 and a verdict
-// other than sandbox_error; else `error` says why. Never throws.
+// output excerpt): carried_out only for a result that sandbox::result_from_json reads, status
+// 0 and a verdict other than sandbox_error; else `error` says why. Never throws.
 BoxResult read_result(int status, const std::string& result_text, const std::string& log);
 
 // The head and tail of a host file, at most `budget` bytes in all, made printable.

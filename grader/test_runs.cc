@@ -210,41 +210,44 @@ void set_score(json& entry, const TestSpec& t, double fraction) {
 }
 
 void record_run(json& entry, const BoxResult& r) {
-  entry["verdict"] = r.verdict;
-  entry["limit_reason"] = r.limit_reason ? json(*r.limit_reason) : json(nullptr);
-  entry["cpu_seconds"] = r.cpu_seconds;
-  entry["wall_seconds"] = r.wall_seconds;
-  entry["peak_memory_bytes"] = r.peak_memory_bytes ? json(*r.peak_memory_bytes) : json(nullptr);
+  entry["verdict"] = r.verdict();
+  entry["limit_reason"] =
+      r.result.limit_reason.empty() ? json(nullptr) : json(r.result.limit_reason);
+  entry["cpu_seconds"] = r.result.cpu_seconds;
+  entry["wall_seconds"] = r.result.wall_seconds;
+  entry["peak_memory_bytes"] = r.result.peak_memory_bytes;
 }
 
 // One line a student understands, for verdicts that are not a plain exit status.
 std::string verdict_note(const BoxResult& r, const Limits& l) {
-  if (r.verdict == "time_limit") {
-    if (r.limit_reason == "cpu")
-      return fmt::format("Killed: CPU time limit ({} s) reached.\n", l.cpu_time.value_or(10));
-    return fmt::format("Killed: wall-clock limit ({} s) reached.\n",
-                       l.wall_time.value_or(3 * l.cpu_time.value_or(10)));
+  using sandbox::Verdict;
+  const sandbox::Policy policy = limits_policy(l);
+  const Verdict v = r.result.verdict;
+  const std::string& reason = r.result.limit_reason;
+  if (v == Verdict::TimeLimit) {
+    if (reason == "cpu")
+      return fmt::format("Killed: CPU time limit ({} s) reached.\n", policy.cpu_time);
+    return fmt::format("Killed: wall-clock limit ({} s) reached.\n", policy.effective_wall_time());
   }
-  if (r.verdict == "memory_limit")
-    return fmt::format("Killed: memory limit ({} MiB) reached.\n",
-                       l.memory.value_or(512ull << 20) >> 20);
-  if (r.verdict == "output_limit" && r.limit_reason == "disk")
+  if (v == Verdict::MemoryLimit)
+    return fmt::format("Killed: memory limit ({} MiB) reached.\n", policy.memory >> 20);
+  if (v == Verdict::OutputLimit && reason == "disk")
     return fmt::format(
         "Stopped: a folder of the run is full (/work, /out and /report hold {} MiB each).\n",
         l.disk.value_or(kDefaultDisk) >> 20);
-  if (r.verdict == "output_limit" && r.limit_reason == "inodes")
+  if (v == Verdict::OutputLimit && reason == "inodes")
     return fmt::format("Stopped: too many files (/work, /out and /report hold {} each).\n",
                        l.inodes.value_or(kDefaultInodes));
-  if (r.verdict == "output_limit") return "Killed: too much output.\n";
-  if (r.verdict == "process_limit")
-    return fmt::format("Killed: process limit ({}) reached.\n", l.pids.value_or(64));
-  if (r.verdict == "signaled")
-    return fmt::format("Killed by signal {}.\n", r.result.value("signal", json(0)).dump());
+  if (v == Verdict::OutputLimit) return "Killed: too much output.\n";
+  if (v == Verdict::ProcessLimit)
+    return fmt::format("Killed: process limit ({}) reached.\n", policy.pids);
+  if (v == Verdict::Signaled)
+    return fmt::format("Killed by signal {}.\n", r.result.signal.value_or(0));
   return "";
 }
 
 // How a run started ("warm" or "cold"), as the sandbox's result says.
-std::string start_of(const BoxResult& r) { return r.result.value("start", "cold"); }
+const std::string& start_of(const BoxResult& r) { return r.result.start; }
 
 BoxResult run_box(GradingContext& ctx, const BoxSpec& spec, const fs::path& run_dir,
                   const std::string& what, size_t max_output = 4096) {
@@ -254,10 +257,10 @@ BoxResult run_box(GradingContext& ctx, const BoxSpec& spec, const fs::path& run_
     ++ctx.warm_runs;
   } else {
     ++ctx.cold_runs;
-    if (!spec.zygote.empty() && ctx.cold_note.empty() && r.result["start_note"].is_string())
-      ctx.cold_note = r.result["start_note"].get<std::string>();
+    if (!spec.zygote.empty() && ctx.cold_note.empty() && !r.result.start_note.empty())
+      ctx.cold_note = r.result.start_note;
   }
-  if (ctx.enforced.is_null() && r.result.contains("enforced")) ctx.enforced = r.result["enforced"];
+  if (ctx.enforced.is_null() && !r.result.enforced.empty()) ctx.enforced = r.result.enforced;
   return r;
 }
 
@@ -411,7 +414,7 @@ CheckOutcome run_checker(GradingContext& ctx, const TestSpec& t, const fs::path&
         fmt::format("test {}: cannot prepare the checker's data: {}", t.id, e.what()));
   }
   BoxResult c = run_box(ctx, check, dir, "test " + t.id + " (check)", 2560);
-  outcome.verdict = c.verdict;
+  outcome.verdict = c.verdict();
   outcome.text += verdict_note(c, t.limits) + c.output;
   auto xml = read_box_file(dir / "report" / "junit.xml", kJunitCap);
   try {
@@ -420,11 +423,12 @@ CheckOutcome run_checker(GradingContext& ctx, const TestSpec& t, const fs::path&
   } catch (const std::exception&) {
     // A trusted checker that stopped at a limit was fed something it could not digest by
     // the student's outputs; any other missing report is the grading side's fault.
-    bool limit =
-        c.verdict == "time_limit" || c.verdict == "memory_limit" || c.verdict == "output_limit";
+    const sandbox::Verdict v = c.result.verdict;
+    bool limit = v == sandbox::Verdict::TimeLimit || v == sandbox::Verdict::MemoryLimit ||
+                 v == sandbox::Verdict::OutputLimit;
     if (!limit) {
       throw InfrastructureError(fmt::format("test {}: the checker wrote no JUnit report ({}): {}",
-                                            t.id, c.verdict, text_excerpt(c.output, 600)));
+                                            t.id, c.verdict(), text_excerpt(c.output, 600)));
     }
   }
   return outcome;
@@ -460,11 +464,11 @@ BoxResult run_driver(GradingContext& ctx, const TestSpec& t, const fs::path& wor
 // What the sandbox measured of one run, from outside the box: the only numbers about a
 // student run a checker may believe (/measured/<name>.json).
 void write_measured(const fs::path& dir, const std::string& name, const BoxResult& r) {
-  json facts = {{"peak_memory_bytes", r.peak_memory_bytes ? json(*r.peak_memory_bytes) : json()},
-                {"cpu_seconds", r.cpu_seconds},
-                {"wall_seconds", r.wall_seconds},
-                {"verdict", r.verdict},
-                {"exit_code", r.exit_code ? json(*r.exit_code) : json()},
+  json facts = {{"peak_memory_bytes", r.result.peak_memory_bytes},
+                {"cpu_seconds", r.result.cpu_seconds},
+                {"wall_seconds", r.result.wall_seconds},
+                {"verdict", r.verdict()},
+                {"exit_code", r.result.exit_code ? json(*r.result.exit_code) : json()},
                 {"start", start_of(r)}};
   make_dir(dir, false);
   const fs::path file = dir / (name + ".json");
@@ -496,9 +500,9 @@ json run_produce_check(GradingContext& ctx, const TestSpec& t) {
       fs::path bdir = ctx.new_run_dir(t.id + "-baseline");
       b = run_driver(ctx, t, m.dir / t.measure_baseline, bdir, "test " + t.id + " (baseline)",
                      warm);
-      if (b->verdict != "ok") {
+      if (!b->ok()) {
         throw InfrastructureError(fmt::format("test {}: the baseline run failed ({}): {}", t.id,
-                                              b->verdict, text_excerpt(b->output, 600)));
+                                              b->verdict(), text_excerpt(b->output, 600)));
       }
       baseline_out = bdir / "out";
     }
@@ -517,10 +521,9 @@ json run_produce_check(GradingContext& ctx, const TestSpec& t) {
   std::string produce_text = verdict_note(p, t.limits) + p.output;
   write_measured(measured, "student", p);
   // What the sandbox left out when it collected /out (links, FIFOs, too deep) is named.
-  for (const json& v : p.result.value("volumes", json::array()))
-    if (v.value("dst", "") == "/out")
-      for (const json& n : v.value("notes", json::array()))
-        if (n.is_string()) produce_text += "\nignored output " + n.get<std::string>();
+  for (const sandbox::VolumeResult& v : p.result.volumes)
+    if (v.dst == "/out")
+      for (const std::string& note : v.notes) produce_text += "\nignored output " + note;
 
   // Only the verdict of the check box counts.
   CheckOutcome c = run_checker(ctx, t, dir / "out", baseline_out.empty() ? nullptr : &baseline_out,
@@ -554,7 +557,7 @@ json run_command(GradingContext& ctx, const TestSpec& t) {
   spec.volumes = {volume("/work", ctx.work_base)};
   BoxResult r = run_box(ctx, spec, dir, "test " + t.id);
   record_run(entry, r);
-  set_score(entry, t, r.verdict == "ok" ? 1.0 : 0.0);
+  set_score(entry, t, r.ok() ? 1.0 : 0.0);
   entry["output"] = verdict_note(r, t.limits) + r.output;
   return entry;
 }
@@ -627,7 +630,7 @@ json run_perf(GradingContext& ctx, const TestSpec& t) {
     return run_box(ctx, spec, run_dir, "test " + t.id);
   };
   auto seconds = [&](const BoxResult& r) {
-    return t.measure == "cpu" ? r.cpu_seconds : r.wall_seconds;
+    return t.measure == "cpu" ? r.result.cpu_seconds : r.result.wall_seconds;
   };
 
   perf::Settings settings{
@@ -652,17 +655,17 @@ json run_perf(GradingContext& ctx, const TestSpec& t) {
       starts.insert(start_of(r));
       sample.same_start = starts.size() == 1;
       if (!student) {
-        if (r.verdict != "ok") {
+        if (!r.ok()) {
           throw InfrastructureError(fmt::format("test {}: the baseline failed ({}): {}", t.id,
-                                                r.verdict, text_excerpt(r.output, 600)));
+                                                r.verdict(), text_excerpt(r.output, 600)));
         }
         (role == perf::Run::BaselineLow ? sample.b_low : sample.b_high) = seconds(r);
         continue;
       }
-      cpu += r.cpu_seconds;
-      wall += r.wall_seconds;
+      cpu += r.result.cpu_seconds;
+      wall += r.result.wall_seconds;
       last = r;
-      if (r.verdict != "ok") {
+      if (!r.ok()) {
         failure =
             fmt::format("Your code failed at {} iterations; no speedup measured.\n", iterations) +
             verdict_note(r, t.limits) + r.output;
@@ -800,7 +803,7 @@ json run_build(GradingContext& ctx, const BuildSpec& build) {
   spec.volumes = {volume("/work", ctx.work_base, dir / "work")};
   BoxResult r = run_box(ctx, spec, dir, "build");
   std::string output = verdict_note(r, build.limits) + r.output;
-  if (r.verdict == "ok") {
+  if (r.ok()) {
     // The built tree crosses back as plain files only (the build ran student code).
     try {
       copy_box_outputs(dir / "work", ctx.scratch / "built",
@@ -808,11 +811,11 @@ json run_build(GradingContext& ctx, const BuildSpec& build) {
       ctx.work_base = ctx.scratch / "built";
     } catch (const IntakeError& e) {
       output += std::string("\nBuild result rejected: ") + e.what();
-      return {{"verdict", r.verdict}, {"output", text_excerpt(output, 4096)}};
+      return {{"verdict", r.verdict()}, {"output", text_excerpt(output, 4096)}};
     }
   }
   remove_quietly(dir / "work");
-  return {{"verdict", r.verdict}, {"output", text_excerpt(output, 4096)}};
+  return {{"verdict", r.verdict()}, {"output", text_excerpt(output, 4096)}};
 }
 
 }  // namespace grader

@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <set>
 #include <stdexcept>
 
@@ -9,22 +10,25 @@ namespace sandbox {
 
 uint64_t parse_size(std::string_view text) {
   auto fail = [&] { throw std::invalid_argument("bad size '" + std::string(text) + "'"); };
-  if (text.empty()) fail();
-  size_t i = 0;
-  uint64_t value = 0;
-  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
-    if (value > (UINT64_MAX - 9) / 10) fail();
-    value = value * 10 + static_cast<uint64_t>(text[i++] - '0');
+  auto space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
+  auto digit = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; };
+  size_t i = 0, end = text.size();
+  while (i < end && space(text[i])) ++i;
+  while (end > i && space(text[end - 1])) --end;
+  // The number: digits, then optionally '.' and digits.
+  const size_t number_start = i;
+  while (i < end && digit(text[i])) ++i;
+  if (i == number_start) fail();
+  if (i < end && text[i] == '.') {
+    if (++i == end || !digit(text[i])) fail();
+    while (i < end && digit(text[i])) ++i;
   }
-  if (i == 0) fail();
-  std::string suffix(text.substr(i));
-  if (!suffix.empty() && (suffix.back() == 'B' || suffix.back() == 'b')) suffix.pop_back();
-  if (suffix.size() == 2 && (suffix[1] == 'i' || suffix[1] == 'I')) suffix.pop_back();
+  const std::string number(text.substr(number_start, i - number_start));
+  while (i < end && space(text[i])) ++i;
+  // The unit: K, M, G or T (any case), then optionally 'i', then optionally 'B'.
   int shift = 0;
-  if (suffix.empty()) {
-    shift = 0;
-  } else if (suffix.size() == 1) {
-    switch (std::toupper(static_cast<unsigned char>(suffix[0]))) {
+  if (i < end) {
+    switch (std::toupper(static_cast<unsigned char>(text[i]))) {
       case 'K':
         shift = 10;
         break;
@@ -38,13 +42,20 @@ uint64_t parse_size(std::string_view text) {
         shift = 40;
         break;
       default:
-        fail();
+        break;
     }
-  } else {
-    fail();
+    if (shift) ++i;
   }
-  if (shift && value > (UINT64_MAX >> shift)) fail();
-  return value << shift;
+  if (shift && i < end && (text[i] == 'i' || text[i] == 'I')) ++i;
+  if (i < end && (text[i] == 'b' || text[i] == 'B')) ++i;
+  if (i != end) fail();
+  // Sizes from 2^63 bytes (8 EiB) up are refused, not wrapped; digits beyond a double's
+  // range (hundreds of them) are refused the same way.
+  const double bytes = std::ldexp(std::strtod(number.c_str(), nullptr), shift);
+  if (!(bytes < 0x1p63)) fail();
+  if (number.find('.') == std::string::npos && number.size() <= 18)  // exact, not rounded
+    return std::stoull(number) << shift;
+  return static_cast<uint64_t>(std::llround(bytes));
 }
 
 namespace {

@@ -67,7 +67,9 @@ struct Policy {
   double effective_wall_time() const { return wall_time > 0 ? wall_time : 3 * cpu_time; }
 };
 
-// "256M", "1G", "4096" -> bytes. Throws std::invalid_argument naming the text.
+// The one size grammar of the project (policies, manifests, the CLI): "4096", "256M", "1.5G",
+// "64 MiB", "512kB" -> bytes; K, M, G, T are powers of 1024, any case. Sizes of 2^63 bytes and
+// up are refused. Throws std::invalid_argument naming the text.
 uint64_t parse_size(std::string_view text);
 
 // Applies the keys present in `j` on top of `policy`. Throws std::invalid_argument naming the

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sandbox {
@@ -24,6 +25,8 @@ enum class Verdict {
 };
 
 const char* to_string(Verdict v);
+// "time_limit" -> Verdict::TimeLimit; nothing for a name that is not a verdict.
+std::optional<Verdict> verdict_from_string(std::string_view name);
 
 // One of the policy's tmpfs after the run: what it held, and what was copied out of it.
 struct VolumeResult {
@@ -58,5 +61,9 @@ struct Result {
 };
 
 nlohmann::json to_json(const Result& r);
+// The inverse of to_json: the one reader of grader-sandbox's result file. `verdict` is
+// required; every other key may be absent or null (its default), but a present key of the
+// wrong type or a negative measure is refused. Throws std::invalid_argument naming the key.
+Result result_from_json(const nlohmann::json& j);
 
 }  // namespace sandbox

@@ -402,11 +402,96 @@ TEST(FuzzFindings, AResultThatIsNotAnObjectIsNotCarriedOut) {
   grader::BoxResult r = grader::read_result(0, "[1]", "");
   EXPECT_FALSE(r.carried_out);
   EXPECT_FALSE(r.error.empty());
-  r = grader::read_result(0, R"({"verdict": "ok", "exit_code": 10000000000, "cpu_seconds": -1})",
-                          "");
-  EXPECT_TRUE(r.carried_out);
-  EXPECT_FALSE(r.exit_code.has_value());
-  EXPECT_EQ(r.cpu_seconds, 0);
+  // The result is grader-sandbox's own: a value it could never write is its bug, and the run
+  // is not carried out, with the key named (sandbox::result_from_json).
+  r = grader::read_result(0, R"({"verdict": "ok", "exit_code": 10000000000})", "");
+  EXPECT_FALSE(r.carried_out);
+  EXPECT_NE(r.error.find("exit_code"), std::string::npos) << r.error;
+  r = grader::read_result(0, R"({"verdict": "ok", "cpu_seconds": -1})", "");
+  EXPECT_FALSE(r.carried_out);
+  EXPECT_NE(r.error.find("cpu_seconds"), std::string::npos) << r.error;
+  r = grader::read_result(0, R"({"verdict": "finished"})", "");
+  EXPECT_FALSE(r.carried_out);
+  EXPECT_NE(r.error.find("verdict"), std::string::npos) << r.error;
+  EXPECT_EQ(r.result.verdict, sandbox::Verdict::SandboxError);
+}
+
+// The contract both ways: every field grader-sandbox writes comes back as it was.
+TEST(SandboxContract, AResultSurvivesToJsonAndBack) {
+  sandbox::Result r;
+  r.verdict = sandbox::Verdict::OutputLimit;
+  r.limit_reason = "disk";
+  r.exit_code = -9;
+  r.signal = 9;
+  r.cpu_seconds = 1.25;
+  r.wall_seconds = 2.5;
+  r.peak_memory_bytes = 123456789;
+  r.stdout_bytes = 10;
+  r.stderr_bytes = 20;
+  r.truncated = true;
+  r.enforced = {{"memory", "cgroup v2"}, {"pids", "rlimit"}};
+  sandbox::VolumeResult v;
+  v.dst = "/out";
+  v.size = 1 << 20;
+  v.inodes = 100;
+  v.bytes_used = 4096;
+  v.inodes_used = 3;
+  v.full = "disk";
+  v.collected_files = 2;
+  v.collected_bytes = 30;
+  v.skipped = 1;
+  v.notes = {"link: a symbolic link"};
+  r.volumes = {v};
+  r.channel_bytes = 7;
+  r.start = "warm";
+  r.start_note = "why not";
+  r.warnings = {"a warning"};
+  r.error = "";
+  const nlohmann::json once = sandbox::to_json(r);
+  const nlohmann::json twice = sandbox::to_json(sandbox::result_from_json(once));
+  EXPECT_EQ(once, twice);
+  for (auto v :
+       {sandbox::Verdict::Ok, sandbox::Verdict::NonzeroExit, sandbox::Verdict::Signaled,
+        sandbox::Verdict::TimeLimit, sandbox::Verdict::MemoryLimit, sandbox::Verdict::OutputLimit,
+        sandbox::Verdict::ProcessLimit, sandbox::Verdict::SandboxError})
+    EXPECT_EQ(sandbox::verdict_from_string(sandbox::to_string(v)), v);
+}
+
+// The grader's policy is the sandbox's: a limit the manifest leaves out is the sandbox's
+// default, and what grader writes is what grader-sandbox reads back.
+TEST(SandboxContract, TheGradersPolicyIsTheSandboxs) {
+  grader::Limits none;
+  const sandbox::Policy defaults;
+  const sandbox::Policy p = grader::limits_policy(none);
+  EXPECT_EQ(p.cpu_time, defaults.cpu_time);
+  EXPECT_EQ(p.memory, defaults.memory);
+  EXPECT_EQ(p.pids, defaults.pids);
+  EXPECT_EQ(p.effective_wall_time(), defaults.effective_wall_time());
+  grader::BoxSpec spec;
+  spec.argv = {"/usr/bin/python3", "-c", "pass"};
+  spec.limits.cpu_time = 4;
+  spec.limits.memory = 256ull << 20;
+  spec.limits.disk = 8ull << 20;
+  spec.limits.network = "loopback";
+  spec.binds = {{"/srv/grader", "/grader", false}};
+  spec.volumes = {{"/out", 0, 0, "", "/srv/out"}};
+  spec.env = {{"A", "1"}};
+  spec.channel = "/srv/channel";
+  const sandbox::Policy box = grader::box_policy(spec, "/srv/run");
+  sandbox::Policy read_back;
+  sandbox::apply_json(read_back, sandbox::to_json(box));
+  EXPECT_EQ(sandbox::validate(read_back), "");
+  EXPECT_EQ(sandbox::to_json(read_back), sandbox::to_json(box));
+  EXPECT_EQ(read_back.cpu_time, 4);
+  EXPECT_EQ(read_back.effective_wall_time(), 12);
+  EXPECT_EQ(read_back.memory, 256ull << 20);
+  EXPECT_EQ(read_back.network, sandbox::Network::Loopback);
+  ASSERT_EQ(read_back.tmpfs.size(), 1u);
+  EXPECT_EQ(read_back.tmpfs[0].size, 8ull << 20);
+  EXPECT_EQ(read_back.tmpfs[0].inodes, static_cast<uint64_t>(grader::kDefaultInodes));
+  EXPECT_EQ(read_back.tmpfs[0].collect, "/srv/out");
+  EXPECT_EQ(read_back.stdout_path, "/srv/run/stdout.txt");
+  EXPECT_EQ(read_back.channel_path, "/srv/channel");
 }
 
 TEST(FuzzFindings, APolicySurvivesToJsonAndBack) {

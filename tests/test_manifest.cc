@@ -2,8 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "grader/manifest.h"
+#include "sandbox/policy.h"
 
 namespace fs = std::filesystem;
 using grader::ManifestError;
@@ -119,6 +122,34 @@ TEST(Manifest, Sizes) {
   EXPECT_FALSE(grader::parse_size(std::string(400, '6')));
   EXPECT_FALSE(grader::parse_size("8388608T"));  // 2^63 bytes
   EXPECT_EQ(grader::parse_size("8388607T"), (1ull << 63) - (1ull << 40));
+}
+
+// One grammar for policies, manifests and the CLI: the sandbox's, which grader::parse_size
+// wraps. What each spelling means, and what neither side may accept.
+TEST(Sizes, OneGrammarForTheSandboxAndTheManifest) {
+  const std::vector<std::pair<std::string, uint64_t>> good = {
+      {"0", 0},
+      {"4096", 4096},
+      {"256M", 256ull << 20},
+      {"5Ki", 5ull << 10},
+      {"64 MiB", 64ull << 20},
+      {" 2m ", 2ull << 20},
+      {"1.5", 2},  // rounded to the nearest byte
+      {"0.5K", 512},
+      {"3tb", 3ull << 40},
+      {"7B", 7},
+  };
+  for (const auto& [text, bytes] : good) {
+    EXPECT_EQ(sandbox::parse_size(text), bytes) << text;
+    EXPECT_EQ(grader::parse_size(text), bytes) << text;
+  }
+  for (const std::string bad :
+       {"", " ", "M", "1.", ".5", "1..5", "2MiBB", "2 M i", "5iB", "1e3", "0x10", "+1", "2Q",
+        "9223372036854775807",  // 2^63 - 1 is 2^63 as a double
+        "18446744073709551615", "16EiB"}) {
+    EXPECT_THROW(sandbox::parse_size(bad), std::invalid_argument) << bad;
+    EXPECT_FALSE(grader::parse_size(bad)) << bad;
+  }
 }
 
 TEST(Manifest, Rfc3339) {

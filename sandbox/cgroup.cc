@@ -420,7 +420,8 @@ bool remove_cgroup_dir(const std::string& dir) {
   while (rmdir(dir.c_str()) != 0) {
     if (errno == ENOENT) return true;
     if (errno != EBUSY || std::chrono::steady_clock::now() > give_up) return false;
-    for (std::string_view pid : words(read_file(dir + "/cgroup.procs")))
+    const std::string procs = read_file(dir + "/cgroup.procs");  // words() views into it
+    for (std::string_view pid : words(procs))
       kill(static_cast<pid_t>(std::strtol(std::string(pid).c_str(), nullptr, 10)), SIGKILL);
     std::this_thread::sleep_for(pause);
     pause = std::min<std::chrono::microseconds>(pause * 2, std::chrono::milliseconds(20));

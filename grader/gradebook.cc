@@ -281,34 +281,43 @@ std::string summary_problem(json& s) {
 
 }  // namespace
 
-json build_gradebook(const GradebookOptions& o) {
-  struct Assignment {
-    json info;
-    std::map<std::string, json> students;  // summary rows by student id
-  };
+namespace {
+
+// One batch output's summary, by student.
+struct Assignment {
+  json info;
+  std::map<std::string, json> students;  // summary rows by student id
+};
+
+Assignment read_summary(const fs::path& dir) {
+  fs::path file = dir / "summary.json";
+  std::ifstream in(file);
+  if (!in)
+    throw InputError(
+        fmt::format("{}: missing (is {} a 'grader batch' output?)", file.string(), dir.string()));
+  json s;
+  try {
+    s = json::parse(in);
+  } catch (const json::exception& e) {
+    throw InputError(fmt::format("{}: {}", file.string(), e.what()));
+  }
+  if (std::string problem = summary_problem(s); !problem.empty())
+    throw InputError(fmt::format("{}: not a readable class summary: {}", file.string(), problem));
+  if (s["kind"] != "class_summary")
+    throw InputError(fmt::format("{}: not a class summary", file.string()));
+  if (s["shard"].is_object())
+    throw InputError(
+        fmt::format("{}: holds one shard only; run 'grader merge' first", file.string()));
+  Assignment a{s["assignment"], {}};
+  for (const auto& st : s["students"]) a.students[st.value("student", "")] = st;
+  return a;
+}
+
+// The batch outputs, by assignment id; each assignment once.
+std::vector<Assignment> read_summaries(const std::vector<fs::path>& dirs) {
   std::vector<Assignment> assignments;
-  for (const auto& dir : o.dirs) {
-    fs::path file = dir / "summary.json";
-    std::ifstream in(file);
-    if (!in)
-      throw InputError(
-          fmt::format("{}: missing (is {} a 'grader batch' output?)", file.string(), dir.string()));
-    json s;
-    try {
-      s = json::parse(in);
-    } catch (const json::exception& e) {
-      throw InputError(fmt::format("{}: {}", file.string(), e.what()));
-    }
-    if (std::string problem = summary_problem(s); !problem.empty())
-      throw InputError(fmt::format("{}: not a readable class summary: {}", file.string(), problem));
-    if (s["kind"] != "class_summary")
-      throw InputError(fmt::format("{}: not a class summary", file.string()));
-    if (s["shard"].is_object()) {
-      throw InputError(
-          fmt::format("{}: holds one shard only; run 'grader merge' first", file.string()));
-    }
-    Assignment a{s["assignment"], {}};
-    for (const auto& st : s["students"]) a.students[st.value("student", "")] = st;
+  for (const auto& dir : dirs) {
+    Assignment a = read_summary(dir);
     for (const auto& other : assignments) {
       if (other.info["id"] == a.info["id"]) {
         throw InputError(
@@ -320,18 +329,18 @@ json build_gradebook(const GradebookOptions& o) {
   std::sort(assignments.begin(), assignments.end(), [](const Assignment& a, const Assignment& b) {
     return a.info.value("id", "") < b.info.value("id", "");
   });
+  return assignments;
+}
 
-  std::vector<RosterRow> roster;
-  if (o.roster) roster = load_roster(*o.roster);
-  batch::ExtensionTable extensions;
-  if (o.extensions) extensions = batch::read_extensions(*o.extensions);
+struct Person {
+  RosterRow row;
+  std::set<std::string> keys;  // ids under which the batch may know them
+  bool on_roster = false;
+};
 
-  // Students: the roster (in its order), then anyone graded who is not on it.
-  struct Person {
-    RosterRow row;
-    std::set<std::string> keys;  // ids under which the batch may know them
-    bool on_roster = false;
-  };
+// Students: the roster (in its order), then anyone graded who is not on it.
+std::vector<Person> people_of(const std::vector<RosterRow>& roster,
+                              const std::vector<Assignment>& assignments) {
   std::vector<Person> people;
   for (const auto& r : roster) {
     Person p{r, {}, true};
@@ -354,124 +363,156 @@ json build_gradebook(const GradebookOptions& o) {
     p.keys = {id};
     people.push_back(p);
   }
+  return people;
+}
 
+json assignment_columns(const std::vector<Assignment>& assignments,
+                        const std::map<std::string, CanvasColumn>& canvas, double weight) {
+  json out = json::array();
+  for (const auto& a : assignments) {
+    auto c = canvas.find(a.info.value("id", ""));
+    out.push_back({{"id", a.info["id"]},
+                   {"title", a.info["title"]},
+                   {"points", a.info["points"]},
+                   {"due", a.info["due"]},
+                   {"weight", weight},
+                   {"canvas_column", c != canvas.end() ? json(c->second.header) : json(nullptr)},
+                   {"canvas_points", c != canvas.end() ? c->second.points : 100.0}});
+  }
+  return out;
+}
+
+// A person's extension on one assignment: theirs for it, else theirs for every one ("*").
+double extension_days(const batch::ExtensionTable& extensions, const Person& p,
+                      const std::string& aid) {
+  double ext = 0;
+  for (const auto& k : p.keys) {
+    if (auto it = extensions.find({k, aid}); it != extensions.end())
+      ext = it->second;
+    else if (auto all = extensions.find({k, "*"}); all != extensions.end() && ext == 0)
+      ext = all->second;
+  }
+  return ext;
+}
+
+// The late rule of a summary's "due" block (late.h), as the manifest said it.
+LateRule late_rule_of(const json& due) {
+  LateRule rule;
+  rule.due_epoch = parse_rfc3339(due["date"].is_string() ? due["date"].get<std::string>() : "");
+  rule.percent_per_day = as_number(due["late_percent_per_day"]);
+  if (due["late_max_days"].is_number()) rule.max_days = due["late_max_days"].get<double>();
+  return rule;
+}
+
+// One graded submission's cell. Lateness is recomputed here, so that an extension granted
+// after grading still counts; `flags` gets what a TA should look at.
+json graded_cell(const json& info, const json& found, const std::string& key, double ext,
+                 json& flags) {
+  const std::string aid = info.value("id", "");
+  if (found.value("rejected", json(nullptr)).is_string())
+    flags.push_back(
+        fmt::format("{}: submission rejected ({})", aid, found["rejected"].get<std::string>()));
+  double raw = as_number(found["raw"]), max = as_number(found["max"]);
+  double raw_percent = max > 0 ? 100.0 * raw / max : 0.0;
+  double percent = as_number(found["percent"]);
+  // Whole days, within what a semester can hold (a number cast beyond int64 is undefined).
+  int64_t late_days = static_cast<int64_t>(std::clamp(as_number(found["late_days"]), 0.0, 36500.0));
+  double penalty = raw_percent > 0 ? 100.0 * (1.0 - percent / raw_percent) : 0.0;
+  const json& due = info["due"];
+  const json& when = found["submitted_at"];
+  if (due.is_object() && when.is_string()) {
+    const LateRule rule = late_rule_of(due);
+    const auto at = parse_rfc3339(when.get<std::string>());
+    if (rule.due_epoch && at) {
+      late_days = grader::late_days(rule, at, ext);
+      penalty = late_penalty_percent(rule, late_days);
+      percent = raw_percent * (1.0 - penalty / 100.0);
+    }
+  }
+  if (late_days > 0)
+    flags.push_back(fmt::format("{}: {} late day{}", aid, late_days, late_days == 1 ? "" : "s"));
+  // How much of the raw percent rests on tests the student's own process reports.
+  double forgeable = max > 0 ? 100.0 * as_number(found["self_reported_score"]) / max : 0.0;
+  return {
+      {"status", "graded"},         {"percent", percent},
+      {"raw_percent", raw_percent}, {"self_reported_percent", std::round(forgeable * 100) / 100},
+      {"late_days", late_days},     {"late_penalty_percent", penalty},
+      {"student_key", key}};
+}
+
+// A person's row: a cell per assignment, the bucket, and the flags.
+json student_row(const Person& p, const std::vector<Assignment>& assignments,
+                 const batch::ExtensionTable& extensions, double per_assignment, bool have_roster) {
+  json row = {{"name", p.row.name},
+              {"id", p.row.id},
+              {"sis_user_id", p.row.sis_user_id},
+              {"sis_login_id", p.row.sis_login_id},
+              {"section", p.row.section},
+              {"on_roster", p.on_roster},
+              {"assignments", json::object()}};
+  json flags = json::array();
+  double bucket = 0;
+  bool attention = false;
+  for (const auto& a : assignments) {
+    const std::string aid = a.info.value("id", "");
+    const json* found = nullptr;
+    std::string key;
+    for (const auto& k : p.keys) {
+      if (auto it = a.students.find(k); it != a.students.end()) {
+        found = &it->second;
+        key = k;
+        break;
+      }
+    }
+    const double ext = extension_days(extensions, p, aid);
+    json cell = {{"extension_days", ext}};
+    if (!found) {
+      cell.update({{"status", "missing"},
+                   {"percent", 0.0},
+                   {"late_days", 0},
+                   {"late_penalty_percent", 0.0}});
+      flags.push_back(fmt::format("{}: missing", aid));
+    } else if ((*found)["status"] != "graded") {
+      cell.update({{"status", "needs_attention"},
+                   {"percent", nullptr},
+                   {"late_days", nullptr},
+                   {"late_penalty_percent", nullptr},
+                   {"reason", (*found)["ungradable_reason"]}});
+      flags.push_back(fmt::format("{}: needs attention (ungradable)", aid));
+      attention = true;
+    } else {
+      cell.update(graded_cell(a.info, *found, key, ext, flags));
+      bucket += cell["percent"].get<double>() / 100.0 * per_assignment;
+    }
+    row["assignments"][aid] = cell;
+  }
+  if (!p.on_roster && have_roster) flags.push_back("not on the roster");
+  row["bucket"] = attention ? json(nullptr) : json(std::round(bucket * 100) / 100);
+  row["bucket_so_far"] = std::round(bucket * 100) / 100;
+  row["needs_attention"] = attention;
+  row["flags"] = flags;
+  return row;
+}
+
+}  // namespace
+
+json build_gradebook(const GradebookOptions& o) {
+  const std::vector<Assignment> assignments = read_summaries(o.dirs);
+  std::vector<RosterRow> roster;
+  if (o.roster) roster = load_roster(*o.roster);
+  batch::ExtensionTable extensions;
+  if (o.extensions) extensions = batch::read_extensions(*o.extensions);
   const double per_assignment = o.bucket_points / 5.0;
   json infos = json::array();
   for (const auto& a : assignments) infos.push_back(a.info);
   const std::map<std::string, CanvasColumn> canvas = canvas_columns(o, infos);
-  json out_assignments = json::array();
-  for (const auto& a : assignments) {
-    auto c = canvas.find(a.info.value("id", ""));
-    out_assignments.push_back(
-        {{"id", a.info["id"]},
-         {"title", a.info["title"]},
-         {"points", a.info["points"]},
-         {"due", a.info["due"]},
-         {"weight", per_assignment},
-         {"canvas_column", c != canvas.end() ? json(c->second.header) : json(nullptr)},
-         {"canvas_points", c != canvas.end() ? c->second.points : 100.0}});
-  }
-
   json students = json::array();
-  for (const auto& p : people) {
-    json row = {{"name", p.row.name},
-                {"id", p.row.id},
-                {"sis_user_id", p.row.sis_user_id},
-                {"sis_login_id", p.row.sis_login_id},
-                {"section", p.row.section},
-                {"on_roster", p.on_roster},
-                {"assignments", json::object()}};
-    json flags = json::array();
-    double bucket = 0;
-    bool attention = false;
-    for (const auto& a : assignments) {
-      std::string aid = a.info.value("id", "");
-      const json* found = nullptr;
-      std::string key;
-      for (const auto& k : p.keys) {
-        if (auto it = a.students.find(k); it != a.students.end()) {
-          found = &it->second;
-          key = k;
-          break;
-        }
-      }
-      double ext = 0;
-      for (const auto& k : p.keys) {
-        if (auto it = extensions.find({k, aid}); it != extensions.end())
-          ext = it->second;
-        else if (auto all = extensions.find({k, "*"}); all != extensions.end() && ext == 0)
-          ext = all->second;
-      }
-      json cell = {{"extension_days", ext}};
-      if (!found) {
-        cell.update({{"status", "missing"},
-                     {"percent", 0.0},
-                     {"late_days", 0},
-                     {"late_penalty_percent", 0.0}});
-        flags.push_back(fmt::format("{}: missing", aid));
-      } else if ((*found)["status"] != "graded") {
-        cell.update({{"status", "needs_attention"},
-                     {"percent", nullptr},
-                     {"late_days", nullptr},
-                     {"late_penalty_percent", nullptr},
-                     {"reason", (*found)["ungradable_reason"]}});
-        flags.push_back(fmt::format("{}: needs attention (ungradable)", aid));
-        attention = true;
-      } else {
-        if (found->value("rejected", json(nullptr)).is_string())
-          flags.push_back(fmt::format("{}: submission rejected ({})", aid,
-                                      (*found)["rejected"].get<std::string>()));
-        double raw = as_number((*found)["raw"]), max = as_number((*found)["max"]);
-        double raw_percent = max > 0 ? 100.0 * raw / max : 0.0;
-        double percent = as_number((*found)["percent"]);
-        // Whole days, within what a semester can hold (a number cast beyond int64 is undefined).
-        int64_t late_days =
-            static_cast<int64_t>(std::clamp(as_number((*found)["late_days"]), 0.0, 36500.0));
-        double penalty = raw_percent > 0 ? 100.0 * (1.0 - percent / raw_percent) : 0.0;
-        // Recompute lateness here so that an extension granted after grading still counts.
-        const json& due = a.info["due"];
-        const json& when = (*found)["submitted_at"];
-        if (due.is_object() && when.is_string()) {
-          auto due_epoch =
-              parse_rfc3339(due["date"].is_string() ? due["date"].get<std::string>() : "");
-          auto at = parse_rfc3339(when.get<std::string>());
-          if (due_epoch && at) {
-            double late = double(*at - *due_epoch) - ext * 86400.0;
-            late_days = late > 0 ? static_cast<int64_t>(std::ceil(late / 86400.0)) : 0;
-            double per_day = as_number(due["late_percent_per_day"]);
-            penalty = std::min(100.0, per_day * late_days);
-            if (due["late_max_days"].is_number() && late_days > due["late_max_days"].get<double>())
-              penalty = 100.0;
-            percent = raw_percent * (1.0 - penalty / 100.0);
-          }
-        }
-        // How much of the raw percent rests on tests the student's own process reports.
-        double forgeable = max > 0 ? 100.0 * as_number((*found)["self_reported_score"]) / max : 0.0;
-        cell.update({{"status", "graded"},
-                     {"percent", percent},
-                     {"raw_percent", raw_percent},
-                     {"self_reported_percent", std::round(forgeable * 100) / 100},
-                     {"late_days", late_days},
-                     {"late_penalty_percent", penalty},
-                     {"student_key", key}});
-        if (late_days > 0)
-          flags.push_back(
-              fmt::format("{}: {} late day{}", aid, late_days, late_days == 1 ? "" : "s"));
-        bucket += percent / 100.0 * per_assignment;
-      }
-      row["assignments"][aid] = cell;
-    }
-    if (!p.on_roster && !roster.empty()) flags.push_back("not on the roster");
-    row["bucket"] = attention ? json(nullptr) : json(std::round(bucket * 100) / 100);
-    row["bucket_so_far"] = std::round(bucket * 100) / 100;
-    row["needs_attention"] = attention;
-    row["flags"] = flags;
-    students.push_back(row);
-  }
+  for (const auto& p : people_of(roster, assignments))
+    students.push_back(student_row(p, assignments, extensions, per_assignment, !roster.empty()));
   return {{"schema_version", 1},
           {"kind", "gradebook"},
           {"bucket_points", o.bucket_points},
-          {"assignments", out_assignments},
+          {"assignments", assignment_columns(assignments, canvas, per_assignment)},
           {"students", students},
           {"warnings", gradebook_warnings(infos, canvas)}};
 }

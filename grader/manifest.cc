@@ -542,19 +542,22 @@ std::string format_rfc3339(int64_t epoch_seconds) {
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+LateRule late_rule(const Manifest& m) {
+  LateRule rule{m.due_epoch, m.late_percent_per_day, std::nullopt};
+  if (m.late_max_days) rule.max_days = static_cast<double>(*m.late_max_days);
+  return rule;
+}
+
 int64_t late_days(const Manifest& m, std::optional<int64_t> submitted,
                   std::optional<double> extension_days) {
-  if (!m.due_epoch || !submitted) return 0;
-  int64_t due = *m.due_epoch + std::llround(extension_days.value_or(0) * 86400.0);
-  if (*submitted <= due) return 0;
-  return (*submitted - due + 86399) / 86400;
+  return late_days(late_rule(m), submitted, extension_days);
 }
 
 double late_penalty(const Manifest& m, int64_t days, double raw) {
+  const LateRule rule = late_rule(m);
   if (days <= 0) return 0;
-  if (m.late_max_days && days > *m.late_max_days) return raw;
-  double fraction = std::min(1.0, static_cast<double>(days) * m.late_percent_per_day / 100.0);
-  return std::round(raw * fraction * 1e4) / 1e4;
+  if (rule.max_days && static_cast<double>(days) > *rule.max_days) return raw;
+  return std::round(raw * late_penalty_percent(rule, days) / 100.0 * 1e4) / 1e4;
 }
 
 Manifest load_manifest(const fs::path& dir) {

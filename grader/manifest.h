@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "grader/engine.h"
+#include "grader/late.h"
 
 namespace grader {
 
@@ -125,6 +126,8 @@ struct Manifest {
   std::string gradescope_hidden_visibility = "after_published";
 };
 
+// The manifest's late rule (late.h), and the two steps of it the engine takes.
+LateRule late_rule(const Manifest& m);
 // Late days: whole days started after the due date plus `extension_days` (0 when on time,
 // when there is no due date or no submission time).
 int64_t late_days(const Manifest& m, std::optional<int64_t> submitted_epoch,

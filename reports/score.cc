@@ -144,22 +144,14 @@ void write_gradescope_results(const std::filesystem::path& path, const json& sco
   write_file_atomic(path, gradescope_results(score, hidden_as).dump(2) + "\n");
 }
 
-std::string junit_xml(const json& score) {
-  pugi::xml_document doc;
-  auto decl = doc.append_child(pugi::node_declaration);
-  decl.append_attribute("version") = "1.0";
-  decl.append_attribute("encoding") = "UTF-8";
-  auto suites = doc.append_child("testsuites");
-  auto suite = suites.append_child("testsuite");
-  const json& assignment = score.value("assignment", json::object());
-  const json& sub = score.value("submission", json::object());
-  std::string suite_name =
-      text_or(assignment, "id", "assignment") + "." + text_or(sub, "student", "student");
-  suite.append_attribute("name") = suite_name.c_str();
-  suite.append_attribute("timestamp") = text_or(score, "started_at").c_str();
-  suite.append_attribute("time") = number_or(score, "duration_seconds");
+namespace {
 
+struct JunitCounts {
   int tests = 0, failures = 0, errors = 0, skipped = 0;
+};
+
+void add_properties(pugi::xml_node suite, const json& score) {
+  const json& sub = score.value("submission", json::object());
   auto props = suite.append_child("properties");
   auto property = [&](const char* name, const std::string& value) {
     auto p = props.append_child("property");
@@ -172,18 +164,22 @@ std::string junit_xml(const json& score) {
     property("score", fmt::format("{}", number_or(score["totals"], "final")));
     property("max_score", fmt::format("{}", number_or(score["totals"], "max")));
   }
+}
 
+// The grading's own cases: an ungradable submission is an error, a rejected one a failure.
+void add_grading_cases(pugi::xml_node suite, const std::string& suite_name, const json& score,
+                       JunitCounts& n) {
   if (text_or(score, "status") != "graded") {
     auto tc = suite.append_child("testcase");
     tc.append_attribute("classname") = suite_name.c_str();
     tc.append_attribute("name") = "grading";
     auto e = tc.append_child("error");
     e.append_attribute("message") = ("ungradable: " + text_or(score, "ungradable_reason")).c_str();
-    ++tests;
-    ++errors;
+    ++n.tests;
+    ++n.errors;
   }
   // A rejected submission is a failure a JUnit gate must see, and so is each test it lost.
-  const std::string rejected = text_or(sub, "rejected");
+  const std::string rejected = text_or(score.value("submission", json::object()), "rejected");
   if (!rejected.empty()) {
     auto tc = suite.append_child("testcase");
     tc.append_attribute("classname") = suite_name.c_str();
@@ -191,39 +187,63 @@ std::string junit_xml(const json& score) {
     auto f = tc.append_child("failure");
     f.append_attribute("message") = ("submission rejected: " + rejected).c_str();
     f.text() = rejected.c_str();
-    ++tests;
-    ++failures;
+    ++n.tests;
+    ++n.failures;
   }
-  for (const json& t : score.value("tests", json::array())) {
-    auto tc = suite.append_child("testcase");
-    tc.append_attribute("classname") = suite_name.c_str();
-    tc.append_attribute("name") = text_or(t, "id").c_str();
-    tc.append_attribute("time") = number_or(t, "wall_seconds");
-    ++tests;
-    std::string status = text_or(t, "status");
-    std::string message =
-        fmt::format("{}: {} of {} points ({})", status, number_or(t, "score"),
-                    number_or(t, "max_score"), text_or(t, "verdict", "no verdict"));
-    pugi::xml_node detail;
-    if (status == "failed" || status == "partial" || (status == "not_run" && !rejected.empty())) {
-      detail = tc.append_child("failure");
-      ++failures;
-    } else if (status == "error") {
-      detail = tc.append_child("error");
-      ++errors;
-    } else if (status == "not_run") {
-      detail = tc.append_child("skipped");
-      ++skipped;
-    }
-    if (detail) {
-      detail.append_attribute("message") = message.c_str();
-      detail.text() = text_or(t, "output").c_str();
-    }
+}
+
+void add_test_case(pugi::xml_node suite, const std::string& suite_name, const json& t,
+                   bool rejected, JunitCounts& n) {
+  auto tc = suite.append_child("testcase");
+  tc.append_attribute("classname") = suite_name.c_str();
+  tc.append_attribute("name") = text_or(t, "id").c_str();
+  tc.append_attribute("time") = number_or(t, "wall_seconds");
+  ++n.tests;
+  std::string status = text_or(t, "status");
+  std::string message = fmt::format("{}: {} of {} points ({})", status, number_or(t, "score"),
+                                    number_or(t, "max_score"), text_or(t, "verdict", "no verdict"));
+  pugi::xml_node detail;
+  if (status == "failed" || status == "partial" || (status == "not_run" && rejected)) {
+    detail = tc.append_child("failure");
+    ++n.failures;
+  } else if (status == "error") {
+    detail = tc.append_child("error");
+    ++n.errors;
+  } else if (status == "not_run") {
+    detail = tc.append_child("skipped");
+    ++n.skipped;
   }
-  suite.append_attribute("tests") = tests;
-  suite.append_attribute("failures") = failures;
-  suite.append_attribute("errors") = errors;
-  suite.append_attribute("skipped") = skipped;
+  if (detail) {
+    detail.append_attribute("message") = message.c_str();
+    detail.text() = text_or(t, "output").c_str();
+  }
+}
+
+}  // namespace
+
+std::string junit_xml(const json& score) {
+  pugi::xml_document doc;
+  auto decl = doc.append_child(pugi::node_declaration);
+  decl.append_attribute("version") = "1.0";
+  decl.append_attribute("encoding") = "UTF-8";
+  auto suite = doc.append_child("testsuites").append_child("testsuite");
+  const json& assignment = score.value("assignment", json::object());
+  const json& sub = score.value("submission", json::object());
+  const std::string suite_name =
+      text_or(assignment, "id", "assignment") + "." + text_or(sub, "student", "student");
+  suite.append_attribute("name") = suite_name.c_str();
+  suite.append_attribute("timestamp") = text_or(score, "started_at").c_str();
+  suite.append_attribute("time") = number_or(score, "duration_seconds");
+  add_properties(suite, score);
+  JunitCounts n;
+  add_grading_cases(suite, suite_name, score, n);
+  const bool rejected = !text_or(sub, "rejected").empty();
+  for (const json& t : score.value("tests", json::array()))
+    add_test_case(suite, suite_name, t, rejected, n);
+  suite.append_attribute("tests") = n.tests;
+  suite.append_attribute("failures") = n.failures;
+  suite.append_attribute("errors") = n.errors;
+  suite.append_attribute("skipped") = n.skipped;
   std::ostringstream out;
   doc.save(out, "  ", pugi::format_default, pugi::encoding_utf8);
   return out.str();

@@ -122,19 +122,22 @@ std::string html_escape(std::string_view text) {
   return out;
 }
 
-json class_summary(const json& assignment, const std::vector<json>& scores_in, const json& shard) {
-  std::vector<json> scores = scores_in;
-  auto student_of = [](const json& s) { return s.at("submission").value("student", ""); };
-  std::sort(scores.begin(), scores.end(),
-            [&](const json& a, const json& b) { return student_of(a) < student_of(b); });
+namespace {
 
-  // Tests in manifest order, as the first full score lists them.
-  std::vector<std::string> test_ids;
-  std::map<std::string, json> test_meta;
+std::string student_of(const json& s) { return s.at("submission").value("student", ""); }
+
+// The tests in manifest order, as the first full score lists them.
+struct Catalogue {
+  std::vector<std::string> ids;
+  std::map<std::string, json> meta;
+};
+
+Catalogue test_catalogue(const std::vector<json>& scores) {
+  Catalogue c;
   for (const auto& s : scores) {
     for (const auto& t : s.value("tests", json::array())) {
       std::string id = t.value("id", "");
-      if (test_meta
+      if (c.meta
               .emplace(id, json{{"id", id},
                                 {"name", t.value("name", id)},
                                 {"max_score", num(t, "max_score")},
@@ -142,90 +145,105 @@ json class_summary(const json& assignment, const std::vector<json>& scores_in, c
                                 {"kind", t.value("kind", "")},
                                 {"trust", trust_of(t)}})
               .second) {
-        test_ids.push_back(id);
+        c.ids.push_back(id);
       }
     }
   }
+  return c;
+}
 
-  struct TestAgg {
+// What class_summary gathers as it walks the scores, student by student.
+struct Tally {
+  struct Test {
     std::map<std::string, int> status;
     std::vector<double> score, cpu, wall, memory;
     int limit_hits = 0;
   };
-  std::map<std::string, TestAgg> agg;
+  std::map<std::string, Test> tests;
   json students = json::array(), limit_hits = json::array(), ungradable = json::array(),
        rejected = json::array();
-  std::vector<double> percents;
-  for (const auto& s : scores) {
-    std::string id = student_of(s);
-    const json& sub = s.at("submission");
-    const json& totals = s.value("totals", json::object());
-    bool graded = s.value("status", "") == "graded";
-    auto [forgeable_points, forgeable_score] = self_reported_of(s);
-    json row = {{"student", id},
-                {"status", s.value("status", "")},
-                {"ungradable_reason", s.value("ungradable_reason", json(nullptr))},
-                {"rejected", sub.value("rejected", json(nullptr))},
-                {"raw", num(totals, "raw")},
-                {"max", num(totals, "max")},
-                {"late_days", sub.value("late_days", 0)},
-                {"late_penalty", num(totals, "late_penalty")},
-                {"final", num(totals, "final")},
-                {"percent", num(totals, "percent")},
-                {"self_reported_points", forgeable_points},
-                {"self_reported_score", forgeable_score},
-                {"submitted_at", sub.value("submitted_at", json(nullptr))},
-                {"submitted_at_source", sub.value("submitted_at_source", "none")},
-                {"due_extension_days", sub.value("due_extension_days", json(nullptr))},
-                {"content_hash", sub.value("content_hash", json(nullptr))},
-                {"files", "students/" + id + "/"},
-                {"tests", json::object()}};
-    if (!graded) {
-      ungradable.push_back(
-          {{"student", id}, {"reason", s.value("ungradable_reason", json(nullptr))}});
-    } else {
-      percents.push_back(num(totals, "percent"));
-      if (sub.value("rejected", json(nullptr)).is_string())
-        rejected.push_back({{"student", id}, {"reason", sub["rejected"]}});
-    }
-    for (const auto& t : s.value("tests", json::array())) {
-      std::string tid = t.value("id", "");
-      std::string verdict =
-          t.value("verdict", json(nullptr)).is_string() ? t["verdict"].get<std::string>() : "";
-      row["tests"][tid] = {{"score", num(t, "score")},
-                           {"status", t.value("status", "")},
-                           {"verdict", t.value("verdict", json(nullptr))},
-                           {"limit_reason", t.value("limit_reason", json(nullptr))}};
-      if (!graded) continue;
-      TestAgg& a = agg[tid];
-      a.status[t.value("status", "")]++;
-      a.score.push_back(num(t, "score"));
-      if (t.contains("cpu_seconds") && t["cpu_seconds"].is_number())
-        a.cpu.push_back(t["cpu_seconds"]);
-      if (t.contains("wall_seconds") && t["wall_seconds"].is_number())
-        a.wall.push_back(t["wall_seconds"]);
-      if (t.contains("peak_memory_bytes") && t["peak_memory_bytes"].is_number())
-        a.memory.push_back(t["peak_memory_bytes"]);
-      if (is_limit(verdict)) {
-        ++a.limit_hits;
-        limit_hits.push_back({{"student", id},
+  std::vector<double> percents;  // of the graded
+};
+
+// A student's row, before its tests.
+json student_row(const json& s, const std::string& id) {
+  const json& sub = s.at("submission");
+  const json& totals = s.value("totals", json::object());
+  auto [forgeable_points, forgeable_score] = self_reported_of(s);
+  return {{"student", id},
+          {"status", s.value("status", "")},
+          {"ungradable_reason", s.value("ungradable_reason", json(nullptr))},
+          {"rejected", sub.value("rejected", json(nullptr))},
+          {"raw", num(totals, "raw")},
+          {"max", num(totals, "max")},
+          {"late_days", sub.value("late_days", 0)},
+          {"late_penalty", num(totals, "late_penalty")},
+          {"final", num(totals, "final")},
+          {"percent", num(totals, "percent")},
+          {"self_reported_points", forgeable_points},
+          {"self_reported_score", forgeable_score},
+          {"submitted_at", sub.value("submitted_at", json(nullptr))},
+          {"submitted_at_source", sub.value("submitted_at_source", "none")},
+          {"due_extension_days", sub.value("due_extension_days", json(nullptr))},
+          {"content_hash", sub.value("content_hash", json(nullptr))},
+          {"files", "students/" + id + "/"},
+          {"tests", json::object()}};
+}
+
+// One graded test of one student into the class's figures.
+void tally_test(Tally& tally, const std::string& student, const json& t) {
+  const std::string tid = t.value("id", "");
+  const std::string verdict =
+      t.value("verdict", json(nullptr)).is_string() ? t["verdict"].get<std::string>() : "";
+  Tally::Test& a = tally.tests[tid];
+  a.status[t.value("status", "")]++;
+  a.score.push_back(num(t, "score"));
+  if (t.contains("cpu_seconds") && t["cpu_seconds"].is_number()) a.cpu.push_back(t["cpu_seconds"]);
+  if (t.contains("wall_seconds") && t["wall_seconds"].is_number())
+    a.wall.push_back(t["wall_seconds"]);
+  if (t.contains("peak_memory_bytes") && t["peak_memory_bytes"].is_number())
+    a.memory.push_back(t["peak_memory_bytes"]);
+  if (!is_limit(verdict)) return;
+  ++a.limit_hits;
+  tally.limit_hits.push_back({{"student", student},
                               {"test", tid},
                               {"verdict", verdict},
                               {"limit_reason", t.value("limit_reason", json(nullptr))},
                               {"cpu_seconds", t.value("cpu_seconds", json(nullptr))},
                               {"wall_seconds", t.value("wall_seconds", json(nullptr))},
                               {"peak_memory_bytes", t.value("peak_memory_bytes", json(nullptr))}});
-      }
-    }
-    students.push_back(std::move(row));
-  }
+}
 
+void tally_student(Tally& tally, const json& s) {
+  const std::string id = student_of(s);
+  const json& sub = s.at("submission");
+  const bool graded = s.value("status", "") == "graded";
+  json row = student_row(s, id);
+  if (!graded) {
+    tally.ungradable.push_back(
+        {{"student", id}, {"reason", s.value("ungradable_reason", json(nullptr))}});
+  } else {
+    tally.percents.push_back(num(s.value("totals", json::object()), "percent"));
+    if (sub.value("rejected", json(nullptr)).is_string())
+      tally.rejected.push_back({{"student", id}, {"reason", sub["rejected"]}});
+  }
+  for (const auto& t : s.value("tests", json::array())) {
+    row["tests"][t.value("id", "")] = {{"score", num(t, "score")},
+                                       {"status", t.value("status", "")},
+                                       {"verdict", t.value("verdict", json(nullptr))},
+                                       {"limit_reason", t.value("limit_reason", json(nullptr))}};
+    if (graded) tally_test(tally, id, t);
+  }
+  tally.students.push_back(std::move(row));
+}
+
+json test_rows(const Catalogue& catalogue, Tally& tally) {
   json tests = json::array();
-  for (const auto& id : test_ids) {
-    TestAgg& a = agg[id];
+  for (const auto& id : catalogue.ids) {
+    Tally::Test& a = tally.tests[id];
     int runs = 0;
     for (const auto& [k, v] : a.status) runs += v;
-    json t = test_meta[id];
+    json t = catalogue.meta.at(id);
     t["counts"] = a.status;
     t["pass_rate"] = runs ? json(double(a.status["passed"]) / runs) : json(nullptr);
     t["score"] = stats(a.score);
@@ -235,18 +253,24 @@ json class_summary(const json& assignment, const std::vector<json>& scores_in, c
     t["limit_hits"] = a.limit_hits;
     tests.push_back(std::move(t));
   }
+  return tests;
+}
 
-  // The points a submission's own process reports: listed so that nobody mistakes them
-  // for measured ones (assignments/README.md, "Trust levels").
-  json self_reported_tests = json::array();
-  double self_reported_points = 0;
-  for (const auto& id : test_ids) {
-    const json& t = test_meta[id];
+// The points a submission's own process reports: listed so that nobody mistakes them for
+// measured ones (assignments/README.md, "Trust levels").
+json self_reported_block(const Catalogue& catalogue) {
+  json ids = json::array();
+  double points = 0;
+  for (const auto& id : catalogue.ids) {
+    const json& t = catalogue.meta.at(id);
     if (t["trust"] != "self_reported") continue;
-    self_reported_tests.push_back(id);
-    self_reported_points += t["max_score"].get<double>();
+    ids.push_back(id);
+    points += t["max_score"].get<double>();
   }
+  return {{"tests", ids}, {"points", points}};
+}
 
+json histogram_of(const std::vector<double>& percents) {
   json histogram = json::array();
   for (int b = 0; b < 10; ++b) {
     int count = 0;
@@ -256,7 +280,18 @@ json class_summary(const json& assignment, const std::vector<json>& scores_in, c
     }
     histogram.push_back({{"from", b * 10}, {"to", b * 10 + 10}, {"count", count}});
   }
+  return histogram;
+}
 
+}  // namespace
+
+json class_summary(const json& assignment, const std::vector<json>& scores_in, const json& shard) {
+  std::vector<json> scores = scores_in;
+  std::sort(scores.begin(), scores.end(),
+            [&](const json& a, const json& b) { return student_of(a) < student_of(b); });
+  const Catalogue catalogue = test_catalogue(scores);
+  Tally tally;
+  for (const auto& s : scores) tally_student(tally, s);
   return {{"schema_version", kSummarySchemaVersion},
           {"kind", "class_summary"},
           {"grader_version", GRADER_VERSION},
@@ -264,18 +299,18 @@ json class_summary(const json& assignment, const std::vector<json>& scores_in, c
           {"shard", shard},
           {"counts",
            {{"students", scores.size()},
-            {"graded", percents.size()},
-            {"ungradable", ungradable.size()},
-            {"rejected", rejected.size()},
-            {"limit_hits", limit_hits.size()}}},
-          {"percent", stats(percents)},
-          {"self_reported", {{"tests", self_reported_tests}, {"points", self_reported_points}}},
-          {"histogram", histogram},
-          {"tests", tests},
-          {"limit_hits", limit_hits},
-          {"ungradable", ungradable},
-          {"rejected", rejected},
-          {"students", students}};
+            {"graded", tally.percents.size()},
+            {"ungradable", tally.ungradable.size()},
+            {"rejected", tally.rejected.size()},
+            {"limit_hits", tally.limit_hits.size()}}},
+          {"percent", stats(tally.percents)},
+          {"self_reported", self_reported_block(catalogue)},
+          {"histogram", histogram_of(tally.percents)},
+          {"tests", test_rows(catalogue, tally)},
+          {"limit_hits", tally.limit_hits},
+          {"ungradable", tally.ungradable},
+          {"rejected", tally.rejected},
+          {"students", tally.students}};
 }
 
 std::string summary_csv(const json& summary) {
@@ -487,11 +522,13 @@ std::string self_reported_section(const json& s) {
 
 }  // namespace
 
-std::string summary_html(const json& s) {
-  const json& a = s["assignment"];
-  const json& counts = s["counts"];
-  std::string title = fmt::format("{} — {}", a.value("id", ""), a.value("title", ""));
+namespace {
+
+// The document's head, the title and the version line.
+std::string page_head(const json& s) {
   std::string h;
+  const json& a = s["assignment"];
+  std::string title = fmt::format("{} — {}", a.value("id", ""), a.value("title", ""));
   h += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
   h += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src "
        "'unsafe-inline'; "
@@ -506,6 +543,13 @@ std::string summary_html(const json& s) {
       s["shard"].is_object() ? fmt::format(" · shard {}/{}", s["shard"]["index"].get<int>(),
                                            s["shard"]["count"].get<int>())
                              : "");
+  return h;
+}
+
+// The cards of counts and figures, and what they warn of.
+std::string summary_cards(const json& s) {
+  std::string h;
+  const json& counts = s["counts"];
   const json& pct = s["percent"];
   h += "<div class=\"cards\">";
   h += fmt::format("<div class=\"card\">students<b>{}</b></div>", counts["students"].get<int>());
@@ -529,6 +573,12 @@ std::string summary_html(const json& s) {
   h += "</div>\n";
   h += self_reported_section(s);
 
+  return h;
+}
+
+// The histogram and the per-test bar charts.
+std::string summary_charts(const json& s) {
+  std::string h;
   h += "<h2>Score distribution</h2>\n<figure>" + histogram_svg(s["histogram"]) +
        "<figcaption>Final percent (after late penalties) of the graded "
        "submissions.</figcaption></figure>\n";
@@ -587,6 +637,12 @@ std::string summary_html(const json& s) {
   h += "<figure>" + hbar_svg("fig-memory", "Peak memory per test", memory) +
        "<figcaption>Peak memory.</figcaption></figure>\n";
 
+  return h;
+}
+
+// The runs that hit a limit.
+std::string limit_hits_table(const json& s) {
+  std::string h;
   h += fmt::format("<h2>Runs that hit limits ({})</h2>\n", s["limit_hits"].size());
   if (s["limit_hits"].empty()) {
     h += "<p class=\"muted\">None.</p>\n";
@@ -608,6 +664,12 @@ std::string summary_html(const json& s) {
     h += "</tbody></table>\n";
   }
 
+  return h;
+}
+
+// The submissions that could not be graded.
+std::string ungradable_table(const json& s) {
+  std::string h;
   h += fmt::format("<h2 class=\"{}\">Ungradable ({})</h2>\n", s["ungradable"].empty() ? "" : "bad",
                    s["ungradable"].size());
   if (s["ungradable"].empty()) {
@@ -623,6 +685,12 @@ std::string summary_html(const json& s) {
     h += "</tbody></table>\n";
   }
 
+  return h;
+}
+
+// The uploads intake refused (graded 0); nothing when there are none.
+std::string rejected_table(const json& s) {
+  std::string h;
   if (!s.value("rejected", json::array()).empty()) {
     h += fmt::format("<h2 class=\"bad\">Rejected submissions ({})</h2>\n", s["rejected"].size());
     h += "<p class=\"muted\">Graded 0 without running: intake refused the upload.</p>\n";
@@ -635,6 +703,12 @@ std::string summary_html(const json& s) {
     h += "</tbody></table>\n";
   }
 
+  return h;
+}
+
+// One sortable row per student.
+std::string students_table(const json& s) {
+  std::string h;
   h += "<h2>Students</h2>\n<p class=\"muted\">Click a column to sort. Each name links to the "
        "student's score file; "
        "“files” opens the graded copy of the submission.</p>\n";
@@ -680,8 +754,15 @@ std::string summary_html(const json& s) {
     h += fmt::format("<td><a href=\"students/{}/submission/\">files</a></td></tr>\n", id);
   }
   h += "</tbody></table>\n";
-  h += "<script>" + std::string(kScript) + "</script>\n</body></html>\n";
   return h;
+}
+
+}  // namespace
+
+std::string summary_html(const json& s) {
+  return page_head(s) + summary_cards(s) + summary_charts(s) + limit_hits_table(s) +
+         ungradable_table(s) + rejected_table(s) + students_table(s) + "<script>" +
+         std::string(kScript) + "</script>\n</body></html>\n";
 }
 
 void write_summary(const std::filesystem::path& dir, const json& summary) {

@@ -467,3 +467,36 @@ TEST(Trust, BundledManifestsLoad) {
   }
   EXPECT_GE(loaded, 5);
 }
+
+// The late rule both the engine and the gradebook use (grader/late.h), one row per case.
+TEST(LateRule, OneTableForTheEngineAndTheGradebook) {
+  const int64_t due = 1'000'000'000;
+  struct Row {
+    const char* name;
+    grader::LateRule rule;
+    std::optional<int64_t> submitted;
+    std::optional<double> extension;
+    int64_t days;
+    double percent;
+  };
+  const grader::LateRule ten{due, 10, 3.0}, uncapped{due, 40, std::nullopt};
+  const Row rows[] = {
+      {"no due date", {std::nullopt, 10, 3.0}, due + 99 * 86400, std::nullopt, 0, 0},
+      {"no submission time", ten, std::nullopt, std::nullopt, 0, 0},
+      {"early", ten, due - 1, std::nullopt, 0, 0},
+      {"on the second", ten, due, std::nullopt, 0, 0},
+      {"one second late", ten, due + 1, std::nullopt, 1, 10},
+      {"a day and a second", ten, due + 86401, std::nullopt, 2, 20},
+      {"three days: the cap", ten, due + 3 * 86400, std::nullopt, 3, 30},
+      {"past the cap: all of it", ten, due + 3 * 86400 + 1, std::nullopt, 4, 100},
+      {"a half-day extension", ten, due + 43200, 0.5, 0, 0},
+      {"a half-day extension, a second over", ten, due + 43201, 0.5, 1, 10},
+      {"40% a day, no cap: at most 100%", uncapped, due + 2 * 86400 + 1, std::nullopt, 3, 100},
+      {"an absurd extension", ten, due + 1, 1e300, 0, 0},
+  };
+  for (const Row& r : rows) {
+    const int64_t days = grader::late_days(r.rule, r.submitted, r.extension);
+    EXPECT_EQ(days, r.days) << r.name;
+    EXPECT_DOUBLE_EQ(grader::late_penalty_percent(r.rule, days), r.percent) << r.name;
+  }
+}

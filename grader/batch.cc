@@ -706,172 +706,10 @@ struct Progress {
   }
 };
 
-}  // namespace
-
-Result run(const Options& options) {
-  // Absolute paths: the sandbox runs start in other folders.
-  Options o = options;
-  o.out = fs::absolute(o.out).lexically_normal();
-  o.submissions = fs::absolute(o.submissions).lexically_normal();
-  fs::path assignment_dir = resolve_assignment(o.assignment);
-  Manifest manifest = load_manifest(assignment_dir);
-  std::string ahash = assignment_hash(assignment_dir);
-  json info = assignment_info(manifest, ahash);
-
-  fs::create_directories(o.out);
-  DirLock lock(o.out);
-  clean_leftovers(o.out);
-  fs::path tmp = o.out / ".tmp";
-  fs::create_directories(tmp);
-
-  Discovery d = discover(o.submissions, tmp / "unpacked");
-  for (const auto& w : d.warnings) std::cerr << "warning: " << w << "\n";
-  std::vector<Entry> entries;
-  for (auto& e : d.entries) {
-    if (!o.shard || in_shard(e.student, *o.shard)) entries.push_back(std::move(e));
-  }
-  Extensions extensions;
-  if (o.extensions) extensions = load_extensions(*o.extensions, manifest.id);
-
-  int jobs =
-      o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  uint64_t per = memory_per_grading(manifest), avail = mem_available_bytes();
-  int fitted = fit_jobs_to_memory(jobs, per, avail);
-  if (fitted < jobs) {
-    std::cerr << fmt::format(
-        "note: running {} at once instead of {}: each grading may use {} and {} is available\n",
-        fitted, jobs, human_bytes(per), human_bytes(avail));
-    jobs = fitted;
-  }
-  jobs = std::max(1, std::min<int>(jobs, static_cast<int>(std::max<size_t>(1, entries.size()))));
-  if (o.verbosity >= 0) {
-    std::cerr << fmt::format(
-        "grading {} submissions ({} format{}) of {} with {} at once into {}\n", entries.size(),
-        d.format, o.shard ? fmt::format(", shard {}/{}", o.shard->index, o.shard->count) : "",
-        manifest.id, jobs, o.out.string());
-  }
-
-  Progress progress;
-  progress.total = static_cast<int>(entries.size());
-  progress.tty = o.progress_tty;
-  progress.verbosity = o.verbosity;
-  std::atomic<size_t> next{0};
-  std::atomic<bool> abort{false};
-  std::mutex error_mu;
-  std::optional<std::string> fatal;
-
-  Zygotes zygotes(SandboxRunner::locate());  // warm start: shared by the workers of this shard
-  auto grade_one = [&](const Entry& e, size_t index) {
-    fs::path work = tmp / fmt::format("w{}", index);
-    fs::create_directories(work);
-    fs::path final_dir = o.out / "students" / e.student;
-    std::optional<double> extension;
-    if (auto it = extensions.find(e.student); it != extensions.end() && it->second > 0)
-      extension = it->second;
-
-    std::optional<StagedSubmission> staged;
-    json score;
-    fs::path input;
-    try {
-      input = prepare_input(e, work, manifest);
-      IntakeRules rules{manifest.required, manifest.allowed, manifest.max_bytes,
-                        manifest.max_files};
-      try {
-        staged = stage_submission(input, work / "staged", rules);
-      } catch (const IntakeError&) {
-        // The engine rejects it again and records why; nothing to compare with.
-      }
-      if (!o.force && staged) {
-        if (auto old = read_json(final_dir / "score.json");
-            old && up_to_date(*old, e, staged->content_hash, ahash, extension, o.time_scale)) {
-          remove_work(work);
-          progress.report(e.student, *old, true);
-          return;
-        }
-      }
-      GradeRequest req;
-      req.assignment_dir = assignment_dir;
-      req.submission = input;
-      req.student = e.student;
-      req.submitted_at = e.submitted_at;
-      req.submitted_at_source = e.submitted_at_source;
-      req.mode = Mode::Grade;
-      req.scratch_root = work / "scratch";
-      req.due_extension_days = extension;
-      req.time_scale = o.time_scale;
-      req.zygotes = &zygotes;
-      fs::create_directories(req.scratch_root);
-      score = grade(req);
-    } catch (const InputError& err) {
-      // A bad manifest or request is the same for everyone: stop the batch.
-      std::lock_guard l(error_mu);
-      if (!fatal) fatal = err.what();
-      abort = true;
-      return;
-    } catch (const std::exception& err) {
-      score = ungradable_score(e, info, staged, std::string("grader failure: ") + err.what());
-    }
-    score["submission"]["due_extension_days"] = opt_json(extension);
-    // What the grading left in its work folder (the input copy, the engine's scratch root)
-    // goes before the score is written, so that a failure is recorded in it.
-    for (const char* leftover : {"input", "scratch"})
-      if (std::string error = remove_tree(work / leftover); !error.empty())
-        record_cleanup_failure(score, error);
-    // Build the student's new folder beside the old one, then swap it in.
-    fs::path fresh = work / "result";
-    fs::create_directories(fresh);
-    if (staged) fs::rename(staged->dir, fresh / "submission");
-    reports::write_score_json(fresh / "score.json", score);
-    commit_dir(fresh, final_dir);
-    remove_work(work);
-    progress.report(e.student, score, false);
-    progress.cv.notify_all();
-  };
-
-  std::vector<std::thread> workers;
-  for (int w = 0; w < jobs; ++w) {
-    workers.emplace_back([&] {
-      for (size_t i = next++; i < entries.size() && !abort; i = next++) {
-        try {
-          grade_one(entries[i], i);
-        } catch (const std::exception& err) {
-          // Writing the result failed (disk full, ...): nothing to record, stop cleanly.
-          std::lock_guard l(error_mu);
-          if (!fatal) fatal = fmt::format("{}: {}", entries[i].student, err.what());
-          abort = true;
-        }
-      }
-    });
-  }
-  if (progress.tty) {
-    std::unique_lock l(progress.mu);
-    while (progress.done < progress.total && !abort) {
-      progress.draw();
-      progress.cv.wait_for(l, std::chrono::milliseconds(500));
-    }
-  }
-  for (auto& t : workers) t.join();
-  if (progress.tty) std::cerr << "\n";
-  if (fatal) throw InputError(*fatal);
-
-  // The class summary: a function of the score files of this run's students only.
-  std::vector<json> scores;
-  for (const auto& e : entries) {
-    auto s = read_json(o.out / "students" / e.student / "score.json");
-    if (!s)
-      throw std::runtime_error(
-          fmt::format("{}: missing after grading", (o.out / "students" / e.student).string()));
-    scores.push_back(std::move(*s));
-  }
-  json shard = o.shard ? json{{"index", o.shard->index}, {"count", o.shard->count}} : json(nullptr);
-  json summary = reports::class_summary(info, scores, shard);
-  reports::write_summary(o.out, summary);
-  remove_tree_or_throw(tmp);
-
+// The batch's outcome from the score files: the same for a run and for a merge.
+Result result_of(const std::vector<json>& scores, const fs::path& out) {
   Result r;
-  r.total = progress.total;
-  r.graded = progress.graded;
-  r.skipped = progress.skipped;
+  r.total = static_cast<int>(scores.size());
   for (const auto& s : scores) {
     if (s.value("status", "") != "graded") {
       ++r.ungradable;
@@ -879,9 +717,246 @@ Result run(const Options& options) {
                                      s.value("ungradable_reason", "?"));
     }
   }
-  r.summary_html = (o.out / "summary.html").string();
+  r.summary_html = (out / "summary.html").string();
   return r;
 }
+
+// One `grader batch`, as the stages run() lists. Workers share the members below; what they
+// change is either atomic, under a mutex (fatal_, the progress), or their own entry's folder.
+class BatchRun {
+ public:
+  explicit BatchRun(const Options& options) : o_(options) {}
+  Result run();
+
+ private:
+  void open_output();       // the assignment, and the output folder locked and tidied
+  void find_submissions();  // discovery, this shard's share, the extensions
+  int choose_jobs() const;  // as asked, fitted to memory and to the number of submissions
+  void grade_all(int jobs);
+  void grade_one(const Entry& e, size_t index);
+  std::optional<json> unchanged_score(const Entry& e, const std::optional<StagedSubmission>& staged,
+                                      const std::optional<double>& extension) const;
+  GradeRequest request_for(const Entry& e, const fs::path& input, const fs::path& work,
+                           const std::optional<double>& extension);
+  void store(const Entry& e, json score, std::optional<StagedSubmission>& staged,
+             const fs::path& work, const std::optional<double>& extension);
+  Result summarise();
+  void stop(const std::string& why);  // the first fatal error stops every worker
+
+  fs::path final_dir(const Entry& e) const { return o_.out / "students" / e.student; }
+  std::optional<double> extension_of(const std::string& student) const {
+    if (auto it = extensions_.find(student); it != extensions_.end() && it->second > 0)
+      return it->second;
+    return std::nullopt;
+  }
+
+  Options o_;
+  fs::path assignment_dir_, tmp_;
+  Manifest manifest_;
+  std::string ahash_;
+  json info_;
+  std::optional<DirLock> lock_;
+  std::string format_;  // of the submissions folder, as discovered
+  std::vector<Entry> entries_;
+  Extensions extensions_;
+  std::optional<Zygotes> zygotes_;  // warm start: shared by the workers of this shard
+  Progress progress_;
+  std::atomic<size_t> next_{0};
+  std::atomic<bool> abort_{false};
+  std::mutex error_mu_;
+  std::optional<std::string> fatal_;
+};
+
+Result BatchRun::run() {
+  open_output();
+  find_submissions();
+  const int jobs = choose_jobs();
+  if (o_.verbosity >= 0) {
+    std::cerr << fmt::format(
+        "grading {} submissions ({} format{}) of {} with {} at once into {}\n", entries_.size(),
+        format_, o_.shard ? fmt::format(", shard {}/{}", o_.shard->index, o_.shard->count) : "",
+        manifest_.id, jobs, o_.out.string());
+  }
+  grade_all(jobs);
+  if (fatal_) throw InputError(*fatal_);
+  return summarise();
+}
+
+void BatchRun::open_output() {
+  // Absolute paths: the sandbox runs start in other folders.
+  o_.out = fs::absolute(o_.out).lexically_normal();
+  o_.submissions = fs::absolute(o_.submissions).lexically_normal();
+  assignment_dir_ = resolve_assignment(o_.assignment);
+  manifest_ = load_manifest(assignment_dir_);
+  ahash_ = assignment_hash(assignment_dir_);
+  info_ = assignment_info(manifest_, ahash_);
+  fs::create_directories(o_.out);
+  lock_.emplace(o_.out);
+  clean_leftovers(o_.out);
+  tmp_ = o_.out / ".tmp";
+  fs::create_directories(tmp_);
+}
+
+void BatchRun::find_submissions() {
+  Discovery d = discover(o_.submissions, tmp_ / "unpacked");
+  for (const auto& w : d.warnings) std::cerr << "warning: " << w << "\n";
+  format_ = d.format;
+  for (auto& e : d.entries) {
+    if (!o_.shard || in_shard(e.student, *o_.shard)) entries_.push_back(std::move(e));
+  }
+  if (o_.extensions) extensions_ = load_extensions(*o_.extensions, manifest_.id);
+}
+
+int BatchRun::choose_jobs() const {
+  int jobs =
+      o_.jobs > 0 ? o_.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const uint64_t per = memory_per_grading(manifest_), avail = mem_available_bytes();
+  const int fitted = fit_jobs_to_memory(jobs, per, avail);
+  if (fitted < jobs) {
+    std::cerr << fmt::format(
+        "note: running {} at once instead of {}: each grading may use {} and {} is available\n",
+        fitted, jobs, human_bytes(per), human_bytes(avail));
+    jobs = fitted;
+  }
+  return std::max(1, std::min<int>(jobs, static_cast<int>(std::max<size_t>(1, entries_.size()))));
+}
+
+void BatchRun::stop(const std::string& why) {
+  std::lock_guard l(error_mu_);
+  if (!fatal_) fatal_ = why;
+  abort_ = true;
+}
+
+void BatchRun::grade_all(int jobs) {
+  progress_.total = static_cast<int>(entries_.size());
+  progress_.tty = o_.progress_tty;
+  progress_.verbosity = o_.verbosity;
+  zygotes_.emplace(SandboxRunner::locate());
+  std::vector<std::thread> workers;
+  for (int w = 0; w < jobs; ++w) {
+    workers.emplace_back([&] {
+      for (size_t i = next_++; i < entries_.size() && !abort_; i = next_++) {
+        try {
+          grade_one(entries_[i], i);
+        } catch (const std::exception& err) {
+          // Writing the result failed (disk full, ...): nothing to record, stop cleanly.
+          stop(fmt::format("{}: {}", entries_[i].student, err.what()));
+        }
+      }
+    });
+  }
+  if (progress_.tty) {
+    std::unique_lock l(progress_.mu);
+    while (progress_.done < progress_.total && !abort_) {
+      progress_.draw();
+      progress_.cv.wait_for(l, std::chrono::milliseconds(500));
+    }
+  }
+  for (auto& t : workers) t.join();
+  if (progress_.tty) std::cerr << "\n";
+}
+
+void BatchRun::grade_one(const Entry& e, size_t index) {
+  const fs::path work = tmp_ / fmt::format("w{}", index);
+  fs::create_directories(work);
+  const std::optional<double> extension = extension_of(e.student);
+  std::optional<StagedSubmission> staged;
+  json score;
+  try {
+    const fs::path input = prepare_input(e, work, manifest_);
+    IntakeRules rules{manifest_.required, manifest_.allowed, manifest_.max_bytes,
+                      manifest_.max_files};
+    try {
+      staged = stage_submission(input, work / "staged", rules);
+    } catch (const IntakeError&) {
+      // The engine rejects it again and records why; nothing to compare with.
+    }
+    if (auto old = unchanged_score(e, staged, extension)) {
+      remove_work(work);
+      progress_.report(e.student, *old, true);
+      return;
+    }
+    score = grade(request_for(e, input, work, extension));
+  } catch (const InputError& err) {
+    stop(err.what());  // a bad manifest or request is the same for everyone
+    return;
+  } catch (const std::exception& err) {
+    score = ungradable_score(e, info_, staged, std::string("grader failure: ") + err.what());
+  }
+  store(e, std::move(score), staged, work, extension);
+}
+
+// The student's score.json, where it is still the grade of this exact input (and --force
+// was not given).
+std::optional<json> BatchRun::unchanged_score(const Entry& e,
+                                              const std::optional<StagedSubmission>& staged,
+                                              const std::optional<double>& extension) const {
+  if (o_.force || !staged) return std::nullopt;
+  auto old = read_json(final_dir(e) / "score.json");
+  if (old && up_to_date(*old, e, staged->content_hash, ahash_, extension, o_.time_scale))
+    return old;
+  return std::nullopt;
+}
+
+GradeRequest BatchRun::request_for(const Entry& e, const fs::path& input, const fs::path& work,
+                                   const std::optional<double>& extension) {
+  GradeRequest req;
+  req.assignment_dir = assignment_dir_;
+  req.submission = input;
+  req.student = e.student;
+  req.submitted_at = e.submitted_at;
+  req.submitted_at_source = e.submitted_at_source;
+  req.mode = Mode::Grade;
+  req.scratch_root = work / "scratch";
+  req.due_extension_days = extension;
+  req.time_scale = o_.time_scale;
+  req.zygotes = &*zygotes_;
+  fs::create_directories(req.scratch_root);
+  return req;
+}
+
+void BatchRun::store(const Entry& e, json score, std::optional<StagedSubmission>& staged,
+                     const fs::path& work, const std::optional<double>& extension) {
+  score["submission"]["due_extension_days"] = opt_json(extension);
+  // What the grading left in its work folder (the input copy, the engine's scratch root) goes
+  // before the score is written, so that a failure is recorded in it.
+  for (const char* leftover : {"input", "scratch"})
+    if (std::string error = remove_tree(work / leftover); !error.empty())
+      record_cleanup_failure(score, error);
+  // Build the student's new folder beside the old one, then swap it in.
+  fs::path fresh = work / "result";
+  fs::create_directories(fresh);
+  if (staged) fs::rename(staged->dir, fresh / "submission");
+  reports::write_score_json(fresh / "score.json", score);
+  commit_dir(fresh, final_dir(e));
+  remove_work(work);
+  progress_.report(e.student, score, false);
+  progress_.cv.notify_all();
+}
+
+// The class summary: a function of the score files of this run's students only.
+Result BatchRun::summarise() {
+  std::vector<json> scores;
+  for (const auto& e : entries_) {
+    auto s = read_json(final_dir(e) / "score.json");
+    if (!s)
+      throw std::runtime_error(fmt::format("{}: missing after grading", final_dir(e).string()));
+    scores.push_back(std::move(*s));
+  }
+  json shard =
+      o_.shard ? json{{"index", o_.shard->index}, {"count", o_.shard->count}} : json(nullptr);
+  reports::write_summary(o_.out, reports::class_summary(info_, scores, shard));
+  remove_tree_or_throw(tmp_);
+  Result r = result_of(scores, o_.out);
+  r.total = progress_.total;
+  r.graded = progress_.graded;
+  r.skipped = progress_.skipped;
+  return r;
+}
+
+}  // namespace
+
+Result run(const Options& options) { return BatchRun(options).run(); }
 
 Result merge(const std::vector<fs::path>& shard_dirs, const fs::path& out) {
   if (shard_dirs.empty()) throw InputError("merge: no shard folders given");
@@ -957,21 +1032,9 @@ Result merge(const std::vector<fs::path>& shard_dirs, const fs::path& out) {
     commit_dir(fresh, to);
     scores.push_back(std::move(*score));
   }
-  json summary = reports::class_summary(*info, scores, nullptr);
-  reports::write_summary(out, summary);
+  reports::write_summary(out, reports::class_summary(*info, scores, nullptr));
   remove_tree_or_throw(tmp);
-
-  Result r;
-  r.total = static_cast<int>(scores.size());
-  for (const auto& s : scores) {
-    if (s.value("status", "") != "graded") {
-      ++r.ungradable;
-      r.ungradable_list.emplace_back(s["submission"].value("student", "?"),
-                                     s.value("ungradable_reason", "?"));
-    }
-  }
-  r.summary_html = (out / "summary.html").string();
-  return r;
+  return result_of(scores, out);
 }
 
 }  // namespace grader::batch

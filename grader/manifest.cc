@@ -261,6 +261,91 @@ void parse_trust(const Reader& r, const toml::table& t, const std::string& name,
   }
 }
 
+// A key a test of this kind cannot do without.
+void require(const Reader& r, const toml::table& t, const std::string& name, const TestSpec& spec,
+             const char* key) {
+  if (!t.get(key))
+    r.fail(&t, name + "." + key, fmt::format("missing (required for kind \"{}\")", spec.kind));
+}
+
+// A produce_check test: what runs the student's code, and the trusted checker's files.
+void parse_produce_check(const Reader& r, const Manifest& m, const toml::table& t,
+                         const std::string& name, TestSpec& spec) {
+  require(r, t, name, spec, "produce");
+  require(r, t, name, spec, "check_files");
+  spec.produce = r.relative_path(m.dir, *r.opt_string(t, "produce", name + ".produce"),
+                                 t.get("produce"), name + ".produce", false);
+  spec.check_files = r.relative_files(m.dir, t, "check_files", name + ".check_files");
+  if (spec.check_files.empty())
+    r.fail(t.get("check_files"), name + ".check_files", "must not be empty");
+  if (auto e = r.opt_string(t, "expected", name + ".expected")) {
+    spec.expected = r.relative_path(m.dir, *e, t.get("expected"), name + ".expected", true);
+  }
+  if (auto b = r.opt_string(t, "measure_baseline", name + ".measure_baseline")) {
+    spec.measure_baseline =
+        r.relative_path(m.dir, *b, t.get("measure_baseline"), name + ".measure_baseline", true);
+  }
+}
+
+// A perf test's runs: the optional trusted check of the student's outputs, the baseline,
+// the iterations, pairs and measure.
+void parse_perf_runs(const Reader& r, const Manifest& m, const toml::table& t,
+                     const std::string& name, TestSpec& spec) {
+  // Optional trusted check of the student's outputs (each pair's high-iteration run):
+  // without it, code that exits 0 at import would look fast.
+  spec.check_files = r.relative_files(m.dir, t, "check_files", name + ".check_files");
+  if (auto e = r.opt_string(t, "expected", name + ".expected")) {
+    spec.expected = r.relative_path(m.dir, *e, t.get("expected"), name + ".expected", true);
+  }
+  spec.baseline = r.relative_path(m.dir, *r.opt_string(t, "baseline", name + ".baseline"),
+                                  t.get("baseline"), name + ".baseline", true);
+  if (const toml::node* n = t.get("iterations")) {
+    const toml::array* a = n->as_array();
+    if (!a || a->size() != 2 || !(*a)[0].is_integer() || !(*a)[1].is_integer()) {
+      r.fail(n, name + ".iterations", "must be two integers [low, high]");
+    }
+    spec.iterations = {*(*a)[0].value<int64_t>(), *(*a)[1].value<int64_t>()};
+    if (spec.iterations.first < 0 || spec.iterations.second <= spec.iterations.first) {
+      r.fail(n, name + ".iterations", "must satisfy 0 <= low < high");
+    }
+  }
+  spec.pairs = r.opt_integer(t, "pairs", name + ".pairs", 1).value_or(3);
+  spec.measure = r.opt_string(t, "measure", name + ".measure").value_or("cpu");
+  if (spec.measure != "cpu" && spec.measure != "wall")
+    r.fail(t.get("measure"), name + ".measure", "must be cpu or wall");
+}
+
+// A perf test's scoring: [min_speedup, fraction] best first, and the plausible bound.
+void parse_thresholds(const Reader& r, const toml::table& t, const std::string& name,
+                      TestSpec& spec) {
+  const toml::node* n = t.get("thresholds");
+  const toml::array* a = n->as_array();
+  if (!a || a->empty())
+    r.fail(n, name + ".thresholds", "must be a non-empty array of [min_speedup, fraction]");
+  for (const toml::node& item : *a) {
+    const toml::array* pair = item.as_array();
+    if (!pair || pair->size() != 2 || !(*pair)[0].is_number() || !(*pair)[1].is_number()) {
+      r.fail(&item, name + ".thresholds", "each entry must be [min_speedup, fraction]");
+    }
+    double speedup = *(*pair)[0].value<double>(), fraction = *(*pair)[1].value<double>();
+    if (!(speedup > 0) || !(fraction >= 0 && fraction <= 1)) {
+      r.fail(&item, name + ".thresholds", "min_speedup must be > 0 and fraction in [0, 1]");
+    }
+    if (!spec.thresholds.empty() && speedup >= spec.thresholds.back().first) {
+      r.fail(&item, name + ".thresholds", "must be sorted best first (decreasing min_speedup)");
+    }
+    spec.thresholds.emplace_back(speedup, fraction);
+  }
+  auto bound = r.opt_number(t, "max_plausible_speedup", name + ".max_plausible_speedup", 0);
+  spec.max_plausible_speedup = bound.value_or(10 * spec.thresholds.front().first);
+  if (spec.max_plausible_speedup <= spec.thresholds.front().first) {
+    r.fail(t.get("max_plausible_speedup"), name + ".max_plausible_speedup",
+           fmt::format("must be above the top threshold ({}), or full points could never be "
+                       "measured",
+                       spec.thresholds.front().first));
+  }
+}
+
 void parse_test(const Reader& r, const Manifest& m, const toml::table& t, int index,
                 TestSpec& spec) {
   const std::string at = fmt::format("tests[{}]", index);
@@ -299,82 +384,19 @@ void parse_test(const Reader& r, const Manifest& m, const toml::table& t, int in
       r.limits(r.opt_table(t, "limits", name + ".limits"), name + ".limits").over(m.limits);
   spec.seed = r.opt_integer(t, "seed", name + ".seed", 0).value_or(0);
 
-  auto require = [&](const char* key) {
-    if (!t.get(key))
-      r.fail(&t, name + "." + key, fmt::format("missing (required for kind \"{}\")", spec.kind));
-  };
   if (spec.kind == "pytest") {
     if (spec.files.empty()) r.fail(&t, name + ".files", "a pytest test needs at least one file");
   } else if (spec.kind == "produce_check") {
-    require("produce");
-    require("check_files");
-    spec.produce = r.relative_path(m.dir, *r.opt_string(t, "produce", name + ".produce"),
-                                   t.get("produce"), name + ".produce", false);
-    spec.check_files = r.relative_files(m.dir, t, "check_files", name + ".check_files");
-    if (spec.check_files.empty())
-      r.fail(t.get("check_files"), name + ".check_files", "must not be empty");
-    if (auto e = r.opt_string(t, "expected", name + ".expected")) {
-      spec.expected = r.relative_path(m.dir, *e, t.get("expected"), name + ".expected", true);
-    }
-    if (auto b = r.opt_string(t, "measure_baseline", name + ".measure_baseline")) {
-      spec.measure_baseline =
-          r.relative_path(m.dir, *b, t.get("measure_baseline"), name + ".measure_baseline", true);
-    }
+    parse_produce_check(r, m, t, name, spec);
   } else if (spec.kind == "perf" || spec.kind == "command") {
-    require("command");
+    require(r, t, name, spec, "command");
     spec.command = r.strings(t, "command", name + ".command");
     if (spec.command.empty()) r.fail(t.get("command"), name + ".command", "must not be empty");
     if (spec.kind == "perf") {
-      require("baseline");
-      require("thresholds");
-      // Optional trusted check of the student's outputs (each pair's high-iteration run):
-      // without it, code that exits 0 at import would look fast.
-      spec.check_files = r.relative_files(m.dir, t, "check_files", name + ".check_files");
-      if (auto e = r.opt_string(t, "expected", name + ".expected")) {
-        spec.expected = r.relative_path(m.dir, *e, t.get("expected"), name + ".expected", true);
-      }
-      spec.baseline = r.relative_path(m.dir, *r.opt_string(t, "baseline", name + ".baseline"),
-                                      t.get("baseline"), name + ".baseline", true);
-      if (const toml::node* n = t.get("iterations")) {
-        const toml::array* a = n->as_array();
-        if (!a || a->size() != 2 || !(*a)[0].is_integer() || !(*a)[1].is_integer()) {
-          r.fail(n, name + ".iterations", "must be two integers [low, high]");
-        }
-        spec.iterations = {*(*a)[0].value<int64_t>(), *(*a)[1].value<int64_t>()};
-        if (spec.iterations.first < 0 || spec.iterations.second <= spec.iterations.first) {
-          r.fail(n, name + ".iterations", "must satisfy 0 <= low < high");
-        }
-      }
-      spec.pairs = r.opt_integer(t, "pairs", name + ".pairs", 1).value_or(3);
-      spec.measure = r.opt_string(t, "measure", name + ".measure").value_or("cpu");
-      if (spec.measure != "cpu" && spec.measure != "wall")
-        r.fail(t.get("measure"), name + ".measure", "must be cpu or wall");
-      const toml::node* n = t.get("thresholds");
-      const toml::array* a = n->as_array();
-      if (!a || a->empty())
-        r.fail(n, name + ".thresholds", "must be a non-empty array of [min_speedup, fraction]");
-      for (const toml::node& item : *a) {
-        const toml::array* pair = item.as_array();
-        if (!pair || pair->size() != 2 || !(*pair)[0].is_number() || !(*pair)[1].is_number()) {
-          r.fail(&item, name + ".thresholds", "each entry must be [min_speedup, fraction]");
-        }
-        double speedup = *(*pair)[0].value<double>(), fraction = *(*pair)[1].value<double>();
-        if (!(speedup > 0) || !(fraction >= 0 && fraction <= 1)) {
-          r.fail(&item, name + ".thresholds", "min_speedup must be > 0 and fraction in [0, 1]");
-        }
-        if (!spec.thresholds.empty() && speedup >= spec.thresholds.back().first) {
-          r.fail(&item, name + ".thresholds", "must be sorted best first (decreasing min_speedup)");
-        }
-        spec.thresholds.emplace_back(speedup, fraction);
-      }
-      auto bound = r.opt_number(t, "max_plausible_speedup", name + ".max_plausible_speedup", 0);
-      spec.max_plausible_speedup = bound.value_or(10 * spec.thresholds.front().first);
-      if (spec.max_plausible_speedup <= spec.thresholds.front().first) {
-        r.fail(t.get("max_plausible_speedup"), name + ".max_plausible_speedup",
-               fmt::format("must be above the top threshold ({}), or full points could never be "
-                           "measured",
-                           spec.thresholds.front().first));
-      }
+      require(r, t, name, spec, "baseline");
+      require(r, t, name, spec, "thresholds");
+      parse_perf_runs(r, m, t, name, spec);
+      parse_thresholds(r, t, name, spec);
     }
   } else {
     r.fail(t.get("kind"), name + ".kind", "must be pytest, produce_check, perf or command");
@@ -560,31 +582,15 @@ double late_penalty(const Manifest& m, int64_t days, double raw) {
   return std::round(raw * late_penalty_percent(rule, days) / 100.0 * 1e4) / 1e4;
 }
 
-Manifest load_manifest(const fs::path& dir) {
-  Manifest m;
-  m.dir = dir;
-  m.file = dir / "assignment.toml";
-  Reader r(m.file);
-  if (!fs::is_regular_file(m.file)) {
-    throw ManifestError(fmt::format("{}: no such file (is {} an assignment folder?)",
-                                    m.file.string(), dir.string()));
-  }
-  toml::table root;
-  try {
-    root = toml::parse_file(m.file.string());
-  } catch (const toml::parse_error& e) {
-    throw ManifestError(
-        fmt::format("{}:{}: {}", m.file.string(), e.source().begin.line, e.description()));
-  }
-  r.only_keys(root, "",
-              {"id", "title", "version", "points", "due", "submission", "runtime", "build", "tests",
-               "gradescope"});
+namespace {
 
+// id (the folder's name), title, version and points.
+void read_identity(const Reader& r, const toml::table& root, Manifest& m) {
   m.id = r.string(root, "id", "id", nullptr);
   if (!std::regex_match(m.id, kIdPattern)) r.fail(root.get("id"), "id", "must match [a-z0-9_-]+");
-  std::string folder = fs::absolute(dir).lexically_normal().filename().string();
+  std::string folder = fs::absolute(m.dir).lexically_normal().filename().string();
   if (folder.empty())
-    folder = fs::absolute(dir).lexically_normal().parent_path().filename().string();
+    folder = fs::absolute(m.dir).lexically_normal().parent_path().filename().string();
   if (m.id != folder)
     r.fail(root.get("id"), "id",
            fmt::format("\"{}\" must equal the folder name \"{}\"", m.id, folder));
@@ -593,7 +599,10 @@ Manifest load_manifest(const fs::path& dir) {
   auto points = r.opt_number(root, "points", "points", 0);
   if (!points) r.fail(nullptr, "points", "missing (required)");
   m.points = *points;
+}
 
+// [gradescope]: what Gradescope calls our hidden tests.
+void read_gradescope(const Reader& r, const toml::table& root, Manifest& m) {
   if (const toml::table* gs = r.opt_table(root, "gradescope", "gradescope")) {
     r.only_keys(*gs, "gradescope.", {"hidden_visibility"});
     if (auto v = r.opt_string(*gs, "hidden_visibility", "gradescope.hidden_visibility")) {
@@ -605,7 +614,10 @@ Manifest load_manifest(const fs::path& dir) {
       m.gradescope_hidden_visibility = *v;
     }
   }
+}
 
+// [due]: the date and the late rule.
+void read_due(const Reader& r, const toml::table& root, Manifest& m) {
   if (const toml::table* due = r.opt_table(root, "due", "due")) {
     r.only_keys(*due, "due.", {"date", "late_percent_per_day", "late_max_days"});
     if (const toml::node* n = due->get("date")) {
@@ -634,7 +646,10 @@ Manifest load_manifest(const fs::path& dir) {
       r.fail(due->get("late_percent_per_day"), "due.late_percent_per_day", "must be at most 100");
     m.late_max_days = r.opt_integer(*due, "late_max_days", "due.late_max_days", 0);
   }
+}
 
+// [submission]: the files a submission must, and may, hold.
+void read_submission(const Reader& r, const toml::table& root, Manifest& m) {
   if (const toml::table* sub = r.opt_table(root, "submission", "submission")) {
     r.only_keys(*sub, "submission.", {"required", "allowed", "max_bytes", "max_files"});
     m.required = r.strings(*sub, "required", "submission.required");
@@ -652,7 +667,10 @@ Manifest load_manifest(const fs::path& dir) {
       m.max_files = static_cast<uint64_t>(*n);
   }
   if (m.allowed.empty()) m.allowed = {"*"};
+}
 
+// [runtime]: the interpreter, its environment, preloads and default limits.
+void read_runtime(const Reader& r, const toml::table& root, Manifest& m) {
   if (const toml::table* rt = r.opt_table(root, "runtime", "runtime")) {
     r.only_keys(*rt, "runtime.", {"python", "env", "preload", "limits"});
     m.preload = r.strings(*rt, "preload", "runtime.preload");
@@ -674,18 +692,24 @@ Manifest load_manifest(const fs::path& dir) {
     }
     m.limits = r.limits(r.opt_table(*rt, "limits", "runtime.limits"), "runtime.limits");
   }
+}
 
+// [build]: the optional build step.
+void read_build(const Reader& r, const toml::table& root, Manifest& m) {
   if (const toml::table* b = r.opt_table(root, "build", "build")) {
     r.only_keys(*b, "build.", {"command", "files", "limits"});
     BuildSpec build;
     build.command = r.strings(*b, "command", "build.command");
     if (build.command.empty()) r.fail(b, "build.command", "missing or empty");
-    build.files = r.relative_files(dir, *b, "files", "build.files");
+    build.files = r.relative_files(m.dir, *b, "files", "build.files");
     build.limits =
         r.limits(r.opt_table(*b, "limits", "build.limits"), "build.limits").over(m.limits);
     m.build = build;
   }
+}
 
+// [[tests]]: at least one, ids unique, points adding up to the total.
+void read_tests(const Reader& r, const toml::table& root, Manifest& m) {
   const toml::node* tests = root.get("tests");
   if (!tests) r.fail(nullptr, "tests", "missing: a manifest needs at least one [[tests]]");
   const toml::array* list = tests->as_array();
@@ -710,6 +734,33 @@ Manifest load_manifest(const fs::path& dir) {
     r.fail(root.get("points"), "points",
            fmt::format("is {} but the tests' points add up to {}", m.points, sum));
   }
+}
+
+}  // namespace
+
+Manifest load_manifest(const fs::path& dir) {
+  Manifest m;
+  m.dir = dir;
+  m.file = dir / "assignment.toml";
+  Reader r(m.file);
+  if (!fs::is_regular_file(m.file)) {
+    throw ManifestError(fmt::format("{}: no such file (is {} an assignment folder?)",
+                                    m.file.string(), dir.string()));
+  }
+  toml::table root;
+  try {
+    root = toml::parse_file(m.file.string());
+  } catch (const toml::parse_error& e) {
+    throw ManifestError(
+        fmt::format("{}:{}: {}", m.file.string(), e.source().begin.line, e.description()));
+  }
+  r.only_keys(root, "",
+              {"id", "title", "version", "points", "due", "submission", "runtime", "build", "tests",
+               "gradescope"});
+
+  for (auto read : {read_identity, read_gradescope, read_due, read_submission, read_runtime,
+                    read_build, read_tests})
+    read(r, root, m);
   return m;
 }
 

@@ -358,96 +358,78 @@ fs::path resolve_assignment(const std::string& id_or_path) {
       id_or_path, searched, known.empty() ? "" : " (there: " + known + ")"));
 }
 
-json grade(const GradeRequest& req) {
-  Timing timing;
-  // Stage "intake" (manifest): a bad manifest or request is the caller's problem.
-  Manifest m = load_manifest(req.assignment_dir);
+namespace {
+
+// Stage "intake" (manifest and request): a bad manifest or request is the caller's problem
+// (InputError), before anything is made.
+struct CheckedRequest {
+  Manifest manifest;
+  std::optional<int64_t> submitted;
+};
+
+CheckedRequest check_request(const GradeRequest& req) {
+  CheckedRequest c{load_manifest(req.assignment_dir), std::nullopt};
   if (!(req.time_scale > 0) || !std::isfinite(req.time_scale))
     throw InputError(fmt::format("time scale {} is not a positive number", req.time_scale));
-  scale_time_limits(m, req.time_scale);
-  check_selection(m, req);
-  std::optional<int64_t> submitted;
+  scale_time_limits(c.manifest, req.time_scale);
+  check_selection(c.manifest, req);
   if (req.submitted_at) {
     std::string problem;
-    submitted = parse_rfc3339(*req.submitted_at, &problem);
-    if (!submitted)
+    c.submitted = parse_rfc3339(*req.submitted_at, &problem);
+    if (!c.submitted)
       throw InputError(fmt::format("submitted-at '{}' ({}): {}",
                                    reports::printable_text(*req.submitted_at),
                                    req.submitted_at_source, problem));
   }
   check_student_id(req.student, "student id of the grading request");
   std::error_code ec;
-  if (!fs::exists(req.submission, ec)) {
+  if (!fs::exists(req.submission, ec))
     throw InputError(fmt::format("{}: no such file or folder", req.submission.string()));
-  }
-  json score = skeleton(m, req, assignment_hash(m.dir));
-  const int64_t days = late_days(m, submitted, req.due_extension_days);
+  return c;
+}
 
-  // Every way out removes the scratch folder first, and records it when that fails.
-  std::optional<Scratch> scratch;
-  std::optional<Zygotes> own_zygotes;  // warm start, where no pool is shared with this grading
-  auto done = [&] {
-    if (scratch)
-      if (std::string error = scratch->remove(); !error.empty())
-        record_cleanup_failure(score, error);
-    total_up(score, m, req.mode, days);
-    finish(score, timing);
-    return score;
-  };
-  auto ungradable = [&](const std::string& reason) {
-    score["status"] = "ungradable";
-    score["ungradable_reason"] = reports::printable_text(reason);
+// One grading of a checked request, as the stages run() lists. Every way out goes through
+// done(), which removes the scratch folder first and records it when that fails.
+class Grading {
+ public:
+  Grading(const GradeRequest& req, CheckedRequest c, Timing timing)
+      : req_(req),
+        m_(std::move(c.manifest)),
+        timing_(std::move(timing)),
+        days_(late_days(m_, c.submitted, req.due_extension_days)),
+        score_(skeleton(m_, req, assignment_hash(m_.dir))) {}
+  json run();
+
+ private:
+  void open_scratch();
+  bool take_submission();  // false: rejected, and graded 0 with the reason
+  void run_tests();
+  json done();
+  json ungradable(const std::string& reason) {
+    score_["status"] = "ungradable";
+    score_["ungradable_reason"] = reports::printable_text(reason);
     return done();
-  };
+  }
 
+  const GradeRequest& req_;
+  Manifest m_;
+  Timing timing_;
+  const int64_t days_;
+  json score_;
+  std::optional<Scratch> scratch_;
+  std::optional<Zygotes> own_zygotes_;  // warm start, where no pool is shared with this grading
+  std::optional<GradingContext> ctx_;
+};
+
+json Grading::run() {
   try {
-    remove_stale_cgroups();
-    scratch.emplace(req.scratch_root);
-    if (scratch->traversable())
-      score["warnings"] = {fmt::format(
-          "the sandbox runs without namespaces on this host, so boxes reach their folders by "
-          "host path as their own uid: this grading's scratch folder {} was 0711 (others could "
-          "pass through it, not list it) instead of 0700",
-          scratch->dir().string())};
-    GradingContext ctx{m, SandboxRunner(SandboxRunner::locate()), scratch->dir(), {}, nullptr, 0};
-    ctx.pytest_select = req.pytest_select;
-
-    // Stage "intake" (submission): a rejected submission is graded 0 with the reason, so a
-    // batch never loses a student; nothing of it runs.
-    try {
-      IntakeRules rules{m.required, m.allowed, m.max_bytes, m.max_files, req.meta_toml_is_metadata};
-      StagedSubmission staged =
-          stage_submission(req.submission, scratch->dir() / "submission", rules);
-      score["submission"]["content_hash"] = staged.content_hash;
-      score["submission"]["files"] = staged.files;
-      score["submission"]["bytes"] = staged.bytes;
-      if (!staged.ignored.empty()) score["submission"]["ignored"] = ignored_json(staged.ignored);
-      ctx.work_base = staged.dir;
-    } catch (const IntakeError& e) {
-      score["submission"]["rejected"] = reports::printable_text(e.what());
-      for (const TestSpec& t : m.tests) {
-        if (selected(t, req))
-          score["tests"].push_back(not_run_entry(t, "Not run: the submission was rejected."));
-      }
-      return done();
-    }
-
+    open_scratch();
+    if (!take_submission()) return done();
     // Warm start: the zygote that forks the Python runs (the build always starts cold).
-    ctx.zygote = warm_socket(m, req, own_zygotes, ctx.cold_note);
-
+    ctx_->zygote = warm_socket(m_, req_, own_zygotes_, ctx_->cold_note);
     // Stage "build": a failed build is reported and the tests still run (and then fail).
-    if (m.build) score["build"] = run_build(ctx, *m.build);
-
-    // Stages "run tests" and "check" (inside each produce_check test).
-    for (const TestSpec& t : m.tests) {
-      if (!selected(t, req)) {
-        score["tests"].push_back(not_run_entry(t, not_selected_reason(t)));
-        continue;
-      }
-      score["tests"].push_back(run_test(ctx, t));
-    }
-    score["host"] = host_facts(ctx.enforced, req.time_scale);
-    score["host"]["start"] = start_facts(ctx);
+    if (m_.build) score_["build"] = run_build(*ctx_, *m_.build);
+    run_tests();
   } catch (const InfrastructureError& e) {
     return ungradable(e.what());
   } catch (const fs::filesystem_error& e) {
@@ -455,9 +437,75 @@ json grade(const GradeRequest& req) {
   } catch (const std::bad_alloc&) {
     return ungradable("out of memory on the grading host");
   }
+  return done();  // stage "score"
+}
 
-  // Stage "score".
-  return done();
+void Grading::open_scratch() {
+  remove_stale_cgroups();
+  scratch_.emplace(req_.scratch_root);
+  if (scratch_->traversable())
+    score_["warnings"] = {fmt::format(
+        "the sandbox runs without namespaces on this host, so boxes reach their folders by "
+        "host path as their own uid: this grading's scratch folder {} was 0711 (others could "
+        "pass through it, not list it) instead of 0700",
+        scratch_->dir().string())};
+  ctx_.emplace(
+      GradingContext{m_, SandboxRunner(SandboxRunner::locate()), scratch_->dir(), {}, nullptr, 0});
+  ctx_->pytest_select = req_.pytest_select;
+}
+
+// Stage "intake" (submission): a rejected submission is graded 0 with the reason, so a batch
+// never loses a student; nothing of it runs.
+bool Grading::take_submission() {
+  try {
+    IntakeRules rules{m_.required, m_.allowed, m_.max_bytes, m_.max_files,
+                      req_.meta_toml_is_metadata};
+    StagedSubmission staged =
+        stage_submission(req_.submission, scratch_->dir() / "submission", rules);
+    score_["submission"]["content_hash"] = staged.content_hash;
+    score_["submission"]["files"] = staged.files;
+    score_["submission"]["bytes"] = staged.bytes;
+    if (!staged.ignored.empty()) score_["submission"]["ignored"] = ignored_json(staged.ignored);
+    ctx_->work_base = staged.dir;
+    return true;
+  } catch (const IntakeError& e) {
+    score_["submission"]["rejected"] = reports::printable_text(e.what());
+    for (const TestSpec& t : m_.tests) {
+      if (selected(t, req_))
+        score_["tests"].push_back(not_run_entry(t, "Not run: the submission was rejected."));
+    }
+    return false;
+  }
+}
+
+// Stages "run tests" and "check" (inside each produce_check test).
+void Grading::run_tests() {
+  for (const TestSpec& t : m_.tests) {
+    if (!selected(t, req_)) {
+      score_["tests"].push_back(not_run_entry(t, not_selected_reason(t)));
+      continue;
+    }
+    score_["tests"].push_back(run_test(*ctx_, t));
+  }
+  score_["host"] = host_facts(ctx_->enforced, req_.time_scale);
+  score_["host"]["start"] = start_facts(*ctx_);
+}
+
+json Grading::done() {
+  if (scratch_)
+    if (std::string error = scratch_->remove(); !error.empty())
+      record_cleanup_failure(score_, error);
+  total_up(score_, m_, req_.mode, days_);
+  finish(score_, timing_);
+  return score_;
+}
+
+}  // namespace
+
+json grade(const GradeRequest& req) {
+  Timing timing;  // from the start: reading the manifest counts
+  CheckedRequest checked = check_request(req);
+  return Grading(req, std::move(checked), std::move(timing)).run();
 }
 
 void record_cleanup_failure(json& score, const std::string& error) {

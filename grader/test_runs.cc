@@ -605,128 +605,166 @@ fs::path built_baseline(GradingContext& ctx, const TestSpec& t, const fs::path& 
 // between them (grader/perf.h). Start-up is estimated from the baseline's runs only, so the
 // student's code can make its own speedup smaller, never larger; every student run's outputs
 // are checked against the baseline's high-count outputs before its time counts.
-json run_perf(GradingContext& ctx, const TestSpec& t) {
-  const Manifest& m = ctx.manifest;
-  json entry = base_entry(t);
-  fs::path dir = ctx.new_run_dir(t.id);
-  fs::path grader = grader_files(m, with_data(t, t.files), dir / "grader");
-  // The baseline runs on the baseline folder alone: no student file (a sitecustomize.py, a
-  // module shadowing the standard library) can slow the reference down.
-  const fs::path baseline_base = built_baseline(ctx, t, dir);
-  const bool checked = !t.check_files.empty();
+namespace {
 
-  auto timed_run = [&](bool student, int64_t iterations, const fs::path& run_dir) -> BoxResult {
-    BoxSpec spec;
-    spec.argv = expand(t.command, m, iterations);
-    spec.limits = t.limits;
-    spec.cwd = "/work";
-    spec.env = box_env(m, &t, true);
-    spec.binds = {{grader, "/grader", false}};
-    spec.volumes = {volume("/work", student ? ctx.work_base : baseline_base)};
-    if (checked) spec.volumes.push_back(volume("/out", {}, run_dir / "out"));
-    // Student and baseline alike start warm where the grading has a zygote: the start-up the
-    // pair subtracts is then a tenth of a second, not an import of torch (grader/perf.h).
-    spec.zygote = ctx.zygote;
-    return run_box(ctx, spec, run_dir, "test " + t.id);
-  };
-  auto seconds = [&](const BoxResult& r) {
-    return t.measure == "cpu" ? r.result.cpu_seconds : r.result.wall_seconds;
-  };
-
+perf::Settings perf_settings(const TestSpec& t) {
   perf::Settings settings{
       t.iterations.first, t.iterations.second, static_cast<int>(t.pairs),
       t.thresholds.front().first,
       t.max_plausible_speedup > 0 ? t.max_plausible_speedup : 10 * t.thresholds.front().first};
   for (const auto& [at_least, fraction] : t.thresholds) settings.bands.push_back(at_least);
-  double cpu = 0, wall = 0;
-  BoxResult last;
-  std::string failure;  // why the student's run earned nothing ("" while it did)
-  int checks = 0;
-  auto measure = [&](int pair, int attempt) -> std::optional<perf::Sample> {
-    perf::Sample sample;
-    std::set<std::string> starts;
-    fs::path pair_dir = dir / fmt::format("pair-{}-{}", pair, attempt);
-    // A retry also flips the order, so that a neighbour's rhythm does not repeat the noise.
-    for (perf::Run role : perf::run_order(pair + attempt)) {
-      const bool student = role == perf::Run::StudentHigh;
-      const int64_t iterations =
-          role == perf::Run::BaselineLow ? t.iterations.first : t.iterations.second;
-      BoxResult r = timed_run(student, iterations, pair_dir / run_name(role));
-      starts.insert(start_of(r));
-      sample.same_start = starts.size() == 1;
-      if (!student) {
-        if (!r.ok()) {
-          throw InfrastructureError(fmt::format("test {}: the baseline failed ({}): {}", t.id,
-                                                r.verdict(), text_excerpt(r.output, 600)));
-        }
-        (role == perf::Run::BaselineLow ? sample.b_low : sample.b_high) = seconds(r);
-        continue;
-      }
-      cpu += r.result.cpu_seconds;
-      wall += r.result.wall_seconds;
-      last = r;
-      if (!r.ok()) {
-        failure =
-            fmt::format("Your code failed at {} iterations; no speedup measured.\n", iterations) +
-            verdict_note(r, t.limits) + r.output;
-        return std::nullopt;
-      }
-      sample.s_high = seconds(r);
-    }
-    // A fast run must also be a right one: this run's outputs against the baseline's
-    // high-count outputs, in a box without student code.
-    if (checked) {
-      fs::path baseline_out = pair_dir / run_name(perf::Run::BaselineHigh) / "out";
-      CheckOutcome c =
-          run_checker(ctx, t, pair_dir / run_name(perf::Run::StudentHigh) / "out", &baseline_out,
-                      fmt::format("{}-check-{}-{}", t.id, pair, attempt));
-      ++checks;
-      int64_t total = std::max(c.cases.second, t.cases.value_or(0));
-      entry["check_verdict"] = c.verdict.empty() ? json(nullptr) : json(c.verdict);
-      entry["cases"] = {{"passed", std::min(c.cases.first, total)}, {"total", total}};
-      if (!c.rejected.empty() || total == 0 || c.cases.first < total) {
-        failure =
-            "The outputs of your timed run are wrong, so no speed is credited.\n" +
-            (c.rejected.empty() ? text_excerpt(c.text, 2560) : "Outputs rejected: " + c.rejected);
-        return std::nullopt;
-      }
-    }
-    remove_quietly(pair_dir);
-    return sample;
-  };
-  perf::Outcome o = perf::measure_pairs(settings, measure);
+  return settings;
+}
 
-  record_run(entry, last);
-  entry["cpu_seconds"] = cpu;  // the student's runs only
-  entry["wall_seconds"] = wall;
-  std::vector<double> speedups;
-  for (const perf::Pair& p : o.pairs) {
-    if (p.valid) speedups.push_back(round4(p.speedup));
+// One perf test: pairs of timed runs of the student's code and the baseline (grader/perf.h
+// decides from their times), each fast student run checked for right outputs.
+class PerfTest {
+ public:
+  PerfTest(GradingContext& ctx, const TestSpec& t)
+      : ctx_(ctx),
+        t_(t),
+        entry_(base_entry(t)),
+        dir_(ctx.new_run_dir(t.id)),
+        settings_(perf_settings(t)) {}
+  json run();
+
+ private:
+  BoxResult timed_run(bool student, int64_t iterations, const fs::path& run_dir);
+  std::optional<perf::Sample> measure(int pair, int attempt);
+  bool outputs_right(const fs::path& pair_dir, int pair, int attempt);
+  void record(const perf::Outcome& o);
+  std::string explanation(const perf::Outcome& o) const;
+  double seconds(const BoxResult& r) const {
+    return t_.measure == "cpu" ? r.result.cpu_seconds : r.result.wall_seconds;
   }
-  const bool measured = !o.stopped && !o.too_noisy;
-  entry["perf"] = {{"measure", t.measure},
-                   {"iterations", {t.iterations.first, t.iterations.second}},
-                   {"speedup", measured ? json(round4(o.used)) : json(nullptr)},
-                   {"median", measured ? json(round4(o.median)) : json(nullptr)},
-                   {"saturated", measured && o.saturated},
-                   {"decided_early", o.decided},
-                   {"max_plausible_speedup", settings.max_plausible},
-                   {"speedups", speedups},
-                   {"pairs", perf_pairs_json(o)}};
+
+  GradingContext& ctx_;
+  const TestSpec& t_;
+  json entry_;
+  const fs::path dir_;
+  fs::path grader_, baseline_base_;
+  const perf::Settings settings_;
+  double cpu_ = 0, wall_ = 0;  // the student's runs only
+  BoxResult last_;             // the student's last run
+  std::string failure_;        // why the student's run earned nothing ("" while it did)
+  int checks_ = 0;
+};
+
+json PerfTest::run() {
+  grader_ = grader_files(ctx_.manifest, with_data(t_, t_.files), dir_ / "grader");
+  // The baseline runs on the baseline folder alone: no student file (a sitecustomize.py, a
+  // module shadowing the standard library) can slow the reference down.
+  baseline_base_ = built_baseline(ctx_, t_, dir_);
+  const perf::Outcome o = perf::measure_pairs(
+      settings_, [this](int pair, int attempt) { return measure(pair, attempt); });
+  record(o);
   if (o.stopped) {
-    entry["output"] = failure;
-    set_score(entry, t, 0);
-    return entry;
+    entry_["output"] = failure_;
+    set_score(entry_, t_, 0);
+    return entry_;
   }
   if (o.too_noisy) {
     // Neither a zero nor full points: the measurement says nothing about the code.
     throw InfrastructureError(fmt::format(
         "test {}: perf measurement too noisy: {} of {} pairs plausible after retries (need {})",
-        t.id, o.valid, o.pairs.size(), perf::needed_valid(settings.pairs)));
+        t_.id, o.valid, o.pairs.size(), perf::needed_valid(settings_.pairs)));
   }
-  set_score(entry, t, perf_fraction(o.used, t.thresholds));
+  set_score(entry_, t_, perf_fraction(o.used, t_.thresholds));
+  entry_["output"] = explanation(o) + text_excerpt(last_.output, 2048);
+  return entry_;
+}
+
+BoxResult PerfTest::timed_run(bool student, int64_t iterations, const fs::path& run_dir) {
+  const Manifest& m = ctx_.manifest;
+  BoxSpec spec;
+  spec.argv = expand(t_.command, m, iterations);
+  spec.limits = t_.limits;
+  spec.cwd = "/work";
+  spec.env = box_env(m, &t_, true);
+  spec.binds = {{grader_, "/grader", false}};
+  spec.volumes = {volume("/work", student ? ctx_.work_base : baseline_base_)};
+  if (!t_.check_files.empty()) spec.volumes.push_back(volume("/out", {}, run_dir / "out"));
+  // Student and baseline alike start warm where the grading has a zygote: the start-up the
+  // pair subtracts is then a tenth of a second, not an import of torch (grader/perf.h).
+  spec.zygote = ctx_.zygote;
+  return run_box(ctx_, spec, run_dir, "test " + t_.id);
+}
+
+std::optional<perf::Sample> PerfTest::measure(int pair, int attempt) {
+  perf::Sample sample;
+  std::set<std::string> starts;
+  const fs::path pair_dir = dir_ / fmt::format("pair-{}-{}", pair, attempt);
+  // A retry also flips the order, so that a neighbour's rhythm does not repeat the noise.
+  for (perf::Run role : perf::run_order(pair + attempt)) {
+    const bool student = role == perf::Run::StudentHigh;
+    const int64_t iterations =
+        role == perf::Run::BaselineLow ? t_.iterations.first : t_.iterations.second;
+    BoxResult r = timed_run(student, iterations, pair_dir / run_name(role));
+    starts.insert(start_of(r));
+    sample.same_start = starts.size() == 1;
+    if (!student) {
+      if (!r.ok()) {
+        throw InfrastructureError(fmt::format("test {}: the baseline failed ({}): {}", t_.id,
+                                              r.verdict(), text_excerpt(r.output, 600)));
+      }
+      (role == perf::Run::BaselineLow ? sample.b_low : sample.b_high) = seconds(r);
+      continue;
+    }
+    cpu_ += r.result.cpu_seconds;
+    wall_ += r.result.wall_seconds;
+    last_ = r;
+    if (!r.ok()) {
+      failure_ =
+          fmt::format("Your code failed at {} iterations; no speedup measured.\n", iterations) +
+          verdict_note(r, t_.limits) + r.output;
+      return std::nullopt;
+    }
+    sample.s_high = seconds(r);
+  }
+  if (!t_.check_files.empty() && !outputs_right(pair_dir, pair, attempt)) return std::nullopt;
+  remove_quietly(pair_dir);
+  return sample;
+}
+
+// A fast run must also be a right one: this run's outputs against the baseline's high-count
+// outputs, in a box without student code.
+bool PerfTest::outputs_right(const fs::path& pair_dir, int pair, int attempt) {
+  fs::path baseline_out = pair_dir / run_name(perf::Run::BaselineHigh) / "out";
+  CheckOutcome c = run_checker(ctx_, t_, pair_dir / run_name(perf::Run::StudentHigh) / "out",
+                               &baseline_out, fmt::format("{}-check-{}-{}", t_.id, pair, attempt));
+  ++checks_;
+  int64_t total = std::max(c.cases.second, t_.cases.value_or(0));
+  entry_["check_verdict"] = c.verdict.empty() ? json(nullptr) : json(c.verdict);
+  entry_["cases"] = {{"passed", std::min(c.cases.first, total)}, {"total", total}};
+  if (c.rejected.empty() && total > 0 && c.cases.first >= total) return true;
+  failure_ = "The outputs of your timed run are wrong, so no speed is credited.\n" +
+             (c.rejected.empty() ? text_excerpt(c.text, 2560) : "Outputs rejected: " + c.rejected);
+  return false;
+}
+
+void PerfTest::record(const perf::Outcome& o) {
+  record_run(entry_, last_);
+  entry_["cpu_seconds"] = cpu_;
+  entry_["wall_seconds"] = wall_;
+  std::vector<double> speedups;
+  for (const perf::Pair& p : o.pairs) {
+    if (p.valid) speedups.push_back(round4(p.speedup));
+  }
+  const bool measured = !o.stopped && !o.too_noisy;
+  entry_["perf"] = {{"measure", t_.measure},
+                    {"iterations", {t_.iterations.first, t_.iterations.second}},
+                    {"speedup", measured ? json(round4(o.used)) : json(nullptr)},
+                    {"median", measured ? json(round4(o.median)) : json(nullptr)},
+                    {"saturated", measured && o.saturated},
+                    {"decided_early", o.decided},
+                    {"max_plausible_speedup", settings_.max_plausible},
+                    {"speedups", speedups},
+                    {"pairs", perf_pairs_json(o)}};
+}
+
+std::string PerfTest::explanation(const perf::Outcome& o) const {
   std::string needed;
-  for (const auto& [at_least, frac] : t.thresholds) {
+  for (const auto& [at_least, frac] : t_.thresholds) {
     needed += fmt::format(" {}x: {}%,", at_least, frac * 100);
   }
   if (!needed.empty()) needed.pop_back();
@@ -734,20 +772,21 @@ json run_perf(GradingContext& ctx, const TestSpec& t) {
   for (const perf::Pair& p : o.pairs) {
     pairs_text += p.valid ? fmt::format(" {:.2f}x", p.speedup) : " noise";
   }
-  entry["output"] =
-      fmt::format(
-          "Median speedup {:.2f}x over the baseline{} ({} time; pairs:{}; your code at {} "
-          "iterations, start-up taken from the baseline at {} and {}; {} checked "
-          "run(s)). Thresholds:{}.{}\n",
-          o.median, o.saturated ? fmt::format(", counted as {}x", o.used) : "", t.measure,
-          pairs_text, t.iterations.second, t.iterations.first, t.iterations.second, checks, needed,
-          o.decided ? fmt::format(" {} of {} pairs measured: they share a threshold band, "
-                                  "so no further pair could change the points.",
-                                  o.pairs.size(), settings.pairs)
-                    : "") +
-      text_excerpt(last.output, 2048);
-  return entry;
+  return fmt::format(
+      "Median speedup {:.2f}x over the baseline{} ({} time; pairs:{}; your code at {} "
+      "iterations, start-up taken from the baseline at {} and {}; {} checked "
+      "run(s)). Thresholds:{}.{}\n",
+      o.median, o.saturated ? fmt::format(", counted as {}x", o.used) : "", t_.measure, pairs_text,
+      t_.iterations.second, t_.iterations.first, t_.iterations.second, checks_, needed,
+      o.decided ? fmt::format(" {} of {} pairs measured: they share a threshold band, "
+                              "so no further pair could change the points.",
+                              o.pairs.size(), settings_.pairs)
+                : "");
 }
+
+}  // namespace
+
+json run_perf(GradingContext& ctx, const TestSpec& t) { return PerfTest(ctx, t).run(); }
 
 }  // namespace
 

@@ -71,166 +71,193 @@ fs::path self_path() {
   return ec ? fs::path("grader") : p;
 }
 
+// What `grader batch` was given: the batch's options, and the text of those parsed later.
+struct BatchCommand {
+  batch::Options batch;
+  std::string shard, extensions;
+};
+
+// Grades every submission (or one shard of them) into --out and reports the counts.
+int run_batch(const Context& ctx, const BatchCommand& c) {
+  batch::Options o = c.batch;
+  announce_time_scale("batch", o.time_scale);
+  if (!c.shard.empty()) {
+    o.shard = batch::parse_shard(c.shard);
+    if (!o.shard)
+      throw InputError(fmt::format("--shard '{}': expected K/N with 1 <= K <= N", c.shard));
+  }
+  if (!c.extensions.empty()) o.extensions = c.extensions;
+  o.progress_tty = isatty(STDERR_FILENO) && ctx.verbosity >= 0;
+  o.verbosity = ctx.verbosity;
+  batch::Result r = batch::run(o);
+  return report(ctx, r, o.out);
+}
+
+// `grader batch`: a whole course's submissions to one assignment.
+void add_batch_command(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand(
+      "batch", "Grade a folder of submissions (plain, Gradescope export, Canvas download)");
+  auto c = std::make_shared<BatchCommand>();
+  batch::Options& o = c->batch;
+  cmd->add_option("assignment", o.assignment, "Assignment id or folder")->required();
+  cmd->add_option("submissions", o.submissions,
+                  "Folder or .zip: one entry per student, a Gradescope export or a Canvas download")
+      ->required();
+  cmd->add_option("--out", o.out, "Output folder (resumable: a rerun skips unchanged submissions)")
+      ->required();
+  cmd->add_option("-j,--jobs", o.jobs, "Gradings at once (default: CPUs, reduced to fit memory)");
+  cmd->add_flag("--force", o.force, "Regrade every submission");
+  cmd->add_option("--shard", c->shard,
+                  "Grade only shard K of N (deterministic by student id), e.g. 2/8");
+  cmd->add_option("--extensions", c->extensions,
+                  "CSV of per-student due-date extensions (student, days[, assignment])");
+  add_time_scale_option(cmd, o.time_scale);
+  cmd->callback([&ctx, c] { guarded(ctx, "batch", [&] { return run_batch(ctx, *c); }); });
+}
+
+// `grader merge`: the shards of a sharded batch, folded as if one machine had graded them.
+void add_merge_command(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand("merge",
+                                 "Fold the outputs of 'batch --shard' runs into one output folder");
+  auto dirs = std::make_shared<std::vector<fs::path>>();
+  auto out = std::make_shared<fs::path>();
+  cmd->add_option("shards", *dirs, "Shard output folders")->required();
+  cmd->add_option("--out", *out, "Merged output folder")->required();
+  cmd->callback([&ctx, dirs, out] {
+    guarded(ctx, "merge", [&] { return report(ctx, batch::merge(*dirs, *out), *out); });
+  });
+}
+
+// What `grader gradebook` was given: the gradebook's options, and the text of those parsed
+// later.
+struct GradebookCommand {
+  GradebookOptions gradebook;
+  fs::path out;
+  std::string roster, extensions, canvas_export;
+  std::vector<std::string> canvas_ids;
+};
+
+// --canvas-id ASSIGNMENT=ID into `options`; the id must be Canvas's number.
+void add_canvas_id(GradebookOptions& options, const std::string& pair) {
+  const size_t eq = pair.find('=');
+  const std::string id = pair.substr(0, eq),
+                    value = eq == std::string::npos ? "" : pair.substr(eq + 1);
+  if (id.empty() || value.empty() ||
+      !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    throw InputError(fmt::format(
+        "--canvas-id '{}': expected ASSIGNMENT=ID with a numeric Canvas id (a1=87568490)", pair));
+  options.canvas_ids[id] = value;
+}
+
+// Writes the gradebook and its Canvas import; students who need attention make it exit 3.
+int run_gradebook(const Context& ctx, const GradebookCommand& c) {
+  GradebookOptions o = c.gradebook;
+  if (!c.roster.empty()) o.roster = c.roster;
+  if (!c.extensions.empty()) o.extensions = c.extensions;
+  if (!c.canvas_export.empty()) o.canvas_export = c.canvas_export;
+  for (const std::string& pair : c.canvas_ids) add_canvas_id(o, pair);
+  json g = build_gradebook(o);
+  for (const json& w : g["warnings"])
+    std::cerr << "gradebook: warning: " << w.get<std::string>() << "\n";
+  fs::path canvas = reports::write_gradebook(c.out, g);
+  int missing = 0, attention = 0;
+  for (const auto& s : g["students"]) {
+    attention += s["needs_attention"].get<bool>();
+    for (const auto& [id, assignment] : s["assignments"].items())
+      missing += assignment["status"] == "missing";
+  }
+  if (ctx.verbosity >= 0) {
+    std::cout << fmt::format(
+        "gradebook: {} students, {} assignments, {} missing submissions, {} need attention\n",
+        g["students"].size(), g["assignments"].size(), missing, attention);
+    std::cout << "  " << c.out.string() << "\n  " << canvas.string() << " (Canvas import)\n";
+  }
+  return attention ? kExitUngradable : kExitGraded;
+}
+
+// `grader gradebook`: the course's grades per student, over every assignment.
+void add_gradebook_command(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand(
+      "gradebook",
+      "Per-student grades over the assignments' batch outputs, and a Canvas import CSV");
+  auto c = std::make_shared<GradebookCommand>();
+  cmd->add_option("dirs", c->gradebook.dirs, "Batch output folders, one per assignment")
+      ->required();
+  cmd->add_option("--out", c->out, "Gradebook CSV (also writes <stem>.canvas.csv and <stem>.json)")
+      ->required();
+  cmd->add_option("--roster", c->roster,
+                  "Roster CSV (Student, ID, SIS User ID, SIS Login ID, Section)");
+  cmd->add_option("--extensions", c->extensions,
+                  "CSV of per-student extensions (student, days[, assignment])");
+  cmd->add_option("--canvas-export", c->canvas_export,
+                  "Canvas's gradebook export CSV: the import then fills its existing "
+                  "assignment columns (\"Name (ID)\"), scaled to their Points Possible");
+  cmd->add_option("--canvas-id", c->canvas_ids,
+                  "ASSIGNMENT=ID, the Canvas assignment id of one assignment (repeatable)");
+  cmd->callback([&ctx, c] { guarded(ctx, "gradebook", [&] { return run_gradebook(ctx, *c); }); });
+}
+
+// What `grader slurm` was given: the jobs' options, and the text of those resolved later.
+struct SlurmCommand {
+  slurm::Options slurm;
+  std::string assignment, extensions;
+  bool dry_run = false;
+};
+
+// Prints the two job scripts (--dry-run) or submits them with sbatch.
+int run_slurm(const SlurmCommand& c) {
+  slurm::Options o = c.slurm;
+  o.assignment = fs::absolute(resolve_assignment(c.assignment));
+  o.grader = self_path();
+  if (!c.extensions.empty()) o.extensions = c.extensions;
+  slurm::Scripts s = slurm::make_scripts(o);
+  if (c.dry_run) {
+    std::cout << "# " << (s.dir / "grade.sbatch").string() << "\n" << s.array << "\n";
+    std::cout << "# " << (s.dir / "merge.sbatch").string()
+              << " (--dependency=afterok:<array job>)\n"
+              << s.merge;
+    return kExitGraded;
+  }
+  fs::path sbatch = find_on_path("sbatch");
+  if (sbatch.empty()) {
+    throw InputError("sbatch is not on PATH; use --dry-run to print the scripts");
+  }
+  auto [array_id, merge_id] = slurm::submit(s, sbatch.string());
+  std::cout << fmt::format("submitted array job {} ({} tasks) and merge job {} (afterok)\n",
+                           array_id, o.shards, merge_id);
+  std::cout << "  scripts and logs: " << s.dir.string()
+            << "\n  results: " << fs::absolute(o.out).string() << "\n";
+  return kExitGraded;
+}
+
+// `grader slurm`: a batch spread over a cluster's nodes.
+void add_slurm_command(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand("slurm", "Grade as a Slurm job array plus a dependent merge job");
+  auto c = std::make_shared<SlurmCommand>();
+  slurm::Options& o = c->slurm;
+  cmd->add_option("assignment", c->assignment, "Assignment id or folder")->required();
+  cmd->add_option("submissions", o.submissions, "As for 'grader batch'")->required();
+  cmd->add_option("--out", o.out, "Merged output folder (shards go to <out>.shards/)")->required();
+  cmd->add_option("--shards", o.shards, "Array size N")->check(CLI::Range(1, 10000));
+  cmd->add_option("--cpus-per-task", o.cpus_per_task, "CPUs per array task (its -j)")
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--time", o.time_limit, "Time limit per task (Slurm format)");
+  cmd->add_option("--partition", o.partition, "Slurm partition");
+  cmd->add_option("--mem", o.memory, "Memory per task, e.g. 8G");
+  cmd->add_option("--sbatch-arg", o.sbatch_args,
+                  "Extra #SBATCH line, e.g. --gres=gpu:1 (repeatable)");
+  cmd->add_option("--extensions", c->extensions, "As for 'grader batch'");
+  cmd->add_flag("--dry-run", c->dry_run, "Print the two scripts instead of submitting them");
+  cmd->callback([&ctx, c] { guarded(ctx, "slurm", [&] { return run_slurm(*c); }); });
+}
+
 }  // namespace
 
 void add_batch_commands(CLI::App& app, Context& ctx) {
-  // batch
-  {
-    auto* cmd = app.add_subcommand(
-        "batch", "Grade a folder of submissions (plain, Gradescope export, Canvas download)");
-    auto o = std::make_shared<batch::Options>();
-    auto shard = std::make_shared<std::string>();
-    auto extensions = std::make_shared<std::string>();
-    cmd->add_option("assignment", o->assignment, "Assignment id or folder")->required();
-    cmd->add_option(
-           "submissions", o->submissions,
-           "Folder or .zip: one entry per student, a Gradescope export or a Canvas download")
-        ->required();
-    cmd->add_option("--out", o->out,
-                    "Output folder (resumable: a rerun skips unchanged submissions)")
-        ->required();
-    cmd->add_option("-j,--jobs", o->jobs,
-                    "Gradings at once (default: CPUs, reduced to fit memory)");
-    cmd->add_flag("--force", o->force, "Regrade every submission");
-    cmd->add_option("--shard", *shard,
-                    "Grade only shard K of N (deterministic by student id), e.g. 2/8");
-    cmd->add_option("--extensions", *extensions,
-                    "CSV of per-student due-date extensions (student, days[, assignment])");
-    add_time_scale_option(cmd, o->time_scale);
-    cmd->callback([&ctx, o, shard, extensions] {
-      guarded(ctx, "batch", [&] {
-        announce_time_scale("batch", o->time_scale);
-        if (!shard->empty()) {
-          o->shard = batch::parse_shard(*shard);
-          if (!o->shard)
-            throw InputError(fmt::format("--shard '{}': expected K/N with 1 <= K <= N", *shard));
-        }
-        if (!extensions->empty()) o->extensions = *extensions;
-        o->progress_tty = isatty(STDERR_FILENO) && ctx.verbosity >= 0;
-        o->verbosity = ctx.verbosity;
-        batch::Result r = batch::run(*o);
-        return report(ctx, r, o->out);
-      });
-    });
-  }
-  // merge
-  {
-    auto* cmd = app.add_subcommand(
-        "merge", "Fold the outputs of 'batch --shard' runs into one output folder");
-    auto dirs = std::make_shared<std::vector<fs::path>>();
-    auto out = std::make_shared<fs::path>();
-    cmd->add_option("shards", *dirs, "Shard output folders")->required();
-    cmd->add_option("--out", *out, "Merged output folder")->required();
-    cmd->callback([&ctx, dirs, out] {
-      guarded(ctx, "merge", [&] { return report(ctx, batch::merge(*dirs, *out), *out); });
-    });
-  }
-  // gradebook
-  {
-    auto* cmd = app.add_subcommand(
-        "gradebook",
-        "Per-student grades over the assignments' batch outputs, and a Canvas import CSV");
-    auto o = std::make_shared<GradebookOptions>();
-    auto out = std::make_shared<fs::path>();
-    auto roster = std::make_shared<std::string>();
-    auto extensions = std::make_shared<std::string>();
-    cmd->add_option("dirs", o->dirs, "Batch output folders, one per assignment")->required();
-    cmd->add_option("--out", *out, "Gradebook CSV (also writes <stem>.canvas.csv and <stem>.json)")
-        ->required();
-    cmd->add_option("--roster", *roster,
-                    "Roster CSV (Student, ID, SIS User ID, SIS Login ID, Section)");
-    cmd->add_option("--extensions", *extensions,
-                    "CSV of per-student extensions (student, days[, assignment])");
-    auto canvas_export = std::make_shared<std::string>();
-    auto canvas_ids = std::make_shared<std::vector<std::string>>();
-    cmd->add_option("--canvas-export", *canvas_export,
-                    "Canvas's gradebook export CSV: the import then fills its existing "
-                    "assignment columns (\"Name (ID)\"), scaled to their Points Possible");
-    cmd->add_option("--canvas-id", *canvas_ids,
-                    "ASSIGNMENT=ID, the Canvas assignment id of one assignment (repeatable)");
-    cmd->callback([&ctx, o, out, roster, extensions, canvas_export, canvas_ids] {
-      guarded(ctx, "gradebook", [&] {
-        if (!roster->empty()) o->roster = *roster;
-        if (!extensions->empty()) o->extensions = *extensions;
-        if (!canvas_export->empty()) o->canvas_export = *canvas_export;
-        for (const std::string& pair : *canvas_ids) {
-          const size_t eq = pair.find('=');
-          const std::string id = pair.substr(0, eq),
-                            value = eq == std::string::npos ? "" : pair.substr(eq + 1);
-          if (id.empty() || value.empty() ||
-              !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
-            throw InputError(fmt::format(
-                "--canvas-id '{}': expected ASSIGNMENT=ID with a numeric Canvas id (a1=87568490)",
-                pair));
-          o->canvas_ids[id] = value;
-        }
-        json g = build_gradebook(*o);
-        for (const json& w : g["warnings"])
-          std::cerr << "gradebook: warning: " << w.get<std::string>() << "\n";
-        fs::path canvas = reports::write_gradebook(*out, g);
-        int missing = 0, attention = 0;
-        for (const auto& s : g["students"]) {
-          attention += s["needs_attention"].get<bool>();
-          for (const auto& [id, c] : s["assignments"].items()) missing += c["status"] == "missing";
-        }
-        if (ctx.verbosity >= 0) {
-          std::cout << fmt::format(
-              "gradebook: {} students, {} assignments, {} missing submissions, {} need attention\n",
-              g["students"].size(), g["assignments"].size(), missing, attention);
-          std::cout << "  " << out->string() << "\n  " << canvas.string() << " (Canvas import)\n";
-        }
-        return attention ? kExitUngradable : kExitGraded;
-      });
-    });
-  }
-  // slurm
-  {
-    auto* cmd =
-        app.add_subcommand("slurm", "Grade as a Slurm job array plus a dependent merge job");
-    auto o = std::make_shared<slurm::Options>();
-    auto assignment = std::make_shared<std::string>();
-    auto extensions = std::make_shared<std::string>();
-    auto dry_run = std::make_shared<bool>(false);
-    cmd->add_option("assignment", *assignment, "Assignment id or folder")->required();
-    cmd->add_option("submissions", o->submissions, "As for 'grader batch'")->required();
-    cmd->add_option("--out", o->out, "Merged output folder (shards go to <out>.shards/)")
-        ->required();
-    cmd->add_option("--shards", o->shards, "Array size N")->check(CLI::Range(1, 10000));
-    cmd->add_option("--cpus-per-task", o->cpus_per_task, "CPUs per array task (its -j)")
-        ->check(CLI::Range(1, 1024));
-    cmd->add_option("--time", o->time_limit, "Time limit per task (Slurm format)");
-    cmd->add_option("--partition", o->partition, "Slurm partition");
-    cmd->add_option("--mem", o->memory, "Memory per task, e.g. 8G");
-    cmd->add_option("--sbatch-arg", o->sbatch_args,
-                    "Extra #SBATCH line, e.g. --gres=gpu:1 (repeatable)");
-    cmd->add_option("--extensions", *extensions, "As for 'grader batch'");
-    cmd->add_flag("--dry-run", *dry_run, "Print the two scripts instead of submitting them");
-    cmd->callback([&ctx, o, assignment, extensions, dry_run] {
-      guarded(ctx, "slurm", [&] {
-        o->assignment = fs::absolute(resolve_assignment(*assignment));
-        o->grader = self_path();
-        if (!extensions->empty()) o->extensions = *extensions;
-        slurm::Scripts s = slurm::make_scripts(*o);
-        if (*dry_run) {
-          std::cout << "# " << (s.dir / "grade.sbatch").string() << "\n" << s.array << "\n";
-          std::cout << "# " << (s.dir / "merge.sbatch").string()
-                    << " (--dependency=afterok:<array job>)\n"
-                    << s.merge;
-          return kExitGraded;
-        }
-        fs::path sbatch = find_on_path("sbatch");
-        if (sbatch.empty()) {
-          throw InputError("sbatch is not on PATH; use --dry-run to print the scripts");
-        }
-        auto [array_id, merge_id] = slurm::submit(s, sbatch.string());
-        std::cout << fmt::format("submitted array job {} ({} tasks) and merge job {} (afterok)\n",
-                                 array_id, o->shards, merge_id);
-        std::cout << "  scripts and logs: " << s.dir.string()
-                  << "\n  results: " << fs::absolute(o->out).string() << "\n";
-        return kExitGraded;
-      });
-    });
-  }
+  add_batch_command(app, ctx);
+  add_merge_command(app, ctx);
+  add_gradebook_command(app, ctx);
+  add_slurm_command(app, ctx);
 }
 
 }  // namespace grader::cli

@@ -421,188 +421,212 @@ int selftest(const Context& ctx, const std::vector<std::string>& named, bool all
   return mismatches ? 1 : 0;
 }
 
+// The two arguments of check and grade: the assignment and the submission to grade.
+void add_assignment_and_submission(CLI::App* cmd, std::string& assignment,
+                                   std::string& submission) {
+  cmd->add_option("assignment", assignment,
+                  "Assignment id (under assignments/ or $GRADER_ASSIGNMENTS) or folder")
+      ->required();
+  cmd->add_option("submission", submission, "Submission folder, .zip or .tar.gz")->required();
+}
+
+// What `grader check` was given.
+struct CheckOptions {
+  std::string assignment, submission, junit, pytest_select;
+  std::vector<std::string> only_tests;
+  std::optional<double> min_score;
+  bool json_out = false;
+  double time_scale = 1.0;
+};
+
+// Grades a submission on the public tests and prints the student's view; the exit status
+// says whether they passed (or earned at least --min-score).
+int run_check(const Context& ctx, const CheckOptions& o) {
+  GradeRequest req;
+  req.assignment_dir = resolve_assignment(o.assignment);
+  req.submission = o.submission;
+  req.mode = Mode::Check;
+  req.only_tests = o.only_tests;
+  req.pytest_select = o.pytest_select;
+  use_meta_toml(req);
+  req.time_scale = o.time_scale;
+  announce_time_scale("check", o.time_scale);
+  json score = grade(req);
+  if (!o.junit.empty()) reports::write_junit(o.junit, score);
+  if (o.json_out) {
+    std::cout << score.dump(2) << "\n";
+  } else if (score["status"] != "graded") {
+    std::cerr << "grader check: could not grade (not your fault): "
+              << score["ungradable_reason"].get<std::string>() << "\n";
+  } else if (score["submission"]["rejected"].is_string()) {
+    std::cerr << "grader check: submission rejected: "
+              << score["submission"]["rejected"].get<std::string>() << "\n";
+  } else {
+    print_check(ctx, score);
+  }
+  if (score["status"] != "graded") return kExitUngradable;
+  if (score["submission"]["rejected"].is_string()) return kExitUsage;
+  if (o.min_score)
+    return score["totals"]["final"].get<double>() < *o.min_score ? kExitBelowMinScore : kExitGraded;
+  for (const json& t : score["tests"]) {
+    if (t["status"] != "passed" && t["status"] != "not_run") return kExitBelowMinScore;
+  }
+  return kExitGraded;
+}
+
+// `grader check`: what a student runs before submitting.
+void add_check_command(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand(
+      "check", "Pre-check a submission against the public tests (what a student runs)");
+  auto o = std::make_shared<CheckOptions>();
+  add_assignment_and_submission(cmd, o->assignment, o->submission);
+  cmd->add_flag("--json", o->json_out, "Print the score.json object instead of the table");
+  cmd->add_option("--junit", o->junit, "Also write JUnit XML of the public tests to this file");
+  cmd->add_option("--min-score", o->min_score,
+                  "Exit 0 when the public tests earn at least this many points, else 1 "
+                  "(default: exit 1 when any public test did not pass)");
+  cmd->add_option("--test", o->only_tests, "Run only this public test (by id; repeatable)");
+  cmd->add_option("-k", o->pytest_select,
+                  "Run only the pytest cases that match this expression (pytest's -k)");
+  add_time_scale_option(cmd, o->time_scale);
+  cmd->footer(
+      "Exit status: 0 all public tests passed (or at least --min-score), 1 some failed (or "
+      "below --min-score), 2 bad input (also a rejected submission), 3 could not be graded.");
+  cmd->callback([&ctx, o] { guarded(ctx, "check", [&] { return run_check(ctx, *o); }); });
+}
+
+// What `grader grade` was given.
+struct GradeOptions {
+  std::string assignment, submission, out, student = "local", submitted_at, junit;
+  std::optional<double> min_score;
+  bool json_out = false;
+  double time_scale = 1.0;
+};
+
+// The request for a full grading; --submitted-at must be RFC 3339.
+GradeRequest grade_request(const GradeOptions& o) {
+  GradeRequest req;
+  req.assignment_dir = resolve_assignment(o.assignment);
+  req.submission = o.submission;
+  req.student = o.student;
+  if (!o.submitted_at.empty()) {
+    std::string problem;
+    if (!parse_rfc3339(o.submitted_at, &problem))
+      throw InputError(
+          fmt::format("--submitted-at '{}': {}", reports::printable_text(o.submitted_at), problem));
+    req.submitted_at = o.submitted_at;
+    req.submitted_at_source = "option";
+  }
+  req.mode = Mode::Grade;
+  use_meta_toml(req);
+  req.time_scale = o.time_scale;
+  return req;
+}
+
+// The one-line summary of a grading (and with -v a line per test).
+void print_grade_summary(const Context& ctx, const GradeOptions& o, const json& score,
+                         const fs::path& score_json) {
+  const json& totals = score["totals"];
+  std::string late;
+  if (totals["late_penalty"].get<double>() > 0) {
+    late = fmt::format(" (late {} day(s): -{})", score["submission"]["late_days"].get<int64_t>(),
+                       points(totals["late_penalty"].get<double>()));
+  }
+  std::cout << fmt::format("{} {}: {} of {} points{}; wrote {}\n",
+                           score["assignment"]["id"].get<std::string>(), o.student,
+                           points(totals["final"].get<double>()),
+                           points(totals["max"].get<double>()), late, score_json.string());
+  if (ctx.verbosity > 0) {
+    for (const json& t : score["tests"]) {
+      std::cout << fmt::format("  {:<8} {:<32} {:>6}/{}\n", t["status"].get<std::string>(),
+                               t["id"].get<std::string>(), points(t["score"].get<double>()),
+                               points(t["max_score"].get<double>()));
+    }
+  }
+}
+
+// Grades a submission with every test and writes score.json and results.json into --out.
+int run_grade(const Context& ctx, const GradeOptions& o) {
+  check_student_id(o.student, "--student");
+  check_out_folder(o.out);
+  GradeRequest req = grade_request(o);
+  announce_time_scale("grade", o.time_scale);
+  json score = grade(req);
+  fs::path out(o.out);
+  reports::write_score_json(out / "score.json", score);
+  reports::write_gradescope_results(out / "results.json", score,
+                                    load_manifest(req.assignment_dir).gradescope_hidden_visibility);
+  if (!o.junit.empty()) reports::write_junit(o.junit, score);
+  const json& totals = score["totals"];
+  if (o.json_out) std::cout << score.dump(2) << "\n";
+  if (score["status"] != "graded") {
+    std::cerr << "grader grade: ungradable: " << score["ungradable_reason"].get<std::string>()
+              << "\n";
+    return kExitUngradable;
+  }
+  if (ctx.verbosity >= 0 && !o.json_out) print_grade_summary(ctx, o, score, out / "score.json");
+  if (score["submission"]["rejected"].is_string()) {
+    std::cerr << "grader grade: submission rejected: "
+              << score["submission"]["rejected"].get<std::string>() << "\n";
+    return kExitUsage;
+  }
+  if (o.min_score && totals["final"].get<double>() < *o.min_score) return kExitBelowMinScore;
+  return kExitGraded;
+}
+
+// `grader grade`: one submission, every test, the files Gradescope reads.
+void add_grade_command(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand(
+      "grade", "Grade one submission with every test; write score.json and results.json");
+  auto o = std::make_shared<GradeOptions>();
+  add_assignment_and_submission(cmd, o->assignment, o->submission);
+  cmd->add_option("--out", o->out, "Folder for score.json and results.json (Gradescope)")
+      ->required();
+  cmd->add_option("--student", o->student, "Student id recorded in the score (default: local)");
+  cmd->add_option("--submitted-at", o->submitted_at,
+                  "Submission time, RFC 3339 (for the late penalty)");
+  cmd->add_option("--junit", o->junit, "Also write JUnit XML to this file");
+  cmd->add_option("--min-score", o->min_score,
+                  "Exit 1 when the final score is below this many points");
+  cmd->add_flag("--json", o->json_out,
+                "Print the score.json object on stdout instead of the one-line summary");
+  add_time_scale_option(cmd, o->time_scale);
+  cmd->footer(
+      "Exit status: 0 graded (and at least --min-score), 1 graded below --min-score, 2 bad input "
+      "or "
+      "usage (a rejected submission is still written, graded 0), 3 ungradable.");
+  cmd->callback([&ctx, o] { guarded(ctx, "grade", [&] { return run_grade(ctx, *o); }); });
+}
+
+// `grader selftest`: an author's check that the assignment grades its own reference
+// submissions as expected.
+void add_selftest_command(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand(
+      "selftest",
+      "Grade each assignment's solution (must get 100%), starter (at most 10%) and "
+      "variants (exactly their variants/expected.toml score)");
+  auto ids = std::make_shared<std::vector<std::string>>();
+  auto all = std::make_shared<bool>(false);
+  auto jobs = std::make_shared<int>(2);
+  auto scale = std::make_shared<double>(1.0);
+  cmd->add_option("assignment", *ids, "Assignment ids or folders");
+  cmd->add_flag("--all", *all, "Every assignment under assignments/ (or $GRADER_ASSIGNMENTS)");
+  cmd->add_option("-j,--jobs", *jobs, "Gradings at once (default 2)")->check(CLI::PositiveNumber);
+  add_time_scale_option(cmd, *scale);
+  cmd->callback([&ctx, ids, all, jobs, scale] {
+    guarded(ctx, "selftest", [&] {
+      announce_time_scale("selftest", *scale);
+      return selftest(ctx, *ids, *all, *jobs, *scale);
+    });
+  });
+}
+
 }  // namespace
 
 void add_engine_commands(CLI::App& app, Context& ctx) {
-  // check
-  {
-    auto* cmd = app.add_subcommand(
-        "check", "Pre-check a submission against the public tests (what a student runs)");
-    struct Options {
-      std::string assignment, submission, junit, pytest_select;
-      std::vector<std::string> only_tests;
-      std::optional<double> min_score;
-      bool json_out = false;
-      double time_scale = 1.0;
-    };
-    auto o = std::make_shared<Options>();
-    cmd->add_option("assignment", o->assignment,
-                    "Assignment id (under assignments/ or $GRADER_ASSIGNMENTS) or folder")
-        ->required();
-    cmd->add_option("submission", o->submission, "Submission folder, .zip or .tar.gz")->required();
-    cmd->add_flag("--json", o->json_out, "Print the score.json object instead of the table");
-    cmd->add_option("--junit", o->junit, "Also write JUnit XML of the public tests to this file");
-    cmd->add_option("--min-score", o->min_score,
-                    "Exit 0 when the public tests earn at least this many points, else 1 "
-                    "(default: exit 1 when any public test did not pass)");
-    cmd->add_option("--test", o->only_tests, "Run only this public test (by id; repeatable)");
-    cmd->add_option("-k", o->pytest_select,
-                    "Run only the pytest cases that match this expression (pytest's -k)");
-    add_time_scale_option(cmd, o->time_scale);
-    cmd->footer(
-        "Exit status: 0 all public tests passed (or at least --min-score), 1 some failed (or "
-        "below --min-score), 2 bad input (also a rejected submission), 3 could not be graded.");
-    cmd->callback([&ctx, o] {
-      guarded(ctx, "check", [&] {
-        GradeRequest req;
-        req.assignment_dir = resolve_assignment(o->assignment);
-        req.submission = o->submission;
-        req.mode = Mode::Check;
-        req.only_tests = o->only_tests;
-        req.pytest_select = o->pytest_select;
-        use_meta_toml(req);
-        req.time_scale = o->time_scale;
-        announce_time_scale("check", o->time_scale);
-        json score = grade(req);
-        if (!o->junit.empty()) reports::write_junit(o->junit, score);
-        if (o->json_out) {
-          std::cout << score.dump(2) << "\n";
-        } else if (score["status"] != "graded") {
-          std::cerr << "grader check: could not grade (not your fault): "
-                    << score["ungradable_reason"].get<std::string>() << "\n";
-        } else if (score["submission"]["rejected"].is_string()) {
-          std::cerr << "grader check: submission rejected: "
-                    << score["submission"]["rejected"].get<std::string>() << "\n";
-        } else {
-          print_check(ctx, score);
-        }
-        if (score["status"] != "graded") return kExitUngradable;
-        if (score["submission"]["rejected"].is_string()) return kExitUsage;
-        if (o->min_score)
-          return score["totals"]["final"].get<double>() < *o->min_score ? kExitBelowMinScore
-                                                                        : kExitGraded;
-        for (const json& t : score["tests"]) {
-          if (t["status"] != "passed" && t["status"] != "not_run") return kExitBelowMinScore;
-        }
-        return kExitGraded;
-      });
-    });
-  }
-  // grade
-  {
-    auto* cmd = app.add_subcommand(
-        "grade", "Grade one submission with every test; write score.json and results.json");
-    struct Options {
-      std::string assignment, submission, out, student = "local", submitted_at, junit;
-      std::optional<double> min_score;
-      bool json_out = false;
-      double time_scale = 1.0;
-    };
-    auto o = std::make_shared<Options>();
-    cmd->add_option("assignment", o->assignment,
-                    "Assignment id (under assignments/ or $GRADER_ASSIGNMENTS) or folder")
-        ->required();
-    cmd->add_option("submission", o->submission, "Submission folder, .zip or .tar.gz")->required();
-    cmd->add_option("--out", o->out, "Folder for score.json and results.json (Gradescope)")
-        ->required();
-    cmd->add_option("--student", o->student, "Student id recorded in the score (default: local)");
-    cmd->add_option("--submitted-at", o->submitted_at,
-                    "Submission time, RFC 3339 (for the late penalty)");
-    cmd->add_option("--junit", o->junit, "Also write JUnit XML to this file");
-    cmd->add_option("--min-score", o->min_score,
-                    "Exit 1 when the final score is below this many points");
-    cmd->add_flag("--json", o->json_out,
-                  "Print the score.json object on stdout instead of the one-line summary");
-    add_time_scale_option(cmd, o->time_scale);
-    cmd->footer(
-        "Exit status: 0 graded (and at least --min-score), 1 graded below --min-score, 2 bad input "
-        "or "
-        "usage (a rejected submission is still written, graded 0), 3 ungradable.");
-    cmd->callback([&ctx, o] {
-      guarded(ctx, "grade", [&] {
-        check_student_id(o->student, "--student");
-        check_out_folder(o->out);
-        GradeRequest req;
-        req.assignment_dir = resolve_assignment(o->assignment);
-        req.submission = o->submission;
-        req.student = o->student;
-        if (!o->submitted_at.empty()) {
-          std::string problem;
-          if (!parse_rfc3339(o->submitted_at, &problem))
-            throw InputError(fmt::format("--submitted-at '{}': {}",
-                                         reports::printable_text(o->submitted_at), problem));
-          req.submitted_at = o->submitted_at;
-          req.submitted_at_source = "option";
-        }
-        req.mode = Mode::Grade;
-        use_meta_toml(req);
-        req.time_scale = o->time_scale;
-        announce_time_scale("grade", o->time_scale);
-        json score = grade(req);
-        fs::path out(o->out);
-        reports::write_score_json(out / "score.json", score);
-        reports::write_gradescope_results(
-            out / "results.json", score,
-            load_manifest(req.assignment_dir).gradescope_hidden_visibility);
-        if (!o->junit.empty()) reports::write_junit(o->junit, score);
-        const json& totals = score["totals"];
-        if (o->json_out) std::cout << score.dump(2) << "\n";
-        if (score["status"] != "graded") {
-          std::cerr << "grader grade: ungradable: " << score["ungradable_reason"].get<std::string>()
-                    << "\n";
-          return kExitUngradable;
-        }
-        if (ctx.verbosity >= 0 && !o->json_out) {
-          std::string late;
-          if (totals["late_penalty"].get<double>() > 0) {
-            late = fmt::format(" (late {} day(s): -{})",
-                               score["submission"]["late_days"].get<int64_t>(),
-                               points(totals["late_penalty"].get<double>()));
-          }
-          std::cout << fmt::format(
-              "{} {}: {} of {} points{}; wrote {}\n", score["assignment"]["id"].get<std::string>(),
-              o->student, points(totals["final"].get<double>()),
-              points(totals["max"].get<double>()), late, (out / "score.json").string());
-          if (ctx.verbosity > 0) {
-            for (const json& t : score["tests"]) {
-              std::cout << fmt::format("  {:<8} {:<32} {:>6}/{}\n", t["status"].get<std::string>(),
-                                       t["id"].get<std::string>(), points(t["score"].get<double>()),
-                                       points(t["max_score"].get<double>()));
-            }
-          }
-        }
-        if (score["submission"]["rejected"].is_string()) {
-          std::cerr << "grader grade: submission rejected: "
-                    << score["submission"]["rejected"].get<std::string>() << "\n";
-          return kExitUsage;
-        }
-        if (o->min_score && totals["final"].get<double>() < *o->min_score)
-          return kExitBelowMinScore;
-        return kExitGraded;
-      });
-    });
-  }
-  // selftest
-  {
-    auto* cmd = app.add_subcommand(
-        "selftest",
-        "Grade each assignment's solution (must get 100%), starter (at most 10%) and "
-        "variants (exactly their variants/expected.toml score)");
-    auto ids = std::make_shared<std::vector<std::string>>();
-    auto all = std::make_shared<bool>(false);
-    auto jobs = std::make_shared<int>(2);
-    auto scale = std::make_shared<double>(1.0);
-    cmd->add_option("assignment", *ids, "Assignment ids or folders");
-    cmd->add_flag("--all", *all, "Every assignment under assignments/ (or $GRADER_ASSIGNMENTS)");
-    cmd->add_option("-j,--jobs", *jobs, "Gradings at once (default 2)")->check(CLI::PositiveNumber);
-    add_time_scale_option(cmd, *scale);
-    cmd->callback([&ctx, ids, all, jobs, scale] {
-      guarded(ctx, "selftest", [&] {
-        announce_time_scale("selftest", *scale);
-        return selftest(ctx, *ids, *all, *jobs, *scale);
-      });
-    });
-  }
+  add_check_command(app, ctx);
+  add_grade_command(app, ctx);
+  add_selftest_command(app, ctx);
 }
 
 }  // namespace grader::cli

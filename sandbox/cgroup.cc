@@ -197,110 +197,124 @@ bool vacate_into_leaf(const std::string& dir) {
 
 }  // namespace
 
+namespace {
+
+std::string own_path(const std::map<std::string, std::string, std::less<>>& own,
+                     const std::string& controller) {
+  auto it = own.find(controller);
+  return it == own.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
 Cgroup Cgroup::create(uint64_t memory_bytes, uint64_t pids) {
   Cgroup cg;
   auto mounts = usual_cgroup_mounts();
   if (mounts.empty()) mounts = cgroup_mounts_from_mountinfo();
   const auto own = own_paths();
-  auto own_path = [&own](const std::string& controller) {
-    auto it = own.find(controller);
-    return it == own.end() ? std::string() : it->second;
-  };
   const std::string name = unique_name();
-
   // v2 first: the unified hierarchy with memory and pids available to our cgroup.
-  for (const auto& m : mounts) {
-    if (!m.v2) continue;
-    const std::string ours = own_path("");
-    std::string base = ours == "/" ? m.point : m.point + ours;
-    if (!has_all(base + "/cgroup.controllers", {"memory", "pids"})) {
-      cg.why_none_ = "cgroup v2 at " + base + " has no memory and pids controllers";
-      continue;
-    }
-    std::string parent = base;  // where the run's cgroup goes
-    if (!has_all(base + "/cgroup.subtree_control", {"memory", "pids"}) &&
-        !write_file(base + "/cgroup.subtree_control", "+memory +pids")) {
-      // A cgroup that holds processes (ours holds the grader, maybe a login shell) may not
-      // hand controllers on to children: "no internal processes", EBUSY. Its parent already
-      // does, or ours would not have them: the run's cgroup then becomes a sibling of ours,
-      // where root, or a user in a delegated subtree (systemd's user@.service), may make one.
-      // (Run on cgroup v2 by tests/vm.)
-      const int why = errno;
-      if (why != EBUSY || ours.empty() || ours == "/") {
-        cg.why_none_ = "cannot enable memory and pids controllers in " + base +
-                       "/cgroup.subtree_control (" + std::strerror(why) +
-                       "); start grader in a delegated cgroup of its own, e.g. "
-                       "'systemd-run --user --scope -p Delegate=yes grader ...'";
-        continue;
-      }
-      parent = base.substr(0, base.rfind('/'));
-    } else {
-      write_file(base + "/cgroup.subtree_control", "+cpu");  // optional: cpu.stat exists anyway
-    }
-    std::string dir = make_child(parent, name);
-    if (dir.empty() && (errno == EACCES || errno == EPERM) && parent != base &&
-        vacate_into_leaf(base)) {
-      parent = base;
-      dir = make_child(parent, name);
-    }
-    if (dir.empty()) {
-      cg.why_none_ = "cannot create a cgroup in " + parent + ": " + std::strerror(errno);
-      continue;
-    }
-    cg.mode_ = Mode::V2;
-    cg.memory_dir_ = cg.pids_dir_ = cg.cpu_dir_ = dir;
-    if (!write_file(dir + "/memory.max", std::to_string(memory_bytes)) ||
-        !write_file(dir + "/pids.max", std::to_string(pids))) {
-      cg.why_none_ = "cannot set limits in " + dir;
-      cg.remove();
-      cg.mode_ = Mode::None;
-      continue;
-    }
-    write_file(dir + "/memory.swap.max", "0");
-    write_file(dir + "/memory.oom.group", "1");
-    return cg;
-  }
+  for (const auto& m : mounts)
+    if (m.v2 && cg.make_v2(m.point, own_path(own, ""), name, memory_bytes, pids)) return cg;
+  cg.make_v1(mounts, own, name, memory_bytes, pids);
+  return cg;
+}
 
-  // v1: one hierarchy per controller.
+// The run's cgroup under the cgroup2 mount at `point`, where our cgroup is `ours`: true when
+// made, with its limits; otherwise why_none_ says why.
+bool Cgroup::make_v2(const std::string& point, const std::string& ours, const std::string& name,
+                     uint64_t memory_bytes, uint64_t pids) {
+  std::string base = ours == "/" ? point : point + ours;
+  if (!has_all(base + "/cgroup.controllers", {"memory", "pids"})) {
+    why_none_ = "cgroup v2 at " + base + " has no memory and pids controllers";
+    return false;
+  }
+  std::string parent = base;  // where the run's cgroup goes
+  if (!has_all(base + "/cgroup.subtree_control", {"memory", "pids"}) &&
+      !write_file(base + "/cgroup.subtree_control", "+memory +pids")) {
+    // A cgroup that holds processes (ours holds the grader, maybe a login shell) may not
+    // hand controllers on to children: "no internal processes", EBUSY. Its parent already
+    // does, or ours would not have them: the run's cgroup then becomes a sibling of ours,
+    // where root, or a user in a delegated subtree (systemd's user@.service), may make one.
+    // (Run on cgroup v2 by tests/vm.)
+    const int why = errno;
+    if (why != EBUSY || ours.empty() || ours == "/") {
+      why_none_ = "cannot enable memory and pids controllers in " + base +
+                  "/cgroup.subtree_control (" + std::strerror(why) +
+                  "); start grader in a delegated cgroup of its own, e.g. "
+                  "'systemd-run --user --scope -p Delegate=yes grader ...'";
+      return false;
+    }
+    parent = base.substr(0, base.rfind('/'));
+  } else {
+    write_file(base + "/cgroup.subtree_control", "+cpu");  // optional: cpu.stat exists anyway
+  }
+  std::string dir = make_child(parent, name);
+  if (dir.empty() && (errno == EACCES || errno == EPERM) && parent != base &&
+      vacate_into_leaf(base)) {
+    parent = base;
+    dir = make_child(parent, name);
+  }
+  if (dir.empty()) {
+    why_none_ = "cannot create a cgroup in " + parent + ": " + std::strerror(errno);
+    return false;
+  }
+  mode_ = Mode::V2;
+  memory_dir_ = pids_dir_ = cpu_dir_ = dir;
+  if (!write_file(dir + "/memory.max", std::to_string(memory_bytes)) ||
+      !write_file(dir + "/pids.max", std::to_string(pids))) {
+    why_none_ = "cannot set limits in " + dir;
+    remove();
+    mode_ = Mode::None;
+    return false;
+  }
+  write_file(dir + "/memory.swap.max", "0");
+  write_file(dir + "/memory.oom.group", "1");
+  return true;
+}
+
+// v1: one hierarchy per controller, each set up where it can be.
+void Cgroup::make_v1(const std::vector<CgroupMount>& mounts,
+                     const std::map<std::string, std::string, std::less<>>& own,
+                     const std::string& name, uint64_t memory_bytes, uint64_t pids) {
   auto v1_dir = [&](const std::string& controller) -> std::string {
     for (const auto& m : mounts)
       if (!m.v2 && m.controllers.count(controller))
-        return make_child(m.point + own_path(controller), name);
+        return make_child(m.point + own_path(own, controller), name);
     return "";
   };
-  cg.memory_dir_ = v1_dir("memory");
-  cg.pids_dir_ = v1_dir("pids");
-  cg.cpu_dir_ = v1_dir("cpuacct");
-  if (cg.memory_dir_.empty() && cg.pids_dir_.empty() && cg.cpu_dir_.empty()) {
+  memory_dir_ = v1_dir("memory");
+  pids_dir_ = v1_dir("pids");
+  cpu_dir_ = v1_dir("cpuacct");
+  if (memory_dir_.empty() && pids_dir_.empty() && cpu_dir_.empty()) {
     const int why = errno;
-    if (cg.why_none_.empty()) cg.why_none_ = "no writable cgroup hierarchy";
+    if (why_none_.empty()) why_none_ = "no writable cgroup hierarchy";
     if (std::any_of(mounts.begin(), mounts.end(), [](const CgroupMount& m) { return !m.v2; }))
-      cg.why_none_ += std::string("; cgroup v1: ") + std::strerror(why);
-    return cg;
+      why_none_ += std::string("; cgroup v1: ") + std::strerror(why);
+    return;
   }
-  cg.mode_ = Mode::V1;
-  if (!cg.memory_dir_.empty()) {
-    write_file(cg.memory_dir_ + "/memory.swappiness", "0");
-    if (!write_file(cg.memory_dir_ + "/memory.limit_in_bytes", std::to_string(memory_bytes))) {
-      rmdir(cg.memory_dir_.c_str());
-      cg.memory_dir_.clear();
+  mode_ = Mode::V1;
+  if (!memory_dir_.empty()) {
+    write_file(memory_dir_ + "/memory.swappiness", "0");
+    if (!write_file(memory_dir_ + "/memory.limit_in_bytes", std::to_string(memory_bytes))) {
+      rmdir(memory_dir_.c_str());
+      memory_dir_.clear();
     } else {
-      write_file(cg.memory_dir_ + "/memory.memsw.limit_in_bytes", std::to_string(memory_bytes));
+      write_file(memory_dir_ + "/memory.memsw.limit_in_bytes", std::to_string(memory_bytes));
     }
   }
-  if (!cg.pids_dir_.empty() && !write_file(cg.pids_dir_ + "/pids.max", std::to_string(pids))) {
-    rmdir(cg.pids_dir_.c_str());
-    cg.pids_dir_.clear();
+  if (!pids_dir_.empty() && !write_file(pids_dir_ + "/pids.max", std::to_string(pids))) {
+    rmdir(pids_dir_.c_str());
+    pids_dir_.clear();
   }
-  if (!cg.cpu_dir_.empty() && access((cg.cpu_dir_ + "/cpuacct.usage").c_str(), R_OK) != 0) {
-    rmdir(cg.cpu_dir_.c_str());
-    cg.cpu_dir_.clear();
+  if (!cpu_dir_.empty() && access((cpu_dir_ + "/cpuacct.usage").c_str(), R_OK) != 0) {
+    rmdir(cpu_dir_.c_str());
+    cpu_dir_.clear();
   }
-  if (cg.memory_dir_.empty() && cg.pids_dir_.empty() && cg.cpu_dir_.empty()) {
-    cg.mode_ = Mode::None;
-    cg.why_none_ = "cgroup v1: no memory, pids or cpuacct controller could be set up";
+  if (memory_dir_.empty() && pids_dir_.empty() && cpu_dir_.empty()) {
+    mode_ = Mode::None;
+    why_none_ = "cgroup v1: no memory, pids or cpuacct controller could be set up";
   }
-  return cg;
 }
 
 Cgroup::Cgroup(Cgroup&& o) noexcept

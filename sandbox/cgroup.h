@@ -5,11 +5,14 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
 
 namespace sandbox {
+
+struct CgroupMount;
 
 class Cgroup {
  public:
@@ -50,6 +53,11 @@ class Cgroup {
 
  private:
   Cgroup() = default;
+  bool make_v2(const std::string& point, const std::string& ours, const std::string& name,
+               uint64_t memory_bytes, uint64_t pids);
+  void make_v1(const std::vector<CgroupMount>& mounts,
+               const std::map<std::string, std::string, std::less<>>& own, const std::string& name,
+               uint64_t memory_bytes, uint64_t pids);
   void remove();
   // The folder whose cgroup.procs lists the run's processes (all hierarchies hold the same).
   const std::string& procs_dir() const;

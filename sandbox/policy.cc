@@ -91,6 +91,60 @@ std::string string_value(const nlohmann::json& v, const std::string& key) {
   return v.get<std::string>();
 }
 
+Network network_value(const nlohmann::json& v, const std::string& key) {
+  std::string n = string_value(v, key);
+  if (n == "none") return Network::None;
+  if (n == "loopback") return Network::Loopback;
+  throw std::invalid_argument("policy key 'network': expected \"none\" or \"loopback\"");
+}
+
+// "binds": [{"src", "dst"?, "writable"?}], appended.
+void add_binds(Policy& p, const nlohmann::json& v) {
+  if (!v.is_array()) throw std::invalid_argument("policy key 'binds': expected an array");
+  for (const auto& b : v) {
+    if (!b.is_object() || !b.contains("src"))
+      throw std::invalid_argument("policy key 'binds': each entry needs \"src\"");
+    Bind bind{string_value(b["src"], "binds.src"), "", false};
+    bind.dst = bind.src;
+    for (const auto& [k, value] : b.items()) {
+      if (k == "src") continue;
+      if (k == "dst") {
+        bind.dst = string_value(value, "binds.dst");
+      } else if (k == "writable") {
+        // Not b.value(): a number there threw json's type_error (found by fuzz/policy.cc).
+        bind.writable = bool_value(value, "binds.writable");
+      } else {
+        throw std::invalid_argument("policy key 'binds': unknown key '" + k + "'");
+      }
+    }
+    p.binds.push_back(bind);
+  }
+}
+
+// "tmpfs": [{"dst", "size"?, "inodes"?, "seed"?, "collect"?}], appended.
+void add_tmpfs(Policy& p, const nlohmann::json& v) {
+  if (!v.is_array()) throw std::invalid_argument("policy key 'tmpfs': expected an array");
+  for (const auto& t : v) {
+    if (!t.is_object() || !t.contains("dst"))
+      throw std::invalid_argument("policy key 'tmpfs': each entry needs \"dst\"");
+    Tmpfs fs{string_value(t["dst"], "tmpfs.dst")};
+    for (const auto& [k, value] : t.items()) {
+      if (k == "dst") continue;
+      if (k == "size")
+        fs.size = size_value(value, "tmpfs.size");
+      else if (k == "inodes")
+        fs.inodes = size_value(value, "tmpfs.inodes");
+      else if (k == "seed")
+        fs.seed = string_value(value, "tmpfs.seed");
+      else if (k == "collect")
+        fs.collect = string_value(value, "tmpfs.collect");
+      else
+        throw std::invalid_argument("policy key 'tmpfs': unknown key '" + k + "'");
+    }
+    p.tmpfs.push_back(fs);
+  }
+}
+
 }  // namespace
 
 void apply_json(Policy& p, const nlohmann::json& j) {
@@ -120,54 +174,11 @@ void apply_json(Policy& p, const nlohmann::json& j) {
     } else if (key == "shm_size") {
       p.shm_size = size_value(v, key);
     } else if (key == "network") {
-      std::string n = string_value(v, key);
-      if (n == "none")
-        p.network = Network::None;
-      else if (n == "loopback")
-        p.network = Network::Loopback;
-      else
-        throw std::invalid_argument("policy key 'network': expected \"none\" or \"loopback\"");
+      p.network = network_value(v, key);
     } else if (key == "binds") {
-      if (!v.is_array()) throw std::invalid_argument("policy key 'binds': expected an array");
-      for (const auto& b : v) {
-        if (!b.is_object() || !b.contains("src"))
-          throw std::invalid_argument("policy key 'binds': each entry needs \"src\"");
-        Bind bind{string_value(b["src"], "binds.src"), "", false};
-        bind.dst = bind.src;
-        for (const auto& [k, value] : b.items()) {
-          if (k == "src") continue;
-          if (k == "dst") {
-            bind.dst = string_value(value, "binds.dst");
-          } else if (k == "writable") {
-            // Not b.value(): a number there threw json's type_error (found by fuzz/policy.cc).
-            bind.writable = bool_value(value, "binds.writable");
-          } else {
-            throw std::invalid_argument("policy key 'binds': unknown key '" + k + "'");
-          }
-        }
-        p.binds.push_back(bind);
-      }
+      add_binds(p, v);
     } else if (key == "tmpfs") {
-      if (!v.is_array()) throw std::invalid_argument("policy key 'tmpfs': expected an array");
-      for (const auto& t : v) {
-        if (!t.is_object() || !t.contains("dst"))
-          throw std::invalid_argument("policy key 'tmpfs': each entry needs \"dst\"");
-        Tmpfs fs{string_value(t["dst"], "tmpfs.dst")};
-        for (const auto& [k, value] : t.items()) {
-          if (k == "dst") continue;
-          if (k == "size")
-            fs.size = size_value(value, "tmpfs.size");
-          else if (k == "inodes")
-            fs.inodes = size_value(value, "tmpfs.inodes");
-          else if (k == "seed")
-            fs.seed = string_value(value, "tmpfs.seed");
-          else if (k == "collect")
-            fs.collect = string_value(value, "tmpfs.collect");
-          else
-            throw std::invalid_argument("policy key 'tmpfs': unknown key '" + k + "'");
-        }
-        p.tmpfs.push_back(fs);
-      }
+      add_tmpfs(p, v);
     } else if (key == "cwd") {
       p.cwd = string_value(v, key);
     } else if (key == "env") {

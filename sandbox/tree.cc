@@ -137,6 +137,64 @@ struct Level {
   ino_t ino;
 };
 
+// What remove_tree has met: the first error, and the entries that would not go (never
+// retried, so that the walk ends).
+struct Removal {
+  std::string path;
+  std::string first_error;
+  std::set<std::pair<dev_t, ino_t>> stuck;
+  void remember(const std::string& what) {
+    if (first_error.empty()) first_error = path + ": " + what + ": " + std::strerror(errno);
+  }
+  bool is_stuck(const struct stat& st) const { return stuck.count({st.st_dev, st.st_ino}) > 0; }
+  void give_up_on(dev_t dev, ino_t ino) { stuck.insert({dev, ino}); }
+};
+
+// Unlinks what in `dir` is not a folder, up to its first subfolder not given up on, which it
+// returns (its name empty when there is none). (A folder with k subfolders is scanned k
+// times: fine for the trees a grading leaves.)
+std::pair<std::string, struct stat> clear_until_subfolder(int dir, Removal& removal) {
+  std::pair<std::string, struct stat> sub{};
+  for_each_entry(dir, [&](const std::string& entry) {
+    struct stat e {};
+    if (fstatat(dir, entry.c_str(), &e, AT_SYMLINK_NOFOLLOW) != 0) return true;
+    if (removal.is_stuck(e)) return true;
+    if (!S_ISDIR(e.st_mode)) {
+      if (unlinkat(dir, entry.c_str(), 0) != 0 &&
+          !(errno == EACCES && fchmod(dir, 0700) == 0 && unlinkat(dir, entry.c_str(), 0) == 0)) {
+        removal.remember("unlink " + entry);
+        removal.give_up_on(e.st_dev, e.st_ino);
+      }
+      return true;
+    }
+    sub = {entry, e};
+    return false;
+  });
+  return sub;
+}
+
+// rmdir of `name` in `parent`, making `parent` writable first where that is what it takes.
+void remove_folder(int parent, const Level& done, Removal& removal) {
+  if (unlinkat(parent, done.name.c_str(), AT_REMOVEDIR) != 0 &&
+      !(errno == EACCES && fchmod(parent, 0700) == 0 &&
+        unlinkat(parent, done.name.c_str(), AT_REMOVEDIR) == 0)) {
+    removal.remember("rmdir " + done.name);
+    removal.give_up_on(done.dev, done.ino);
+  }
+}
+
+// The parent of `dir` through "..", checked to be `above`, the folder we came down through
+// (nothing else can have moved it: no box runs); -1 otherwise.
+int open_checked_parent(int dir, const Level& above) {
+  int up = openat(dir, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct stat up_st {};
+  if (up >= 0 && fstat(up, &up_st) == 0 && up_st.st_dev == above.dev && up_st.st_ino == above.ino)
+    return up;
+  if (up >= 0) close(up);
+  errno = ESTALE;
+  return -1;
+}
+
 }  // namespace
 
 CopyReport copy_tree_at(int from, int to, const CopyBounds& bounds) {
@@ -163,44 +221,22 @@ std::string remove_tree(const std::string& path) {
     return err;
   }
   std::vector<Level> down{{name, st.st_dev, st.st_ino}};
-  std::set<std::pair<dev_t, ino_t>> stuck;  // entries that would not go: never retried
-  std::string first_error;
-  auto remember = [&](const std::string& what) {
-    if (first_error.empty()) first_error = path + ": " + what + ": " + std::strerror(errno);
-  };
+  Removal removal{path, "", {}};
   int cur = open_entry(top, name, O_RDONLY | O_DIRECTORY, 0700);
   if (cur < 0) {
-    remember("open");
+    removal.remember("open");
     close(top);
-    return first_error;
+    return removal.first_error;
   }
   int parent = top;  // the folder that holds `cur`, open while we work in `cur`
   while (cur >= 0) {
-    // Unlink what is not a folder; stop at the first subfolder and go down into it. (A folder
-    // with k subfolders is scanned k times: fine for the trees a grading leaves.)
-    std::string sub;
-    struct stat sub_st {};
-    for_each_entry(cur, [&](const std::string& entry) {
-      struct stat e {};
-      if (fstatat(cur, entry.c_str(), &e, AT_SYMLINK_NOFOLLOW) != 0) return true;
-      if (stuck.count({e.st_dev, e.st_ino})) return true;
-      if (!S_ISDIR(e.st_mode)) {
-        if (unlinkat(cur, entry.c_str(), 0) != 0 &&
-            !(errno == EACCES && fchmod(cur, 0700) == 0 && unlinkat(cur, entry.c_str(), 0) == 0)) {
-          remember("unlink " + entry);
-          stuck.insert({e.st_dev, e.st_ino});
-        }
-        return true;
-      }
-      sub = entry;
-      sub_st = e;
-      return false;
-    });
+    // Empty `cur` of files; stop at the first subfolder and go down into it.
+    auto [sub, sub_st] = clear_until_subfolder(cur, removal);
     if (!sub.empty()) {
       int next = open_entry(cur, sub, O_RDONLY | O_DIRECTORY, 0700);
       if (next < 0) {
-        remember("open " + sub);
-        stuck.insert({sub_st.st_dev, sub_st.st_ino});
+        removal.remember("open " + sub);
+        removal.give_up_on(sub_st.st_dev, sub_st.st_ino);
         continue;
       }
       if (parent != top) close(parent);
@@ -214,38 +250,26 @@ std::string remove_tree(const std::string& path) {
     down.pop_back();
     close(cur);
     cur = -1;
-    if (unlinkat(parent, done.name.c_str(), AT_REMOVEDIR) != 0 &&
-        !(errno == EACCES && fchmod(parent, 0700) == 0 &&
-          unlinkat(parent, done.name.c_str(), AT_REMOVEDIR) == 0)) {
-      remember("rmdir " + done.name);
-      stuck.insert({done.dev, done.ino});
-    }
+    remove_folder(parent, done, removal);
     if (down.empty()) break;
-    // The parent becomes the current folder; its own parent is found through "..", checked
-    // to be the folder we came down through (nothing else can have moved it: no box runs).
+    // The parent becomes the current folder, and its own parent is opened.
     cur = parent;
     if (down.size() == 1) {
       parent = top;
       continue;
     }
-    const Level& above = down[down.size() - 2];
-    int up = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    struct stat up_st {};
-    if (up < 0 || fstat(up, &up_st) != 0 || up_st.st_dev != above.dev ||
-        up_st.st_ino != above.ino) {
-      if (up >= 0) close(up);
-      errno = ESTALE;
-      remember("folder moved while it was removed");
+    parent = open_checked_parent(cur, down[down.size() - 2]);
+    if (parent < 0) {
+      removal.remember("folder moved while it was removed");
       close(cur);
       cur = -1;
       break;
     }
-    parent = up;
   }
   if (parent != top && parent >= 0) close(parent);
   if (cur >= 0) close(cur);
   close(top);
-  return first_error;
+  return removal.first_error;
 }
 
 }  // namespace sandbox

@@ -1,6 +1,8 @@
 // The CSV files an operator brings (rosters, extensions, Canvas exports), read with
-// grader/gradebook.h's read_csv. Promises: a bad file is an InputError naming it, never
+// grader/csv.h's read_csv. Promises: a bad file is an InputError naming it, never
 // another exception; extension days are finite numbers >= 0 keyed by usable student ids.
+#include "grader/csv.h"
+
 #include <cmath>
 #include <cstdint>
 #include <string>

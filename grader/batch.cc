@@ -22,7 +22,7 @@
 #include <sstream>
 #include <thread>
 
-#include "grader/gradebook.h"
+#include "grader/csv.h"
 #include "grader/intake.h"
 #include "grader/manifest.h"
 #include "grader/remove_tree.h"

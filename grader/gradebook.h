@@ -11,10 +11,6 @@
 
 namespace grader {
 
-// A small RFC 4180 reader (quotes, doubled quotes, CRLF); throws InputError naming the file.
-std::vector<std::vector<std::string>> read_csv(const std::filesystem::path& path);
-std::string lower(std::string text);
-
 struct RosterRow {
   std::string name, id, sis_user_id, sis_login_id, section;
 };

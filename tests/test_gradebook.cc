@@ -2,6 +2,7 @@
 // ungradable = needs attention, the bucket out of 50, and Canvas's import CSV.
 #include <gtest/gtest.h>
 
+#include "grader/csv.h"
 #include "grader/engine.h"
 #include "grader/gradebook.h"
 #include "reports/gradebook_writer.h"

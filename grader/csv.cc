@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "grader/engine.h"
+#include "grader/errors.h"
 
 namespace fs = std::filesystem;
 

@@ -10,17 +10,11 @@
 #include <stdexcept>
 #include <string>
 
+#include "grader/errors.h"
+
 namespace grader {
 
 class Zygotes;
-
-// Bad input from the person running the grader (bad manifest, unknown assignment, bad
-// option): the CLI maps it to exit code 2. The message names the file and the problem.
-// A bad *student* submission is not an InputError: it is graded 0 with a reason (see
-// reports/README.md), so a batch never loses a student.
-struct InputError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 enum class Mode { Check, Grade };  // check: public tests only
 

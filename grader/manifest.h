@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "grader/engine.h"
+#include "grader/errors.h"
 #include "grader/late.h"
 
 namespace grader {

@@ -3,7 +3,7 @@
 
 #include <fmt/format.h>
 
-#include "grader/engine.h"
+#include "grader/errors.h"
 
 namespace grader {
 namespace {

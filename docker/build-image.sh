@@ -2,10 +2,11 @@
 # Builds the grading image with podman (or docker) on a machine with no registry access.
 #
 #   docker/build-image.sh [--target grader|student|runtime] [--tag NAME] [--base IMAGE]
-#                         [--prebuilt BIN_DIR]
+#                         [--prebuilt BUILD_DIR]
 #
-# --prebuilt BIN_DIR puts BIN_DIR/grader and BIN_DIR/grader-sandbox (built on this Debian 12
-# host) into the image instead of compiling them again in the builder stage.
+# --prebuilt BUILD_DIR puts the programs of a build tree made on this Debian 12 host into the
+# image (`cmake --install BUILD_DIR`: the install() rules' layout) instead of compiling them
+# again in the builder stage.
 # Without --base, the base image is localhost/grader-base:bookworm, made once with
 # `debootstrap --variant=minbase bookworm` from this host's Debian mirror and `podman import`
 # (about 40 s; reused afterwards). The Dockerfile's apt-get steps need that mirror.
@@ -23,7 +24,7 @@ while (($#)); do
     --tag) tag="$2"; shift 2 ;;
     --base) base="$2"; shift 2 ;;
     --prebuilt) prebuilt="$2"; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "build-image.sh: unknown option '$1'" >&2; exit 2 ;;
   esac
 done
@@ -66,15 +67,10 @@ binaries=(--build-arg BINARIES=builder)
 if [ -n "$prebuilt" ]; then
   # Staged inside the build context (ignored by git: /build*/), one folder per build.
   stage="build-image-prebuilt.$$"
-  mkdir -p "$stage/bin"
   trap 'rm -rf "$stage"' EXIT
-  cp "$prebuilt/grader" "$prebuilt/grader-sandbox" "$stage/bin/"
-  # grader-sandbox's warm start, where it was built (without them runs start cold).
-  for f in libgrader-warm.so grader-zygote.py; do
-    if [ -f "$prebuilt/$f" ]; then cp "$prebuilt/$f" "$stage/bin/"; fi
-  done
-  strip "$stage/bin/grader" "$stage/bin/grader-sandbox" 2>/dev/null || true
-  docker/runtime-packages.sh "$stage/bin/grader" "$stage/bin/grader-sandbox" >"$stage/runtime-packages.txt"
+  cmake --install "$prebuilt" --prefix "$stage" --strip >/dev/null
+  docker/runtime-packages.sh "$stage/bin/grader" "$stage/bin/grader-sandbox" \
+    "$stage/bin/libgrader-warm.so" >"$stage/runtime-packages.txt"
   binaries=(--build-arg BINARIES=prebuilt --build-arg "PREBUILT=$stage")
 fi
 

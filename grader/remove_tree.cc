@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/fd.h"
+
 namespace fs = std::filesystem;
 
 namespace grader {
@@ -23,25 +25,7 @@ namespace {
 
 constexpr size_t kBatch = 1024;  // names handled per listing of one folder
 
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    std::swap(fd_, other.fd_);
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  bool ok() const { return fd_ >= 0; }
-
- private:
-  int fd_;
-};
+using common::Fd;
 
 struct Level {
   std::string name;  // in the folder above

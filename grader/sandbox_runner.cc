@@ -2,11 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,8 +14,8 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
-#include <thread>
 
+#include "common/spawn.h"
 #include "reports/score.h"
 
 namespace grader {
@@ -91,62 +87,22 @@ std::string file_excerpt(const fs::path& path, size_t budget) {
 
 namespace {
 
-// Starts grader-sandbox with posix_spawn (vfork-like: nothing of this process's memory is
-// copied, where a fork of a multi-threaded grader with its libraries cost more page faults
-// than the run itself), stdin from /dev/null, stdout and stderr to `log`, no other fd. Waits
-// on a pidfd, which wakes the moment it ends (Boost 1.74's wait_for is unreliable, polling
-// added up to 10 ms per run), and kills it at `deadline`. Returns its exit status (-1 when
-// a signal ended it), or nothing with `error` set.
+// Starts grader-sandbox (common::spawn: nothing of this process's memory is copied), stdout
+// and stderr to `log`, and kills it at `deadline`. Returns its exit status (-1 when a signal
+// ended it), or nothing with `error` set.
 std::optional<int> spawn_and_wait(const std::vector<std::string>& args, const fs::path& log,
                                   std::chrono::steady_clock::time_point deadline,
                                   std::string& error) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    error = fmt::format("cannot start {}: {}", args[0], std::strerror(rc));
-    return std::nullopt;
-  }
-  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  auto pause = std::chrono::microseconds(200);
-  int status = 0;
-  while (true) {
-    pid_t w = ::waitpid(pid, &status, WNOHANG);
-    if (w == pid) break;
-    if (w < 0 && errno != EINTR) {
-      error = fmt::format("waiting for grader-sandbox failed: {}", std::strerror(errno));
-      if (pidfd >= 0) ::close(pidfd);
-      return std::nullopt;
-    }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    deadline - std::chrono::steady_clock::now())
-                    .count();
-    if (left <= 0) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      if (pidfd >= 0) ::close(pidfd);
-      error = "grader-sandbox did not finish within its wall-time limit plus 60 s; killed";
-      return std::nullopt;
-    }
-    if (pidfd >= 0) {
-      pollfd p{pidfd, POLLIN, 0};
-      ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 60'000)));
-    } else {  // a kernel before 5.3
-      std::this_thread::sleep_for(pause);
-      pause = std::min<std::chrono::microseconds>(pause * 2, std::chrono::milliseconds(10));
-    }
-  }
-  if (pidfd >= 0) ::close(pidfd);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  const std::optional<pid_t> pid = common::spawn({args, log, 0644, false}, error);
+  if (!pid) return std::nullopt;
+  const common::Waited w = common::wait_until(*pid, deadline);
+  if (w.end == common::Waited::End::Deadline)
+    error = "grader-sandbox did not finish within its wall-time limit plus 60 s; killed";
+  else if (w.end == common::Waited::End::Failed)
+    error = "waiting for grader-sandbox failed: " + w.error;
+  else
+    return w.exit_status;
+  return std::nullopt;
 }
 
 }  // namespace

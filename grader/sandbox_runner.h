@@ -1,4 +1,4 @@
-// Starts one grader-sandbox child per box run (posix_spawn, waited on with a pidfd) and reads
+// Starts one grader-sandbox child per box run (common::spawn, waited on with a pidfd) and reads
 // its result. The grader never runs student code itself. The contract with grader-sandbox is
 // the sandbox's own: a sandbox::Policy written with sandbox::to_json, a sandbox::Result read
 // with sandbox::result_from_json; nothing of it is spelled here a second time.

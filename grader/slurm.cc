@@ -2,13 +2,12 @@
 
 #include <fmt/format.h>
 
-#include <boost/process.hpp>
 #include <stdexcept>
 
+#include "common/spawn.h"
 #include "reports/atomic.h"
 
 namespace fs = std::filesystem;
-namespace bp = boost::process;
 
 namespace grader::slurm {
 
@@ -84,15 +83,15 @@ Scripts make_scripts(const Options& o) {
 namespace {
 
 std::string run_sbatch(const std::string& sbatch, const std::vector<std::string>& args) {
-  bp::ipstream out, err;
-  bp::child c(sbatch, bp::args(args), bp::std_out > out, bp::std_err > err, bp::std_in < bp::null);
-  std::string text, line, errors;
-  while (std::getline(out, line)) text += line;
-  while (std::getline(err, line)) errors += line + "\n";
-  c.wait();
-  if (c.exit_code() != 0 || text.empty()) {
-    throw std::runtime_error(
-        fmt::format("sbatch {} failed ({}): {}", args.back(), c.exit_code(), errors));
+  std::vector<std::string> argv{sbatch};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const common::Finished f = common::run_to_end(argv);
+  std::string text;  // stdout without its line ends
+  for (char c : f.out)
+    if (c != '\n' && c != '\r') text += c;
+  if (!f.error.empty() || f.exit_status != 0 || text.empty()) {
+    throw std::runtime_error(fmt::format("sbatch {} failed ({}): {}", args.back(), f.exit_status,
+                                         f.error.empty() ? f.err : f.error));
   }
   return text.substr(0, text.find(';'));  // --parsable prints "jobid[;cluster]"
 }

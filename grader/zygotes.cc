@@ -1,9 +1,7 @@
 #include "grader/zygotes.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,9 +11,8 @@
 #include <fstream>
 #include <thread>
 
+#include "common/spawn.h"
 #include "grader/remove_tree.h"
-
-extern char** environ;
 
 namespace grader {
 namespace fs = std::filesystem;
@@ -86,23 +83,11 @@ std::string Zygotes::start(const ZygoteKey& key, Zygote& z) {
     args.push_back("--env");
     args.push_back(k + "=" + v);
   }
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t files;
-  posix_spawn_file_actions_init(&files);
-  posix_spawn_file_actions_addopen(&files, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&files, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_adddup2(&files, 1, 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-  posix_spawnattr_setpgroup(&attr, 0);
-  pid_t pid = -1;
-  const int err = posix_spawn(&pid, argv[0], &files, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&files);
-  posix_spawnattr_destroy(&attr);
-  if (err != 0) return fmt::format("cannot start {}: {}", args[0], std::strerror(err));
+  // Its own process group: stopping it kills the runners it forked too.
+  std::string error;
+  const std::optional<pid_t> spawned = common::spawn({args, log, 0600, true}, error);
+  if (!spawned) return error;
+  const pid_t pid = *spawned;
   const auto started = std::chrono::steady_clock::now();
   while (std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() <
          kStartSeconds) {

@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <optional>
 #include <pugixml.hpp>
 #include <sstream>
 
+#include "common/utf8.h"
 #include "reports/atomic.h"
 
 namespace reports {
@@ -72,22 +74,11 @@ std::string printable_text(std::string_view in) {
       ++i;
       continue;
     }
-    // Length and minimum code point of a UTF-8 sequence; overlong forms, surrogates and
-    // code points above U+10FFFF are invalid.
-    size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
-    uint32_t cp = len == 4 ? (c & 0x07u) : len == 3 ? (c & 0x0Fu) : (c & 0x1Fu);
-    bool ok = len != 0 && c <= 0xF4 && i + len <= in.size();
-    for (size_t k = 1; ok && k < len; ++k) {
-      auto cc = static_cast<unsigned char>(in[i + k]);
-      ok = (cc & 0xC0) == 0x80;
-      cp = (cp << 6) | (cc & 0x3Fu);
-    }
-    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    ok = ok && cp >= kMin[len] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF) &&
-         !(cp >= 0x80 && cp < 0xA0);  // C1 controls
-    if (ok) {
-      out.append(in.substr(i, len));
-      i += len;
+    // Invalid UTF-8 and C1 controls (U+0080..U+009F) become U+FFFD, one per byte.
+    const std::optional<common::Utf8Char> ch = common::utf8_char_at(in, i);
+    if (ch && ch->code_point >= 0xA0) {
+      out.append(in.substr(i, ch->length));
+      i += ch->length;
     } else {
       out.append(kReplacement);
       ++i;

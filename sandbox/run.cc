@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/fd.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/child.h"
 #include "sandbox/tree.h"
@@ -36,31 +37,7 @@ using Clock = std::chrono::steady_clock;
 // runs the program again, cold.
 constexpr const char* kWarmFailed = "warm start: ";
 
-// A file descriptor that closes itself.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& o) noexcept : fd_(o.release()) {}
-  Fd& operator=(Fd&& o) noexcept {
-    reset(o.release());
-    return *this;
-  }
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
+using common::Fd;
 
 // One captured stream: bytes go to a host file until the run's shared output cap is reached.
 struct Capture {

@@ -7,7 +7,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/process.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -19,10 +18,11 @@
 #include <thread>
 #include <vector>
 
+#include "common/spawn.h"
+
 namespace batch_test {
 
 namespace fs = std::filesystem;
-namespace bp = boost::process;
 using nlohmann::json;
 
 inline const fs::path kGrader = fs::path(BUILD_DIR) / "bin" / "grader";
@@ -34,37 +34,22 @@ struct Ran {
 };
 
 // Runs the grader with args; `env` entries are added to (or, when empty, removed from) the
-// environment. Output goes to files, so a large output never blocks it.
+// environment.
 inline Ran run_grader(const std::vector<std::string>& args,
                       const std::map<std::string, std::string>& env = {},
                       const fs::path& program = kGrader) {
-  auto e = boost::this_process::environment();
-  bp::environment child_env = e;
-  for (const auto& [k, v] : env) {
-    if (v.empty())
-      child_env.erase(k);
-    else
-      child_env[k] = v;
+  std::vector<std::string> environment;
+  for (char** e = environ; *e; ++e) {
+    const std::string entry = *e;
+    if (!env.count(entry.substr(0, entry.find('=')))) environment.push_back(entry);
   }
-  fs::path tmp = fs::temp_directory_path() /
-                 ("grader-run-" + std::to_string(::getpid()) + "-" +
-                  std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-  bp::child c(program.string(), bp::args(args), bp::std_out > (tmp.string() + ".out"),
-              bp::std_err > (tmp.string() + ".err"), bp::std_in < bp::null, child_env);
-  c.wait();
-  Ran r;
-  r.status = c.exit_code();
-  auto slurp = [](const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  };
-  r.out = slurp(tmp.string() + ".out");
-  r.err = slurp(tmp.string() + ".err");
-  fs::remove(tmp.string() + ".out");
-  fs::remove(tmp.string() + ".err");
-  return r;
+  for (const auto& [k, v] : env)
+    if (!v.empty()) environment.push_back(k + "=" + v);
+  std::vector<std::string> argv{program.string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const common::Finished f = common::run_to_end(argv, environment);
+  if (!f.error.empty()) throw std::runtime_error(f.error);
+  return {f.exit_status, f.out, f.err};
 }
 
 inline void write(const fs::path& p, const std::string& text) {

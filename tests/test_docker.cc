@@ -84,7 +84,7 @@ class DockerImage : public ::testing::Test {
     std::string prebuilt;
     const std::string build_dir = fs::weakly_canonical(BUILD_DIR).string();
     if (build_dir.rfind(fs::weakly_canonical(SOURCE_DIR).string() + "/", 0) == 0)
-      prebuilt = " --prebuilt '" + build_dir + "/bin'";
+      prebuilt = " --prebuilt '" + build_dir + "'";
     for (const auto& [target, tag] :
          {std::pair{"grader", kImage}, std::pair{"student", kStudentImage}}) {
       const auto start = std::chrono::steady_clock::now();

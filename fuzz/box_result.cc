@@ -1,4 +1,4 @@
-// grader-sandbox's result JSON as the grader reads it (grader/sandbox_runner.h, read_result).
+// grader-sandbox's result JSON as the grader reads it (grader/box/sandbox_runner.h, read_result).
 // The first byte is the supervisor's exit status, the rest the result file. Promises: never
 // throws; a run is carried out only with status 0 and a verdict; times are finite and >= 0.
 #include <cmath>
@@ -6,7 +6,7 @@
 #include <string>
 
 #include "fuzz/fuzz.h"
-#include "grader/sandbox_runner.h"
+#include "grader/box/sandbox_runner.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;

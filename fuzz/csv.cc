@@ -1,17 +1,17 @@
 // The CSV files an operator brings (rosters, extensions, Canvas exports), read with
-// grader/csv.h's read_csv. Promises: a bad file is an InputError naming it, never
+// grader/course/csv.h's read_csv. Promises: a bad file is an InputError naming it, never
 // another exception; extension days are finite numbers >= 0 keyed by usable student ids.
-#include "grader/csv.h"
+#include "grader/course/csv.h"
 
 #include <cmath>
 #include <cstdint>
 #include <string>
 
 #include "fuzz/fuzz.h"
-#include "grader/batch.h"
-#include "grader/engine.h"
-#include "grader/gradebook.h"
-#include "grader/student_id.h"
+#include "grader/course/batch.h"
+#include "grader/course/gradebook.h"
+#include "grader/engine/engine.h"
+#include "grader/engine/student_id.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::filesystem::path file = fuzz::fresh_dir("csv") / "extensions.csv";

@@ -1,12 +1,12 @@
-// A batch output's summary.json as `grader gradebook` folds it (grader/gradebook.h): a file
+// A batch output's summary.json as `grader gradebook` folds it (grader/course/gradebook.h): a file
 // on disk that anything may have edited or cut short. Promises: a bad file is an InputError
 // naming it, never another exception; what is built is written as CSV without throwing.
 #include <cstdint>
 #include <string>
 
 #include "fuzz/fuzz.h"
-#include "grader/engine.h"
-#include "grader/gradebook.h"
+#include "grader/course/gradebook.h"
+#include "grader/engine/engine.h"
 #include "reports/gradebook_writer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

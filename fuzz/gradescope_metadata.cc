@@ -1,14 +1,13 @@
-// Gradescope's submission_metadata.json (grader/gradescope.h, read_metadata), which names the
-// student and the submission time. Promises: never throws; what it cannot use becomes a
-// warning that names the file; a submission time it returns is RFC 3339; the student id
-// keeps the id rule.
+// Gradescope's submission_metadata.json (grader/course/gradescope.h, read_metadata), which names
+// the student and the submission time. Promises: never throws; what it cannot use becomes a warning
+// that names the file; a submission time it returns is RFC 3339; the student id keeps the id rule.
 #include <cstdint>
 #include <string>
 
 #include "fuzz/fuzz.h"
-#include "grader/gradescope.h"
-#include "grader/manifest.h"
-#include "grader/student_id.h"
+#include "grader/course/gradescope.h"
+#include "grader/engine/manifest.h"
+#include "grader/engine/student_id.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::filesystem::path file = fuzz::fresh_dir("gradescope") / "submission_metadata.json";

@@ -1,5 +1,5 @@
 // Intake of one archive (ARCHIVE_SUFFIX: .zip, .tar or .tar.gz) whose bytes are the input.
-// Promises (grader/intake.h): the only error is an IntakeError; nothing is written outside
+// Promises (grader/engine/intake.h): the only error is an IntakeError; nothing is written outside
 // the destination; on success it holds regular files and folders only, within the limits;
 // on failure nothing is left at it.
 #include <cstdint>
@@ -7,7 +7,7 @@
 #include <string>
 
 #include "fuzz/fuzz.h"
-#include "grader/intake.h"
+#include "grader/engine/intake.h"
 
 #ifndef ARCHIVE_SUFFIX
 #error "ARCHIVE_SUFFIX must name the archive type (.zip, .tar, .tar.gz)"

@@ -1,4 +1,4 @@
-// JUnit XML as a box that holds student code may write it (grader/test_runs.h,
+// JUnit XML as a box that holds student code may write it (grader/engine/test_runs.h,
 // count_junit_cases). Promises: a malformed report is a std::runtime_error, never another
 // exception; passed <= reported, both >= 0.
 #include <cstdint>
@@ -6,7 +6,7 @@
 #include <string>
 
 #include "fuzz/fuzz.h"
-#include "grader/test_runs.h"
+#include "grader/engine/test_runs.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string xml(reinterpret_cast<const char*>(data), size);

@@ -1,8 +1,8 @@
-// assignment.toml (grader/manifest.h, load_manifest), which a TA writes and a course
+// assignment.toml (grader/engine/manifest.h, load_manifest), which a TA writes and a course
 // shares. Promises: a bad manifest is a ManifestError naming the file, never another
 // exception. The folder holds the files the bundled manifests name, so that a mutation of a
 // real manifest gets past the checks of its paths.
-#include "grader/manifest.h"
+#include "grader/engine/manifest.h"
 
 #include <cstdint>
 #include <string>

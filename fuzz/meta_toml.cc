@@ -1,4 +1,4 @@
-// A submission's meta.toml (grader/batch.h, read_meta_toml): the operator's metadata beside
+// A submission's meta.toml (grader/course/batch.h, read_meta_toml): the operator's metadata beside
 // the bundled samples and batch folders. Promises: never throws; what it cannot read is a
 // warning naming the file; a submission time it returns is RFC 3339.
 #include <cstdint>
@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "fuzz/fuzz.h"
-#include "grader/batch.h"
-#include "grader/manifest.h"
+#include "grader/course/batch.h"
+#include "grader/engine/manifest.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::filesystem::path file = fuzz::fresh_dir("meta") / "meta.toml";

@@ -1,11 +1,11 @@
-// RFC 3339 times (grader/manifest.h): due dates, --submitted-at, Gradescope and batch
+// RFC 3339 times (grader/engine/manifest.h): due dates, --submitted-at, Gradescope and batch
 // metadata. Promises: no exception; what parses is formatted and parsed back to the same
 // second; a refusal always says why.
 #include <cstdint>
 #include <string>
 
 #include "fuzz/fuzz.h"
-#include "grader/manifest.h"
+#include "grader/engine/manifest.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

@@ -7,9 +7,9 @@
 #include <string>
 
 #include "fuzz/fuzz.h"
-#include "grader/batch.h"
-#include "grader/manifest.h"
-#include "grader/student_id.h"
+#include "grader/course/batch.h"
+#include "grader/engine/manifest.h"
+#include "grader/engine/student_id.h"
 #include "sandbox/policy.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

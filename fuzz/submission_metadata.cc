@@ -1,14 +1,14 @@
 // A Gradescope export's submission_metadata.yml, as `grader batch` discovers a class from it
-// (grader/batch.h, discover). The export holds one submission folder, sub_1. Promises: a bad
+// (grader/course/batch.h, discover). The export holds one submission folder, sub_1. Promises: a bad
 // file is an InputError naming it, never another exception; every entry found has a usable
 // student id and a source inside the export.
 #include <cstdint>
 #include <string>
 
 #include "fuzz/fuzz.h"
-#include "grader/batch.h"
-#include "grader/engine.h"
-#include "grader/student_id.h"
+#include "grader/course/batch.h"
+#include "grader/engine/engine.h"
+#include "grader/engine/student_id.h"
 
 namespace fs = std::filesystem;
 

@@ -1,4 +1,4 @@
-// Gradebook files from the gradebook JSON (grader/gradebook.h): a CSV for people and
+// Gradebook files from the gradebook JSON (grader/course/gradebook.h): a CSV for people and
 // Canvas's gradebook import CSV (Student, ID, SIS User ID, SIS Login ID, Section, then one
 // column per assignment).
 #pragma once

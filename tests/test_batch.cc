@@ -2,7 +2,7 @@
 // ungradable submissions, and the HTML summary rendered in headless Chromium.
 #include <gtest/gtest.h>
 
-#include "grader/batch.h"
+#include "grader/course/batch.h"
 #include "reports/summary.h"
 #include "tests/batch_harness.h"
 

@@ -11,7 +11,7 @@
 #include <sstream>
 #include <string>
 
-#include "grader/test_runs.h"
+#include "grader/engine/test_runs.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

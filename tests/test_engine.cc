@@ -12,9 +12,9 @@
 #include <set>
 #include <thread>
 
-#include "grader/engine.h"
-#include "grader/intake.h"
-#include "grader/variants.h"
+#include "grader/course/variants.h"
+#include "grader/engine/engine.h"
+#include "grader/engine/intake.h"
 #include "reports/score.h"
 
 namespace fs = std::filesystem;

@@ -2,9 +2,9 @@
 // ungradable = needs attention, the bucket out of 50, and Canvas's import CSV.
 #include <gtest/gtest.h>
 
-#include "grader/csv.h"
-#include "grader/engine.h"
-#include "grader/gradebook.h"
+#include "grader/course/csv.h"
+#include "grader/course/gradebook.h"
+#include "grader/engine/engine.h"
 #include "reports/gradebook_writer.h"
 #include "reports/summary.h"
 #include "tests/batch_harness.h"

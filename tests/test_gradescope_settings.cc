@@ -6,8 +6,8 @@
 #include <array>
 #include <fstream>
 
-#include "grader/gradescope.h"
-#include "grader/manifest.h"
+#include "grader/course/gradescope.h"
+#include "grader/engine/manifest.h"
 
 namespace fs = std::filesystem;
 

@@ -11,8 +11,8 @@
 #include <fstream>
 #include <map>
 
-#include "grader/engine.h"
-#include "grader/variants.h"
+#include "grader/course/variants.h"
+#include "grader/engine/engine.h"
 #include "sandbox/tree.h"
 
 namespace fs = std::filesystem;

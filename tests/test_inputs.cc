@@ -9,15 +9,15 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "grader/batch.h"
-#include "grader/engine.h"
-#include "grader/gradebook.h"
-#include "grader/gradescope.h"
-#include "grader/intake.h"
-#include "grader/manifest.h"
-#include "grader/remove_tree.h"
-#include "grader/sandbox_runner.h"
-#include "grader/student_id.h"
+#include "grader/box/remove_tree.h"
+#include "grader/box/sandbox_runner.h"
+#include "grader/course/batch.h"
+#include "grader/course/gradebook.h"
+#include "grader/course/gradescope.h"
+#include "grader/engine/engine.h"
+#include "grader/engine/intake.h"
+#include "grader/engine/manifest.h"
+#include "grader/engine/student_id.h"
 #include "sandbox/policy.h"
 
 namespace fs = std::filesystem;

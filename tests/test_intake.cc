@@ -14,7 +14,7 @@
 #include <set>
 #include <sstream>
 
-#include "grader/intake.h"
+#include "grader/engine/intake.h"
 
 namespace fs = std::filesystem;
 using grader::IntakeError;

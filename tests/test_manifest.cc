@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "grader/manifest.h"
+#include "grader/engine/manifest.h"
 #include "sandbox/policy.h"
 
 namespace fs = std::filesystem;
@@ -468,7 +468,7 @@ TEST(Trust, BundledManifestsLoad) {
   EXPECT_GE(loaded, 5);
 }
 
-// The late rule both the engine and the gradebook use (grader/late.h), one row per case.
+// The late rule both the engine and the gradebook use (grader/engine/late.h), one row per case.
 TEST(LateRule, OneTableForTheEngineAndTheGradebook) {
   const int64_t due = 1'000'000'000;
   struct Row {

@@ -1,4 +1,4 @@
-// grader/patch.h: the unified diffs that store variants and samples. Table tests: every diff
+// grader/course/patch.h: the unified diffs that store variants and samples. Table tests: every diff
 // applies back to its `after`, hunks that moved still apply, and a patch that no longer fits
 // fails with the file and hunk named.
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "grader/patch.h"
+#include "grader/course/patch.h"
 
 namespace {
 

@@ -5,7 +5,7 @@
 
 #include <map>
 
-#include "grader/perf.h"
+#include "grader/engine/perf.h"
 
 using grader::perf::Outcome;
 using grader::perf::Pair;

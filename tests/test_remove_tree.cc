@@ -15,7 +15,7 @@
 #include <functional>
 #include <string>
 
-#include "grader/remove_tree.h"
+#include "grader/box/remove_tree.h"
 
 namespace fs = std::filesystem;
 

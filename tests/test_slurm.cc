@@ -4,7 +4,7 @@
 
 #include <regex>
 
-#include "grader/slurm.h"
+#include "grader/course/slurm.h"
 #include "tests/batch_harness.h"
 
 using namespace batch_test;

@@ -1,3 +1,4 @@
+# starter: solution-only
 """A1: a small reverse-mode automatic differentiation engine on NumPy (reference solution).
 
 Every value is a Tensor holding a float64 NumPy array. Applying an Op to tensors computes
@@ -5,6 +6,18 @@ the result at once (eager) and, when any input requires a gradient, records the 
 inputs on the result, building a graph. backward() walks that graph in reverse topological
 order, calling each op's gradient() exactly once.
 """
+# starter: instead
+# """A1: a small reverse-mode automatic differentiation engine on NumPy (starter code).
+#
+# Every value is a Tensor holding a float64 NumPy array. Applying an Op to tensors computes
+# the result at once (eager) and, when any input requires a gradient, records the op and its
+# inputs on the result, building a graph. backward() walks that graph in reverse topological
+# order, calling each op's gradient() exactly once.
+#
+# Fill in every function that raises NotImplementedError("TODO"). Add is done for you as a
+# worked example. Keep the names and signatures: the grader imports them. See README.md.
+# """
+# starter: end
 
 import numpy as np
 
@@ -121,6 +134,7 @@ class Op:
 def unbroadcast(grad, shape):
     """Sum grad down to shape, undoing NumPy broadcasting (leading axes added, size-1 axes
     stretched)."""
+    # starter: solution-only
     shape = tuple(shape)
     while grad.ndim > len(shape):
         grad = grad.sum(axis=0)
@@ -128,6 +142,9 @@ def unbroadcast(grad, shape):
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
     return grad.reshape(shape)
+    # starter: instead
+    # raise NotImplementedError("TODO")
+    # starter: end
 
 
 class Add(Op):
@@ -141,27 +158,43 @@ class Add(Op):
 
 class Mul(Op):
     def compute(self, a, b):
+        # starter: solution-only
         self.a, self.b = a, b
         return a * b
+        # starter: instead
+        # raise NotImplementedError("TODO")
+        # starter: end
 
     def gradient(self, out_grad, out):
+        # starter: solution-only
         return (
             unbroadcast(out_grad * self.b, self.a.shape),
             unbroadcast(out_grad * self.a, self.b.shape),
         )
+        # starter: instead
+        # raise NotImplementedError("TODO")
+        # starter: end
 
 
 class MatMul(Op):
     """np.matmul for operands with at least 2 dimensions; batch dimensions broadcast."""
 
     def compute(self, a, b):
+        # starter: solution-only
         self.a, self.b = a, b
         return a @ b
+        # starter: instead
+        # raise NotImplementedError("TODO")
+        # starter: end
 
     def gradient(self, out_grad, out):
+        # starter: solution-only
         grad_a = out_grad @ np.swapaxes(self.b, -1, -2)
         grad_b = np.swapaxes(self.a, -1, -2) @ out_grad
         return unbroadcast(grad_a, self.a.shape), unbroadcast(grad_b, self.b.shape)
+        # starter: instead
+        # raise NotImplementedError("TODO")
+        # starter: end
 
 
 class Sum(Op):
@@ -170,16 +203,24 @@ class Sum(Op):
         self.keepdims = keepdims
 
     def compute(self, a):
+        # starter: solution-only
         self.shape = a.shape
         return np.sum(a, axis=self.axes, keepdims=self.keepdims)
+        # starter: instead
+        # raise NotImplementedError("TODO")
+        # starter: end
 
     def gradient(self, out_grad, out):
+        # starter: solution-only
         if self.axes is None:
             axes = tuple(range(len(self.shape)))
         else:
             axes = tuple(ax % len(self.shape) for ax in self.axes)
         kept = [1 if i in axes else n for i, n in enumerate(self.shape)]
         return (np.broadcast_to(np.reshape(out_grad, kept), self.shape).copy(),)
+        # starter: instead
+        # raise NotImplementedError("TODO")
+        # starter: end
 
 
 class BroadcastTo(Op):
@@ -187,11 +228,19 @@ class BroadcastTo(Op):
         self.shape = tuple(shape)
 
     def compute(self, a):
+        # starter: solution-only
         self.in_shape = a.shape
         return np.broadcast_to(a, self.shape).copy()
+        # starter: instead
+        # raise NotImplementedError("TODO")
+        # starter: end
 
     def gradient(self, out_grad, out):
+        # starter: solution-only
         return (unbroadcast(out_grad, self.in_shape),)
+        # starter: instead
+        # raise NotImplementedError("TODO")
+        # starter: end
 
 
 class Reshape(Op):
@@ -199,11 +248,19 @@ class Reshape(Op):
         self.shape = tuple(shape)
 
     def compute(self, a):
+        # starter: solution-only
         self.in_shape = a.shape
         return np.reshape(a, self.shape).copy()
+        # starter: instead
+        # raise NotImplementedError("TODO")
+        # starter: end
 
     def gradient(self, out_grad, out):
+        # starter: solution-only
         return (np.reshape(out_grad, self.in_shape),)
+        # starter: instead
+        # raise NotImplementedError("TODO")
+        # starter: end
 
 
 class Transpose(Op):
@@ -213,39 +270,71 @@ class Transpose(Op):
         self.axes = None if axes is None else tuple(axes)
 
     def compute(self, a):
+        # starter: solution-only
         self.ndim = a.ndim
         return np.transpose(a, self.axes).copy()
+        # starter: instead
+        # raise NotImplementedError("TODO")
+        # starter: end
 
     def gradient(self, out_grad, out):
+        # starter: solution-only
         axes = tuple(range(self.ndim))[::-1] if self.axes is None else self.axes
         return (np.transpose(out_grad, np.argsort(axes)),)
+        # starter: instead
+        # raise NotImplementedError("TODO")
+        # starter: end
 
 
 class Exp(Op):
     def compute(self, a):
+        # starter: solution-only
         self.out = np.exp(a)
         return self.out
+        # starter: instead
+        # raise NotImplementedError("TODO")
+        # starter: end
 
     def gradient(self, out_grad, out):
+        # starter: solution-only
         return (out_grad * self.out,)
+        # starter: instead
+        # raise NotImplementedError("TODO")
+        # starter: end
 
 
 class Log(Op):
     def compute(self, a):
+        # starter: solution-only
         self.a = a
         return np.log(a)
+        # starter: instead
+        # raise NotImplementedError("TODO")
+        # starter: end
 
     def gradient(self, out_grad, out):
+        # starter: solution-only
         return (out_grad / self.a,)
+        # starter: instead
+        # raise NotImplementedError("TODO")
+        # starter: end
 
 
 class ReLU(Op):
     def compute(self, a):
+        # starter: solution-only
         self.mask = a > 0
         return np.where(self.mask, a, 0.0)
+        # starter: instead
+        # raise NotImplementedError("TODO")
+        # starter: end
 
     def gradient(self, out_grad, out):
+        # starter: solution-only
         return (out_grad * self.mask,)
+        # starter: instead
+        # raise NotImplementedError("TODO")
+        # starter: end
 
 
 class Softmax(Op):
@@ -253,15 +342,23 @@ class Softmax(Op):
         self.axis = axis
 
     def compute(self, a):
+        # starter: solution-only
         shifted = a - np.max(a, axis=self.axis, keepdims=True)
         e = np.exp(shifted)
         self.out = e / np.sum(e, axis=self.axis, keepdims=True)
         return self.out
+        # starter: instead
+        # raise NotImplementedError("TODO")
+        # starter: end
 
     def gradient(self, out_grad, out):
+        # starter: solution-only
         s = self.out
         dot = np.sum(out_grad * s, axis=self.axis, keepdims=True)
         return (s * (out_grad - dot),)
+        # starter: instead
+        # raise NotImplementedError("TODO")
+        # starter: end
 
 
 class LayerNorm(Op):
@@ -272,14 +369,19 @@ class LayerNorm(Op):
         self.eps = eps
 
     def compute(self, x, weight, bias):
+        # starter: solution-only
         mean = np.mean(x, axis=-1, keepdims=True)
         var = np.var(x, axis=-1, keepdims=True)
         self.inv_std = 1.0 / np.sqrt(var + self.eps)
         self.xhat = (x - mean) * self.inv_std
         self.weight = weight
         return self.xhat * weight + bias
+        # starter: instead
+        # raise NotImplementedError("TODO")
+        # starter: end
 
     def gradient(self, out_grad, out):
+        # starter: solution-only
         d = self.xhat.shape[-1]
         dxhat = out_grad * self.weight
         dx = (
@@ -294,6 +396,9 @@ class LayerNorm(Op):
         dweight = unbroadcast(out_grad * self.xhat, self.weight.shape)
         dbias = unbroadcast(out_grad, self.weight.shape)
         return dx, dweight, dbias
+        # starter: instead
+        # raise NotImplementedError("TODO")
+        # starter: end
 
 
 class CrossEntropy(Op):
@@ -303,18 +408,26 @@ class CrossEntropy(Op):
         self.targets = np.asarray(targets, dtype=np.int64)
 
     def compute(self, logits):
+        # starter: solution-only
         shifted = logits - np.max(logits, axis=1, keepdims=True)
         log_z = np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
         log_p = shifted - log_z
         self.probs = np.exp(log_p)
         n = logits.shape[0]
         return np.array(-np.mean(log_p[np.arange(n), self.targets]))
+        # starter: instead
+        # raise NotImplementedError("TODO")
+        # starter: end
 
     def gradient(self, out_grad, out):
+        # starter: solution-only
         n = self.probs.shape[0]
         grad = self.probs.copy()
         grad[np.arange(n), self.targets] -= 1.0
         return (grad * (out_grad / n),)
+        # starter: instead
+        # raise NotImplementedError("TODO")
+        # starter: end
 
 
 # The functional API: one fresh Op per call.
@@ -373,6 +486,7 @@ def cross_entropy(logits, targets):
 def topological_sort(root):
     """Every tensor reachable from root through .inputs, each exactly once, each after all
     of its inputs (so root comes last). Iterative: graphs may be thousands of nodes deep."""
+    # starter: solution-only
     order = []
     visited = set()
     stack = [(root, False)]
@@ -389,12 +503,16 @@ def topological_sort(root):
             if id(parent) not in visited:
                 stack.append((parent, False))
     return order
+    # starter: instead
+    # raise NotImplementedError("TODO")
+    # starter: end
 
 
 def backward(root, grad=None):
     """Reverse-mode sweep from root. grad is dLoss/d(root); default ones (a scalar loss).
     Calls each node's op.gradient exactly once, sums the gradients a tensor receives from
     all its consumers, and adds the result into .grad of every leaf that requires grad."""
+    # starter: solution-only
     grad = np.ones_like(root.data) if grad is None else np.array(grad, dtype=np.float64)
     grads = {id(root): grad}
     for node in reversed(topological_sort(root)):
@@ -410,6 +528,9 @@ def backward(root, grad=None):
                 continue
             key = id(parent)
             grads[key] = g if key not in grads else grads[key] + g
+    # starter: instead
+    # raise NotImplementedError("TODO")
+    # starter: end
 
 
 class Optimizer:
@@ -432,6 +553,7 @@ class SGD(Optimizer):
         self.buffers = {}
 
     def step(self):
+        # starter: solution-only
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
@@ -442,6 +564,9 @@ class SGD(Optimizer):
                 else:
                     g = self.buffers[i] = g.copy()
             p.data = p.data - self.lr * g
+        # starter: instead
+        # raise NotImplementedError("TODO")
+        # starter: end
 
 
 class Adam(Optimizer):
@@ -455,6 +580,7 @@ class Adam(Optimizer):
         self.state = {}
 
     def step(self):
+        # starter: solution-only
         beta1, beta2 = self.betas
         for i, p in enumerate(self.params):
             if p.grad is None:
@@ -468,3 +594,6 @@ class Adam(Optimizer):
             m_hat = m / (1 - beta1**t)
             v_hat = v / (1 - beta2**t)
             p.data = p.data - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        # starter: instead
+        # raise NotImplementedError("TODO")
+        # starter: end

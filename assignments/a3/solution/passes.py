@@ -1,3 +1,4 @@
+# starter: solution-only
 """A3: graph passes over torch.fx (reference solution).
 
 Every pass takes a torch.fx.GraphModule, rewrites its graph in place, calls recompile(), and
@@ -5,6 +6,18 @@ returns the same GraphModule. Passes never change what the module computes (with
 point rounding) and never modify a submodule in place: a submodule may be called from
 several nodes.
 """
+# starter: instead
+# """A3: graph passes over torch.fx (starter code).
+#
+# Every pass takes a torch.fx.GraphModule, rewrites its graph in place, calls recompile(), and
+# returns the same GraphModule. Passes never change what the module computes (within floating
+# point rounding) and never modify a submodule in place: a submodule may be called from
+# several nodes.
+#
+# Fill in every function that raises NotImplementedError("TODO"); keep the names and
+# signatures (the grader imports them). See README.md.
+# """
+# starter: end
 
 import operator
 
@@ -59,6 +72,7 @@ def count_call_nodes(gm):
 def eliminate_dead_code(gm):
     """Remove every node whose result is unused and that is not impure, including nodes
     that become unused once their users are gone (get_attr and call_module included)."""
+    # starter: solution-only
     changed = True
     while changed:
         changed = False
@@ -68,6 +82,9 @@ def eliminate_dead_code(gm):
                 changed = True
     gm.recompile()
     return gm
+    # starter: instead
+    # raise NotImplementedError("TODO")
+    # starter: end
 
 
 def _fetch_attr(gm, target):
@@ -82,6 +99,7 @@ def constant_fold(gm):
     input nodes are all constant. Evaluate the constants once; every constant call node used
     by a non-constant node becomes a get_attr of a new buffer named _folded_<k>; then remove
     what is dead."""
+    # starter: solution-only
     values = {}
     for node in gm.graph.nodes:
         if node.op == "get_attr":
@@ -119,10 +137,14 @@ def constant_fold(gm):
             replacement = gm.graph.get_attr(name)
         node.replace_all_uses_with(replacement)
     return eliminate_dead_code(gm)
+    # starter: instead
+    # raise NotImplementedError("TODO")
+    # starter: end
 
 
 def fold_conv_weights(conv, bn):
     """A new Conv2d computing bn(conv(x)) for a BatchNorm2d in eval mode."""
+    # starter: solution-only
     fused = nn.Conv2d(
         conv.in_channels, conv.out_channels, conv.kernel_size, stride=conv.stride,
         padding=conv.padding, dilation=conv.dilation, groups=conv.groups, bias=True,
@@ -134,12 +156,16 @@ def fold_conv_weights(conv, bn):
         fused.weight.copy_(conv.weight * scale.reshape(-1, 1, 1, 1))
         fused.bias.copy_((bias - bn.running_mean) * scale + bn.bias)
     return fused
+    # starter: instead
+    # raise NotImplementedError("TODO")
+    # starter: end
 
 
 def fold_conv_bn(gm):
     """Fold each BatchNorm2d (eval mode) whose input is a Conv2d node used only by that
     BatchNorm: the conv node calls a new submodule <conv target>_bn_folded_<k> holding the
     fused weights, the BatchNorm node is removed."""
+    # starter: solution-only
     count = 0
     for node in list(gm.graph.nodes):
         if node.op != "call_module" or not isinstance(gm.get_submodule(node.target), nn.BatchNorm2d):
@@ -161,12 +187,16 @@ def fold_conv_bn(gm):
         gm.graph.erase_node(node)
     gm.recompile()
     return gm
+    # starter: instead
+    # raise NotImplementedError("TODO")
+    # starter: end
 
 
 def fusion_groups(gm):
     """The fusion groups, each a list of nodes in graph order: the connected components of
     the edges producer -> consumer where both are pointwise and the producer has exactly one
     user. Only components of two or more nodes are returned."""
+    # starter: solution-only
     parent = {}
 
     def find(n):
@@ -188,6 +218,9 @@ def fusion_groups(gm):
         if node in parent:
             groups.setdefault(find(node), []).append(node)
     return [g for g in groups.values() if len(g) >= 2]
+    # starter: instead
+    # raise NotImplementedError("TODO")
+    # starter: end
 
 
 def fuse_pointwise(gm):
@@ -195,6 +228,7 @@ def fuse_pointwise(gm):
     torch.fx.GraphModule holding the group's nodes. The group's inputs from outside become
     the fused module's arguments, in order of first use; its output is the group's last
     node (the only one used outside the group)."""
+    # starter: solution-only
     for k, group in enumerate(fusion_groups(gm)):
         members = set(group)
         sink = group[-1]
@@ -217,3 +251,6 @@ def fuse_pointwise(gm):
             gm.graph.erase_node(node)
     gm.recompile()
     return gm
+    # starter: instead
+    # raise NotImplementedError("TODO")
+    # starter: end

@@ -1,9 +1,21 @@
+# starter: solution-only
 """A3: a static memory planner for torch.fx graphs (reference solution).
 
 Every intermediate tensor (the output of a call_function, call_method or call_module node
 whose result is a tensor) gets a byte offset in one arena. Two tensors whose lifetimes
 overlap must not share a byte; the arena should be as small as possible.
 """
+# starter: instead
+# """A3: a static memory planner for torch.fx graphs (starter code).
+#
+# Every intermediate tensor (the output of a call_function, call_method or call_module node
+# whose result is a tensor) gets a byte offset in one arena. Two tensors whose lifetimes
+# overlap must not share a byte; the arena should be as small as possible.
+#
+# Fill in every function that raises NotImplementedError("TODO"); keep the names and
+# signatures (the grader imports them). See README.md.
+# """
+# starter: end
 
 import math
 
@@ -26,6 +38,7 @@ def tensor_lifetimes(gm, example_inputs):
     node using it (the output node counts), or first when nothing uses it. size is
     numel * element size in bytes, rounded up to ALIGNMENT. Shapes come from running the
     module once on example_inputs (torch.fx.passes.shape_prop.ShapeProp)."""
+    # starter: solution-only
     ShapeProp(gm).propagate(*example_inputs)
     index = {node: i for i, node in enumerate(gm.graph.nodes)}
     lifetimes = {}
@@ -38,6 +51,9 @@ def tensor_lifetimes(gm, example_inputs):
         last = max((index[user] for user in node.users), default=i)
         lifetimes[node.name] = (size, i, last)
     return lifetimes
+    # starter: instead
+    # raise NotImplementedError("TODO")
+    # starter: end
 
 
 def overlaps(a, b):
@@ -49,6 +65,7 @@ def plan_memory(gm, example_inputs):
     """{"arena_bytes": int, "offsets": {node name: byte offset}} for every tensor of
     tensor_lifetimes: greedy by size. Largest tensors first; each goes to the lowest aligned
     offset where it fits beside the already placed tensors whose lifetimes overlap its own."""
+    # starter: solution-only
     lifetimes = tensor_lifetimes(gm, example_inputs)
     order = sorted(lifetimes, key=lambda name: (-lifetimes[name][0], lifetimes[name][1], name))
     offsets = {}
@@ -67,3 +84,6 @@ def plan_memory(gm, example_inputs):
         offsets[name] = offset
     arena = max((offsets[n] + lifetimes[n][0] for n in offsets), default=0)
     return {"arena_bytes": arena, "offsets": offsets}
+    # starter: instead
+    # raise NotImplementedError("TODO")
+    # starter: end

@@ -25,6 +25,7 @@ class Engine:
     def step(self):
         """Run one batched forward over everything the scheduler picked; greedy-sample one token
         per scheduled sequence. Returns the requests that finished in this step."""
+        # starter: solution-only
         batch = self.scheduler.schedule()
         if not batch:
             return []
@@ -47,6 +48,9 @@ class Engine:
         next_tokens = logits[last].argmax(dim=-1).tolist()
         sampled = {s.request.rid: t for s, t in zip(batch, next_tokens)}
         return self.scheduler.update(sampled)
+        # starter: instead
+        # raise NotImplementedError("TODO: Engine.step")
+        # starter: end
 
     def run(self):
         """Step until every request finished; returns {rid: output tokens}."""

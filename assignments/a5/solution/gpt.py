@@ -99,18 +99,23 @@ class KVCache:
 
     def attend(self, layer, q, k, v, positions):
         """Store k and v at `positions`, then attend q over every stored position up to its own."""
+        # starter: solution-only
         self.k[layer, positions] = k
         self.v[layer, positions] = v
         end = int(positions.max()) + 1
         self.length = max(self.length, end)
         mask = torch.arange(end)[None, :] <= positions[:, None]
         return attention(q, self.k[layer, :end], self.v[layer, :end], mask)
+        # starter: instead
+        # raise NotImplementedError("TODO: KVCache.attend")
+        # starter: end
 
 
 @torch.no_grad()
 def generate(model, prompt, max_new_tokens):
     """Greedy decoding with a KV cache: one forward over the prompt, then one token per step.
     Returns the list of new tokens."""
+    # starter: solution-only
     cache = KVCache(model.cfg)
     tokens = torch.tensor(prompt, dtype=torch.long)
     logits = model(tokens, torch.arange(len(prompt)), kv=cache)
@@ -123,6 +128,9 @@ def generate(model, prompt, max_new_tokens):
         pos = torch.tensor([len(prompt) + i])
         logits = model(torch.tensor([nxt]), pos, kv=cache)
     return out
+    # starter: instead
+    # raise NotImplementedError("TODO: generate")
+    # starter: end
 
 
 @torch.no_grad()

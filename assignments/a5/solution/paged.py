@@ -15,9 +15,13 @@ class PagedKVCache:
 
     def write(self, layer, slots, k, v):
         """slots: LongTensor [N]; k, v: [N, H, D]."""
+        # starter: solution-only
         blocks, offsets = slots // self.block_size, slots % self.block_size
         self.k[layer, blocks, offsets] = k
         self.v[layer, blocks, offsets] = v
+        # starter: instead
+        # raise NotImplementedError("TODO: PagedKVCache.write")
+        # starter: end
 
 
 def paged_attention(q, k_blocks, v_blocks, block_tables, context_lens):
@@ -25,6 +29,7 @@ def paged_attention(q, k_blocks, v_blocks, block_tables, context_lens):
     block_tables: LongTensor [N, max_blocks], the blocks of row i's sequence (padding: -1);
     context_lens: LongTensor [N], row i attends to the first context_lens[i] positions.
     Returns [N, H, D]."""
+    # starter: solution-only
     n, h, d = q.shape
     bs = k_blocks.shape[1]
     tables = block_tables.clamp(min=0)
@@ -34,6 +39,9 @@ def paged_attention(q, k_blocks, v_blocks, block_tables, context_lens):
     scores = torch.einsum("nhd,nmhd->nhm", q, k) / math.sqrt(d)
     scores = scores.masked_fill(~valid[:, None, :], float("-inf"))
     return torch.einsum("nhm,nmhd->nhd", scores.softmax(dim=-1), v)
+    # starter: instead
+    # raise NotImplementedError("TODO: paged_attention")
+    # starter: end
 
 
 class PagedBatch:

@@ -58,13 +58,18 @@ class Scheduler:
 
     def _preempt(self, request):
         """Free all of request's blocks and put it at the front of the waiting queue."""
+        # starter: solution-only
         self.bm.free(request.rid)
         self.running.remove(request)
         self.waiting.insert(0, request)
         self.num_preemptions += 1
+        # starter: instead
+        # raise NotImplementedError("TODO: Scheduler._preempt")
+        # starter: end
 
     def schedule(self):
         """Pick this step's work; returns a list of Scheduled."""
+        # starter: solution-only
         batch = []
         preempted = False
         for req in list(self.running):
@@ -89,10 +94,14 @@ class Scheduler:
             batch.append(Scheduled(req, list(req.tokens), list(range(n)), self.bm.append(req.rid, n)))
         self._last = batch
         return batch
+        # starter: instead
+        # raise NotImplementedError("TODO: Scheduler.schedule")
+        # starter: end
 
     def update(self, sampled):
         """sampled: {rid: next token} for every sequence of the last schedule().
         Returns the requests that finished (their blocks are freed)."""
+        # starter: solution-only
         finished = []
         for s in self._last:
             req = s.request
@@ -103,3 +112,6 @@ class Scheduler:
                 finished.append(req)
         self._last = []
         return finished
+        # starter: instead
+        # raise NotImplementedError("TODO: Scheduler.update")
+        # starter: end

@@ -67,13 +67,13 @@ TEST(Manifest, FixtureLoads) {
   EXPECT_EQ(m.id, "mini");
   EXPECT_DOUBLE_EQ(m.points, 100.0);
   ASSERT_EQ(m.tests.size(), 6u);
-  EXPECT_EQ(m.tests[0].kind, "pytest");
+  EXPECT_EQ(reports::name(m.tests[0].kind), "pytest");
   EXPECT_EQ(m.tests[0].cases, 4);
-  EXPECT_EQ(m.tests[2].kind, "produce_check");
+  EXPECT_EQ(reports::name(m.tests[2].kind), "produce_check");
   EXPECT_EQ(m.tests[2].expected, "hidden/expected/values");
   EXPECT_EQ(m.tests[2].seed, 7);
-  EXPECT_EQ(m.tests[3].scoring, "all_or_nothing");
-  EXPECT_EQ(m.tests[4].visibility, "after_due_date");
+  EXPECT_EQ(reports::name(m.tests[3].scoring), "all_or_nothing");
+  EXPECT_EQ(reports::name(m.tests[4].visibility), "after_due_date");
   // Test limits override the runtime defaults, the rest are inherited.
   EXPECT_DOUBLE_EQ(*m.tests[4].limits.cpu_time, 3.0);
   EXPECT_EQ(*m.tests[4].limits.memory, 256ull << 20);
@@ -373,20 +373,23 @@ grader::TestSpec loaded_test(const std::string& toml) {
 }  // namespace
 
 TEST(Trust, DefaultsByKind) {
-  EXPECT_EQ(loaded_test(one_test("visibility = \"public\"\n" + kPytest)).trust, "self_reported");
-  EXPECT_EQ(loaded_test(one_test(kProduce)).trust, "outputs");
-  EXPECT_EQ(loaded_test(one_test(kPerf)).trust, "measured");
-  EXPECT_EQ(loaded_test(one_test(kCommand)).trust, "measured");
+  EXPECT_EQ(loaded_test(one_test("visibility = \"public\"\n" + kPytest)).trust,
+            grader::Trust::SelfReported);
+  EXPECT_EQ(loaded_test(one_test(kProduce)).trust, grader::Trust::Outputs);
+  EXPECT_EQ(loaded_test(one_test(kPerf)).trust, grader::Trust::Measured);
+  EXPECT_EQ(loaded_test(one_test(kCommand)).trust, grader::Trust::Measured);
   grader::TestSpec hand_made;
-  hand_made.kind = "pytest";
-  EXPECT_EQ(grader::trust_of(hand_made), "self_reported");
+  hand_made.kind = grader::TestKind::Pytest;
+  EXPECT_FALSE(hand_made.trust);
+  EXPECT_EQ(grader::trust_of(hand_made), grader::Trust::SelfReported);
 }
 
 TEST(Trust, AnAuthorMayOnlyLowerIt) {
-  EXPECT_EQ(loaded_test(one_test(kProduce + "trust = \"measured\"\n")).trust, "measured");
+  EXPECT_EQ(loaded_test(one_test(kProduce + "trust = \"measured\"\n")).trust,
+            grader::Trust::Measured);
   grader::TestSpec lowered =
       loaded_test(one_test(kCommand + "trust = \"self_reported\"\nstudent_can_forge = true\n"));
-  EXPECT_EQ(lowered.trust, "self_reported");
+  EXPECT_EQ(lowered.trust, grader::Trust::SelfReported);
   EXPECT_TRUE(lowered.student_can_forge);
   // Line 10 is the trust key.
   std::string e = error_of(one_test("visibility = \"public\"\ntrust = \"outputs\"\n" + kPytest));
@@ -426,7 +429,7 @@ TEST(Trust, HiddenSelfReportedIsRefusedWithoutTheKey) {
   grader::TestSpec accepted =
       loaded_test(one_test("visibility = \"hidden\"\nstudent_can_forge = true\n" + kPytest));
   EXPECT_TRUE(accepted.student_can_forge);
-  EXPECT_EQ(accepted.trust, "self_reported");
+  EXPECT_EQ(accepted.trust, grader::Trust::SelfReported);
   // Public self_reported tests need no key; the key on a trusted test is a stale mistake.
   EXPECT_EQ(error_of(one_test("visibility = \"public\"\n" + kPytest)), "");
   e = error_of(one_test(kProduce + "student_can_forge = true\n"));
@@ -459,8 +462,8 @@ TEST(Trust, BundledManifestsLoad) {
     grader::Manifest m = grader::load_manifest(entry.path());
     ++loaded;
     for (const auto& t : m.tests) {
-      EXPECT_FALSE(t.trust.empty()) << m.id << " " << t.id;
-      if (t.trust == "self_reported" && t.visibility != "public") {
+      EXPECT_TRUE(t.trust) << m.id << " " << t.id;
+      if (t.trust == grader::Trust::SelfReported && t.visibility != grader::Visibility::Public) {
         EXPECT_TRUE(t.student_can_forge) << m.id << " " << t.id;
       }
     }

@@ -5,8 +5,10 @@
 
 #include <fstream>
 #include <pugixml.hpp>
+#include <vector>
 
 #include "reports/atomic.h"
+#include "reports/fields.h"
 #include "reports/score.h"
 #include "reports/summary.h"
 
@@ -251,4 +253,31 @@ TEST(PrintableText, CleansUntrustedBytes) {
   EXPECT_EQ(reports::printable_text("\xED\xA0\x80"),
             "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
   EXPECT_NO_THROW(json(reports::printable_text("\xff\xfe\x00 x")).dump());
+}
+
+// reports/fields.h: every word of each closed set round-trips, the error lists read as the
+// manifest's messages always have, and score.json gets the names.
+TEST(Fields, EveryNameRoundTripsAndNothingElseParses) {
+  auto check = [](auto values, const std::string& listed) {
+    using E = typename decltype(values)::value_type;
+    for (E v : values) {
+      EXPECT_EQ(reports::parse<E>(reports::name(v)), v);
+      EXPECT_EQ(nlohmann::json(v), std::string(reports::name(v)));
+    }
+    EXPECT_EQ(reports::names_listed<E>(), listed);
+    EXPECT_FALSE(reports::parse<E>(""));
+    EXPECT_FALSE(reports::parse<E>("Public"));  // names are exact, lower case
+  };
+  using namespace reports;
+  check(std::vector{TestKind::Pytest, TestKind::ProduceCheck, TestKind::Perf, TestKind::Command},
+        "pytest, produce_check, perf or command");
+  check(std::vector{Visibility::Public, Visibility::Hidden, Visibility::AfterDueDate},
+        "public, hidden or after_due_date");
+  check(std::vector{Scoring::Proportional, Scoring::AllOrNothing},
+        "proportional or all_or_nothing");
+  check(std::vector{Measure::Cpu, Measure::Wall}, "cpu or wall");
+  check(std::vector{Trust::Outputs, Trust::Measured, Trust::SelfReported},
+        "outputs, measured or self_reported");
+  EXPECT_EQ(reports::name(TestKind::ProduceCheck), "produce_check");
+  EXPECT_EQ(reports::parse<Trust>("self_reported"), Trust::SelfReported);
 }

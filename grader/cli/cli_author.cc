@@ -78,8 +78,8 @@ std::vector<std::string> folder_problems(const Manifest& m) {
 std::string overview(const Manifest& m) {
   double shown = 0, self_reported = 0;
   for (const TestSpec& t : m.tests) {
-    if (t.visibility == "public") shown += t.points;
-    if (trust_of(t) == "self_reported") self_reported += t.points;
+    if (t.visibility == Visibility::Public) shown += t.points;
+    if (trust_of(t) == Trust::SelfReported) self_reported += t.points;
   }
   const size_t variants = list_variants(m.dir).size();
   return fmt::format(

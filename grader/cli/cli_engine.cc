@@ -245,15 +245,15 @@ void print_trust_warnings(const Context& ctx, const Manifest& m) {
   double forgeable = 0;
   std::string ids;
   for (const TestSpec& t : m.tests) {
-    if (trust_of(t) != "self_reported") continue;
+    if (trust_of(t) != Trust::SelfReported) continue;
     forgeable += t.points;
     ids += (ids.empty() ? "" : ", ") + t.id;
-    if (t.visibility == "public") continue;
+    if (t.visibility == Visibility::Public) continue;
     std::cout << paint(ctx, "warning", "33")
               << fmt::format(
                      ": {} test {} ({}, {} points) is self_reported: the student's code "
                      "can forge its points unseen (student_can_forge = true)\n",
-                     m.id, t.id, t.visibility, points(t.points));
+                     m.id, t.id, reports::name(t.visibility), points(t.points));
   }
   std::cout << fmt::format("{}: {} of {} points rest on self_reported tests{}\n", m.id,
                            points(forgeable), points(m.points),

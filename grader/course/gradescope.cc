@@ -166,10 +166,10 @@ double worst_case_seconds(const Manifest& m) {
   double total = m.build ? wall(m.build->limits) : 0;
   for (const TestSpec& t : m.tests) {
     double runs = 1;
-    if (t.kind == "produce_check") runs = 2;
+    if (t.kind == TestKind::ProduceCheck) runs = 2;
     // Each pair: baseline low, baseline high, student high and a check; noisy pairs are
     // measured again (up to 2 more tries) and more pairs added (up to 2 x pairs).
-    if (t.kind == "perf") runs = 2.0 * static_cast<double>(t.pairs) * 4 * 3;
+    if (t.kind == TestKind::Perf) runs = 2.0 * static_cast<double>(t.pairs) * 4 * 3;
     total += runs * wall(t.limits);
   }
   return total;

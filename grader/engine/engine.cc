@@ -182,22 +182,22 @@ json host_facts(const json& enforced, double time_scale) {
 
 bool selected(const TestSpec& t, const GradeRequest& req) {
   if (req.mode == Mode::Grade) return true;
-  if (t.visibility != "public") return false;
+  if (t.visibility != Visibility::Public) return false;
   return req.only_tests.empty() ||
          std::find(req.only_tests.begin(), req.only_tests.end(), t.id) != req.only_tests.end();
 }
 
 // Why a test did not run; check mode: a hidden test, or a public one left out by --test.
 std::string not_selected_reason(const TestSpec& t) {
-  return t.visibility == "public" ? "Not run: not selected (grader check --test)."
-                                  : "Not run by `grader check` (only public tests run).";
+  return t.visibility == Visibility::Public ? "Not run: not selected (grader check --test)."
+                                            : "Not run by `grader check` (only public tests run).";
 }
 
 // Refuses a --test that names no public test, listing the ones there are.
 void check_selection(const Manifest& m, const GradeRequest& req) {
   std::vector<std::string> public_ids;
   for (const TestSpec& t : m.tests)
-    if (t.visibility == "public") public_ids.push_back(t.id);
+    if (t.visibility == Visibility::Public) public_ids.push_back(t.id);
   for (const std::string& id : req.only_tests) {
     if (std::find(public_ids.begin(), public_ids.end(), id) == public_ids.end())
       throw InputError(fmt::format("--test '{}': no public test of {} has this id (public: {})",
@@ -216,7 +216,7 @@ json not_run_entry(const TestSpec& t, const std::string& why) {
           {"verdict", nullptr},
           {"limit_reason", nullptr},
           {"trust", trust_of(t)},
-          {"self_reported", trust_of(t) == "self_reported"},
+          {"self_reported", trust_of(t) == Trust::SelfReported},
           {"output", why}};
 }
 

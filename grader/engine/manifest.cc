@@ -59,6 +59,17 @@ class Reader {
     return *v;
   }
 
+  // One of the words of reports/fields.h (kind, visibility, scoring, measure, trust).
+  template <typename E>
+  std::optional<E> opt_word(const toml::table& t, const std::string& key,
+                            const std::string& name) const {
+    const std::optional<std::string> text = opt_string(t, key, name);
+    if (!text) return std::nullopt;
+    const std::optional<E> value = reports::parse<E>(*text);
+    if (!value) fail(t.get(key), name, "must be " + reports::names_listed<E>());
+    return value;
+  }
+
   std::optional<double> opt_number(const toml::table& t, const std::string& key,
                                    const std::string& name, double min_value) const {
     const toml::node* n = t.get(key);
@@ -211,18 +222,18 @@ class Reader {
 
 // Why a test of `kind` cannot claim `level`; "" when it can. Levels only go down from the
 // kind's default: nothing in the manifest makes a run beside student code trusted.
-std::string trust_refusal(const std::string& kind, const std::string& level) {
-  if (level == "self_reported") return "";
-  if (kind == "pytest")
+std::string trust_refusal(TestKind kind, Trust level) {
+  if (level == Trust::SelfReported) return "";
+  if (kind == TestKind::Pytest)
     return "a pytest test runs in the student's box, where the student's code can rewrite its "
            "report (exit handlers, a shadowing pytest.py or conftest.py), so it can never be more "
            "than self_reported";
-  if (kind == "produce_check") return "";  // outputs (default) or measured (/measured facts)
-  if (level == "outputs")
+  if (kind == TestKind::ProduceCheck) return "";  // outputs (default) or measured (/measured)
+  if (level == Trust::Outputs)
     return fmt::format(
         "a {} test scores what the sandbox measured, so it is measured or "
         "self_reported, never outputs",
-        kind);
+        reports::name(kind));
   return "";
 }
 
@@ -230,29 +241,29 @@ std::string trust_refusal(const std::string& kind, const std::string& level) {
 // can forge must say so, or nobody would see that its points are not earned.
 void parse_trust(const Reader& r, const toml::table& t, const std::string& name, TestSpec& spec) {
   spec.trust = default_trust(spec.kind);
-  if (auto level = r.opt_string(t, "trust", name + ".trust")) {
-    if (*level != "outputs" && *level != "measured" && *level != "self_reported")
-      r.fail(t.get("trust"), name + ".trust", "must be outputs, measured or self_reported");
+  if (auto level = r.opt_word<Trust>(t, "trust", name + ".trust")) {
     std::string why = trust_refusal(spec.kind, *level);
     if (!why.empty())
-      r.fail(t.get("trust"), name + ".trust", fmt::format("cannot be {}: {}", *level, why));
+      r.fail(t.get("trust"), name + ".trust",
+             fmt::format("cannot be {}: {}", reports::name(*level), why));
     spec.trust = *level;
   }
   spec.student_can_forge =
       r.opt_bool(t, "student_can_forge", name + ".student_can_forge").value_or(false);
-  if (spec.student_can_forge && spec.trust != "self_reported")
-    r.fail(
-        t.get("student_can_forge"), name + ".student_can_forge",
-        fmt::format("only a self_reported test needs it (this one is {}); remove it", spec.trust));
-  if (spec.trust == "self_reported" && spec.visibility != "public" && !spec.student_can_forge) {
+  if (spec.student_can_forge && spec.trust != Trust::SelfReported)
+    r.fail(t.get("student_can_forge"), name + ".student_can_forge",
+           fmt::format("only a self_reported test needs it (this one is {}); remove it",
+                       reports::name(*spec.trust)));
+  if (spec.trust == Trust::SelfReported && spec.visibility != Visibility::Public &&
+      !spec.student_can_forge) {
     const toml::node* at = t.get("trust") ? t.get("trust") : t.get("visibility");
     r.fail(at ? at : &t, name,
            fmt::format("{} test that is self_reported ({}) gives points the student's code can "
                        "forge unseen; make it a produce_check whose checker re-derives the "
                        "result, or set student_can_forge = true to accept that",
-                       spec.visibility == "hidden" ? "a hidden" : "an after_due_date",
-                       spec.kind == "pytest" ? "pytest runs beside the student's code"
-                                             : "trust = \"self_reported\""));
+                       spec.visibility == Visibility::Hidden ? "a hidden" : "an after_due_date",
+                       spec.kind == TestKind::Pytest ? "pytest runs beside the student's code"
+                                                     : "trust = \"self_reported\""));
   }
 }
 
@@ -260,7 +271,8 @@ void parse_trust(const Reader& r, const toml::table& t, const std::string& name,
 void require(const Reader& r, const toml::table& t, const std::string& name, const TestSpec& spec,
              const char* key) {
   if (!t.get(key))
-    r.fail(&t, name + "." + key, fmt::format("missing (required for kind \"{}\")", spec.kind));
+    r.fail(&t, name + "." + key,
+           fmt::format("missing (required for kind \"{}\")", reports::name(spec.kind)));
 }
 
 // A produce_check test: what runs the student's code, and the trusted checker's files.
@@ -305,9 +317,7 @@ void parse_perf_runs(const Reader& r, const Manifest& m, const toml::table& t,
     }
   }
   spec.pairs = r.opt_integer(t, "pairs", name + ".pairs", 1).value_or(3);
-  spec.measure = r.opt_string(t, "measure", name + ".measure").value_or("cpu");
-  if (spec.measure != "cpu" && spec.measure != "wall")
-    r.fail(t.get("measure"), name + ".measure", "must be cpu or wall");
+  spec.measure = r.opt_word<Measure>(t, "measure", name + ".measure").value_or(Measure::Cpu);
 }
 
 // A perf test's scoring: [min_speedup, fraction] best first, and the plausible bound.
@@ -357,49 +367,43 @@ void parse_test(const Reader& r, const Manifest& m, const toml::table& t, int in
     r.fail(t.get("id"), at + ".id", "must match [A-Za-z0-9_.-]+");
   const std::string name = fmt::format("tests.{}", spec.id);
   spec.name = r.opt_string(t, "name", name + ".name").value_or(spec.id);
-  spec.visibility = r.opt_string(t, "visibility", name + ".visibility").value_or("hidden");
-  if (spec.visibility != "public" && spec.visibility != "hidden" &&
-      spec.visibility != "after_due_date") {
-    r.fail(t.get("visibility"), name + ".visibility", "must be public, hidden or after_due_date");
-  }
+  spec.visibility =
+      r.opt_word<Visibility>(t, "visibility", name + ".visibility").value_or(Visibility::Hidden);
   auto points = r.opt_number(t, "points", name + ".points", 0);
   if (!points) r.fail(&t, name + ".points", "missing (required)");
   spec.points = *points;
-  spec.kind = r.string(t, "kind", name + ".kind", &t);
+  if (!t.get("kind")) r.fail(&t, name + ".kind", "missing (required)");
+  spec.kind = *r.opt_word<TestKind>(t, "kind", name + ".kind");
   spec.files = r.relative_files(m.dir, t, "files", name + ".files");
   spec.data = r.data_files(m.dir, t, "data", name + ".data");
   spec.args = r.strings(t, "args", name + ".args");
   spec.case_timeout = r.opt_number(t, "case_timeout", name + ".case_timeout", 0.1);
-  spec.scoring = r.opt_string(t, "scoring", name + ".scoring").value_or("proportional");
-  if (spec.scoring != "proportional" && spec.scoring != "all_or_nothing") {
-    r.fail(t.get("scoring"), name + ".scoring", "must be proportional or all_or_nothing");
-  }
+  spec.scoring =
+      r.opt_word<Scoring>(t, "scoring", name + ".scoring").value_or(Scoring::Proportional);
   spec.cases = r.opt_integer(t, "cases", name + ".cases", 1);
   spec.limits =
       r.limits(r.opt_table(t, "limits", name + ".limits"), name + ".limits").over(m.limits);
   spec.seed = r.opt_integer(t, "seed", name + ".seed", 0).value_or(0);
 
-  if (spec.kind == "pytest") {
+  if (spec.kind == TestKind::Pytest) {
     if (spec.files.empty()) r.fail(&t, name + ".files", "a pytest test needs at least one file");
-  } else if (spec.kind == "produce_check") {
+  } else if (spec.kind == TestKind::ProduceCheck) {
     parse_produce_check(r, m, t, name, spec);
-  } else if (spec.kind == "perf" || spec.kind == "command") {
+  } else {  // perf, command
     require(r, t, name, spec, "command");
     spec.command = r.strings(t, "command", name + ".command");
     if (spec.command.empty()) r.fail(t.get("command"), name + ".command", "must not be empty");
-    if (spec.kind == "perf") {
+    if (spec.kind == TestKind::Perf) {
       require(r, t, name, spec, "baseline");
       require(r, t, name, spec, "thresholds");
       parse_perf_runs(r, m, t, name, spec);
       parse_thresholds(r, t, name, spec);
     }
-  } else {
-    r.fail(t.get("kind"), name + ".kind", "must be pytest, produce_check, perf or command");
   }
-  if (t.get("measure_baseline") && spec.kind != "produce_check")
+  if (t.get("measure_baseline") && spec.kind != TestKind::ProduceCheck)
     r.fail(t.get("measure_baseline"), name + ".measure_baseline",
            "only for kind \"produce_check\"");
-  if (spec.kind != "perf" && t.get("max_plausible_speedup"))
+  if (spec.kind != TestKind::Perf && t.get("max_plausible_speedup"))
     r.fail(t.get("max_plausible_speedup"), name + ".max_plausible_speedup",
            "only a perf test has it");
   parse_trust(r, t, name, spec);
@@ -407,15 +411,13 @@ void parse_test(const Reader& r, const Manifest& m, const toml::table& t, int in
 
 }  // namespace
 
-std::string default_trust(const std::string& kind) {
-  if (kind == "pytest") return "self_reported";
-  if (kind == "produce_check") return "outputs";
-  return "measured";  // perf, command
+Trust default_trust(TestKind kind) {
+  if (kind == TestKind::Pytest) return Trust::SelfReported;
+  if (kind == TestKind::ProduceCheck) return Trust::Outputs;
+  return Trust::Measured;  // perf, command
 }
 
-std::string trust_of(const TestSpec& t) {
-  return t.trust.empty() ? default_trust(t.kind) : t.trust;
-}
+Trust trust_of(const TestSpec& t) { return t.trust.value_or(default_trust(t.kind)); }
 
 void scale_time_limits(Manifest& m, double factor) {
   m.limits = m.limits.time_scaled(factor);

@@ -14,8 +14,15 @@
 #include "grader/box/limits.h"
 #include "grader/engine/errors.h"
 #include "grader/engine/late.h"
+#include "reports/fields.h"
 
 namespace grader {
+
+using reports::Measure;
+using reports::Scoring;
+using reports::TestKind;
+using reports::Trust;
+using reports::Visibility;
 
 // A manifest the grader cannot use. The message reads "FILE:LINE: KEY: problem".
 struct ManifestError : InputError {
@@ -24,25 +31,24 @@ struct ManifestError : InputError {
 
 struct TestSpec {
   std::string id, name;
-  std::string visibility;  // public | hidden | after_due_date
-  std::string kind;        // pytest | produce_check | perf | command
+  Visibility visibility = Visibility::Hidden;
+  TestKind kind = TestKind::Pytest;
   double points = 0;
   std::vector<std::string> files;  // relative to the assignment folder
   std::vector<std::string> data;  // copied beside `files`, never given to pytest (folders expanded)
   std::vector<std::string> args;  // extra pytest args
   // pytest: seconds one case may take (pytest-timeout); default a quarter of the wall limit.
   std::optional<double> case_timeout;
-  std::string scoring = "proportional";  // proportional | all_or_nothing
+  Scoring scoring = Scoring::Proportional;
   std::optional<int64_t> cases;
   Limits limits;  // already merged over the runtime defaults
   int64_t seed = 0;
   int line = 0;  // where the test starts in the manifest
 
-  // How far the score can be believed (assignments/README.md, "Trust levels"):
-  // outputs | measured | self_reported. The loader sets it (default_trust of the kind, or
-  // the manifest's `trust`, which may only lower it); empty in a hand-made spec means the
-  // kind's default (trust_of).
-  std::string trust;
+  // How far the score can be believed (assignments/README.md, "Trust levels"). The loader
+  // sets it (default_trust of the kind, or the manifest's `trust`, which may only lower it);
+  // unset in a hand-made spec means the kind's default (trust_of).
+  std::optional<Trust> trust;
   // The author accepts that a hidden or after_due_date self_reported test can be forged
   // by the student's code without anyone seeing it (the loader refuses such a test without).
   bool student_can_forge = false;
@@ -60,7 +66,7 @@ struct TestSpec {
   std::string baseline;  // perf: folder whose files replace the student's
   std::pair<int64_t, int64_t> iterations{1, 2};
   int64_t pairs = 3;
-  std::string measure = "cpu";                        // cpu | wall
+  Measure measure = Measure::Cpu;
   std::vector<std::pair<double, double>> thresholds;  // (min speedup, fraction), best first
   // A pair measuring more than this is noise, not speed; 0: 10 x the top threshold.
   double max_plausible_speedup = 0;
@@ -69,10 +75,10 @@ struct TestSpec {
 // The trust a test of `kind` has unless its manifest lowers it: pytest -> self_reported
 // (it runs beside the student's code), produce_check -> outputs, perf and command ->
 // measured.
-std::string default_trust(const std::string& kind);
+Trust default_trust(TestKind kind);
 
 // The test's trust level: its `trust`, or the kind's default when unset.
-std::string trust_of(const TestSpec& t);
+Trust trust_of(const TestSpec& t);
 
 struct BuildSpec {
   std::vector<std::string> command;

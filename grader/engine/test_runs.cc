@@ -199,7 +199,7 @@ json base_entry(const TestSpec& t) {
           {"verdict", nullptr},
           {"limit_reason", nullptr},
           {"trust", trust_of(t)},
-          {"self_reported", trust_of(t) == "self_reported"},  // kept for older readers
+          {"self_reported", trust_of(t) == Trust::SelfReported},  // kept for older readers
           {"output", ""}};
 }
 
@@ -306,7 +306,7 @@ double case_fraction(const TestSpec& t, int64_t passed, int64_t reported, bool s
   passed = std::min(passed, total);
   entry["cases"] = {{"passed", passed}, {"total", total}};
   if (total == 0) return 0.0;
-  if (t.scoring == "all_or_nothing") return passed == total ? 1.0 : 0.0;
+  if (t.scoring == Scoring::AllOrNothing) return passed == total ? 1.0 : 0.0;
   return static_cast<double>(passed) / static_cast<double>(total);
 }
 
@@ -635,7 +635,7 @@ class PerfTest {
   void record(const perf::Outcome& o);
   std::string explanation(const perf::Outcome& o) const;
   double seconds(const BoxResult& r) const {
-    return t_.measure == "cpu" ? r.result.cpu_seconds : r.result.wall_seconds;
+    return t_.measure == Measure::Cpu ? r.result.cpu_seconds : r.result.wall_seconds;
   }
 
   GradingContext& ctx_;
@@ -776,8 +776,9 @@ std::string PerfTest::explanation(const perf::Outcome& o) const {
       "Median speedup {:.2f}x over the baseline{} ({} time; pairs:{}; your code at {} "
       "iterations, start-up taken from the baseline at {} and {}; {} checked "
       "run(s)). Thresholds:{}.{}\n",
-      o.median, o.saturated ? fmt::format(", counted as {}x", o.used) : "", t_.measure, pairs_text,
-      t_.iterations.second, t_.iterations.first, t_.iterations.second, checks_, needed,
+      o.median, o.saturated ? fmt::format(", counted as {}x", o.used) : "",
+      reports::name(t_.measure), pairs_text, t_.iterations.second, t_.iterations.first,
+      t_.iterations.second, checks_, needed,
       o.decided ? fmt::format(" {} of {} pairs measured: they share a threshold band, "
                               "so no further pair could change the points.",
                               o.pairs.size(), settings_.pairs)
@@ -824,9 +825,9 @@ double perf_fraction(double speedup, const std::vector<std::pair<double, double>
 }
 
 json run_test(GradingContext& ctx, const TestSpec& test) {
-  if (test.kind == "pytest") return run_pytest(ctx, test);
-  if (test.kind == "produce_check") return run_produce_check(ctx, test);
-  if (test.kind == "perf") return run_perf(ctx, test);
+  if (test.kind == TestKind::Pytest) return run_pytest(ctx, test);
+  if (test.kind == TestKind::ProduceCheck) return run_produce_check(ctx, test);
+  if (test.kind == TestKind::Perf) return run_perf(ctx, test);
   return run_command(ctx, test);
 }
 

@@ -15,6 +15,7 @@
 #include "grader/course/variants.h"
 #include "grader/engine/engine.h"
 #include "grader/engine/intake.h"
+#include "reports/record.h"
 #include "reports/score.h"
 
 namespace fs = std::filesystem;
@@ -60,7 +61,12 @@ double points_of(const json& score, const std::string& id) {
   return test_entry(score, id)["score"].get<double>();
 }
 
+// The schema, and the typed mapping of reports/record.h: every entry of the file reads back
+// (strictly) and writes back to the same JSON.
 int validate_against_schema(const fs::path& file) {
+  const json written = json::parse(std::ifstream(file));
+  EXPECT_EQ(json(reports::tests_of(written)), written["tests"]) << file;
+  EXPECT_EQ(json(reports::totals_from_json(written["totals"])), written["totals"]) << file;
   return run("/usr/bin/python3 -c 'import json,sys,jsonschema; "
              "jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))' " +
              (fs::path(SOURCE_DIR) / "reports/score.schema.json").string() + " " + file.string())

@@ -9,6 +9,7 @@
 
 #include "reports/atomic.h"
 #include "reports/fields.h"
+#include "reports/record.h"
 #include "reports/score.h"
 #include "reports/summary.h"
 
@@ -280,4 +281,100 @@ TEST(Fields, EveryNameRoundTripsAndNothingElseParses) {
         "outputs, measured or self_reported");
   EXPECT_EQ(reports::name(TestKind::ProduceCheck), "produce_check");
   EXPECT_EQ(reports::parse<Trust>("self_reported"), Trust::SelfReported);
+}
+
+// reports/record.h: the typed entries the engine writes map to JSON the schema accepts, and
+// read back to the same values.
+namespace {
+
+std::vector<reports::TestEntry> sample_entries() {
+  using namespace reports;
+  TestEntry pytest{"public",
+                   "Public tests",
+                   Visibility::Public,
+                   TestKind::Pytest,
+                   7.5,
+                   10,
+                   TestStatus::Partial,
+                   "nonzero_exit",
+                   std::nullopt,
+                   Trust::SelfReported,
+                   "3 failed",
+                   Cases{3, 4},
+                   std::nullopt,
+                   Usage{0.5, 0.75, 1u << 20},
+                   nullptr};
+  TestEntry check = pytest;
+  check.id = "hidden_check";
+  check.visibility = Visibility::Hidden;
+  check.kind = TestKind::ProduceCheck;
+  check.trust = Trust::Outputs;
+  check.status = TestStatus::Passed;
+  check.check_verdict = std::optional<std::string>("ok");
+  TestEntry perf = check;
+  perf.id = "perf";
+  perf.kind = TestKind::Perf;
+  perf.trust = Trust::Measured;
+  perf.verdict = "time_limit";
+  perf.limit_reason = "cpu";
+  perf.check_verdict = std::optional<std::string>();  // null: no checked run
+  perf.perf = {{"measure", "cpu"}, {"speedup", nullptr}, {"speedups", nlohmann::json::array()}};
+  TestEntry not_run{"late",
+                    "After the due date",
+                    Visibility::AfterDueDate,
+                    TestKind::Command,
+                    0,
+                    5,
+                    TestStatus::NotRun,
+                    std::nullopt,
+                    std::nullopt,
+                    Trust::Measured,
+                    "Not run: the submission was rejected."};
+  return {pytest, check, perf, not_run};
+}
+
+}  // namespace
+
+TEST_F(Reports, TypedEntriesAndTotalsValidateAndReadBack) {
+  json score = sample_score();
+  score["tests"] = sample_entries();
+  const reports::Totals totals{7.5, 30, 0, 7.5, 25, 10, 7.5};
+  score["totals"] = totals;
+  reports::write_score_json(dir_ / "typed.json", score);
+  EXPECT_EQ(validate(dir_ / "typed.json"), 0);
+  EXPECT_EQ(reports::tests_of(score), sample_entries());
+  EXPECT_EQ(reports::totals_from_json(score["totals"]), totals);
+  // Keys only some entries have stay out of the others; null stays null.
+  EXPECT_FALSE(score["tests"][3].contains("cases"));
+  EXPECT_FALSE(score["tests"][3].contains("cpu_seconds"));
+  EXPECT_FALSE(score["tests"][0].contains("check_verdict"));
+  EXPECT_TRUE(score["tests"][2]["check_verdict"].is_null());
+  EXPECT_EQ(score["tests"][0]["self_reported"], true);  // kept for version 1 readers
+  EXPECT_EQ(score["tests"][1]["self_reported"], false);
+}
+
+TEST(Record, ABadEntryNamesTheKeyAndVersionOneStillReads) {
+  json entry = sample_entries()[0];
+  auto error_of = [](const json& j) {
+    try {
+      reports::test_entry_from_json(j);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  json no_id = entry;
+  no_id.erase("id");
+  EXPECT_EQ(error_of(no_id), "missing \"id\"");
+  json bad_kind = entry;
+  bad_kind["kind"] = "quiz";
+  EXPECT_EQ(error_of(bad_kind), "\"kind\" must be pytest, produce_check, perf or command");
+  json bad_score = entry;
+  bad_score["score"] = "ten";
+  EXPECT_EQ(error_of(bad_score), "\"score\" has the wrong type");
+  json version1 = entry;
+  version1.erase("trust");
+  EXPECT_EQ(reports::test_entry_from_json(version1).trust, reports::Trust::SelfReported);
+  version1["self_reported"] = false;
+  EXPECT_EQ(reports::test_entry_from_json(version1).trust, reports::Trust::Outputs);
 }

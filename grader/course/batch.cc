@@ -29,6 +29,7 @@
 #include "grader/engine/intake.h"
 #include "grader/engine/manifest.h"
 #include "reports/atomic.h"
+#include "reports/record.h"
 #include "reports/score.h"
 #include "reports/summary.h"
 
@@ -623,12 +624,7 @@ json ungradable_score(const Entry& e, const json& info,
             {"enforced", json::object()}}},
           {"tests", json::array()},
           {"build", nullptr},
-          {"totals",
-           {{"raw", 0.0},
-            {"max", info["points"]},
-            {"late_penalty", 0.0},
-            {"final", 0.0},
-            {"percent", 0.0}}},
+          {"totals", reports::Totals{.max = info["points"].get<double>()}},
           {"started_at", now},
           {"finished_at", now},
           {"duration_seconds", 0.0}};

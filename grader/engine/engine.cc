@@ -205,19 +205,11 @@ void check_selection(const Manifest& m, const GradeRequest& req) {
   }
 }
 
-json not_run_entry(const TestSpec& t, const std::string& why) {
-  return {{"id", t.id},
-          {"name", t.name},
-          {"visibility", t.visibility},
-          {"kind", t.kind},
-          {"score", 0.0},
-          {"max_score", t.points},
-          {"status", "not_run"},
-          {"verdict", nullptr},
-          {"limit_reason", nullptr},
-          {"trust", trust_of(t)},
-          {"self_reported", trust_of(t) == Trust::SelfReported},
-          {"output", why}};
+reports::TestEntry not_run_entry(const TestSpec& t, const std::string& why) {
+  reports::TestEntry e = base_entry(t);
+  e.status = reports::TestStatus::NotRun;
+  e.output = why;
+  return e;
 }
 
 struct Timing {
@@ -252,8 +244,7 @@ json skeleton(const Manifest& m, const GradeRequest& req, const std::string& has
       {"host", host_facts(nullptr, req.time_scale)},
       {"tests", json::array()},
       {"build", nullptr},
-      {"totals",
-       {{"raw", 0.0}, {"max", 0.0}, {"late_penalty", 0.0}, {"final", 0.0}, {"percent", 0.0}}}};
+      {"totals", reports::Totals{}}};
 }
 
 void finish(json& score, const Timing& timing) {
@@ -265,29 +256,29 @@ void finish(json& score, const Timing& timing) {
 
 // Stage "score": totals from the tests that ran (check mode: public tests only), then the
 // late penalty.
-void total_up(json& score, const Manifest& m, Mode mode, int64_t days) {
+reports::Totals total_up(const std::vector<reports::TestEntry>& tests, const Manifest& m, Mode mode,
+                         int64_t days) {
   double raw = 0, max = 0, forgeable_max = 0, forgeable_score = 0;
-  for (const json& t : score["tests"]) {
-    if (t["status"] == "not_run" && mode == Mode::Check) continue;
-    raw += t["score"].get<double>();
-    max += t["max_score"].get<double>();
-    if (t.value("trust", "") == "self_reported") {
-      forgeable_max += t["max_score"].get<double>();
-      forgeable_score += t["score"].get<double>();
+  for (const reports::TestEntry& t : tests) {
+    if (t.status == reports::TestStatus::NotRun && mode == Mode::Check) continue;
+    raw += t.score;
+    max += t.max_score;
+    if (t.trust == Trust::SelfReported) {
+      forgeable_max += t.max_score;
+      forgeable_score += t.score;
     }
   }
   raw = round4(raw);
-  double penalty = mode == Mode::Grade ? late_penalty(m, days, raw) : 0.0;
-  double final_score = round4(std::max(0.0, raw - penalty));
-  score["submission"]["late_days"] = mode == Mode::Grade ? days : 0;
-  score["totals"] = {{"raw", raw},
-                     {"max", round4(max)},
-                     {"late_penalty", penalty},
-                     {"final", final_score},
-                     {"percent", max > 0 ? round4(100.0 * final_score / max) : 0.0},
-                     // Points the student's own process reports (assignments/README.md).
-                     {"self_reported_points", round4(forgeable_max)},
-                     {"self_reported_score", round4(forgeable_score)}};
+  const double penalty = mode == Mode::Grade ? late_penalty(m, days, raw) : 0.0;
+  const double final_score = round4(std::max(0.0, raw - penalty));
+  // Points the student's own process reports (assignments/README.md): self_reported.
+  return {raw,
+          round4(max),
+          penalty,
+          final_score,
+          max > 0 ? round4(100.0 * final_score / max) : 0.0,
+          round4(forgeable_max),
+          round4(forgeable_score)};
 }
 
 }  // namespace
@@ -416,6 +407,7 @@ class Grading {
   Timing timing_;
   const int64_t days_;
   json score_;
+  std::vector<reports::TestEntry> tests_;  // score_["tests"], written by done()
   std::optional<Scratch> scratch_;
   std::optional<Zygotes> own_zygotes_;  // warm start, where no pool is shared with this grading
   std::optional<GradingContext> ctx_;
@@ -472,7 +464,7 @@ bool Grading::take_submission() {
     score_["submission"]["rejected"] = reports::printable_text(e.what());
     for (const TestSpec& t : m_.tests) {
       if (selected(t, req_))
-        score_["tests"].push_back(not_run_entry(t, "Not run: the submission was rejected."));
+        tests_.push_back(not_run_entry(t, "Not run: the submission was rejected."));
     }
     return false;
   }
@@ -482,10 +474,10 @@ bool Grading::take_submission() {
 void Grading::run_tests() {
   for (const TestSpec& t : m_.tests) {
     if (!selected(t, req_)) {
-      score_["tests"].push_back(not_run_entry(t, not_selected_reason(t)));
+      tests_.push_back(not_run_entry(t, not_selected_reason(t)));
       continue;
     }
-    score_["tests"].push_back(run_test(*ctx_, t));
+    tests_.push_back(run_test(*ctx_, t));
   }
   score_["host"] = host_facts(ctx_->enforced, req_.time_scale);
   score_["host"]["start"] = start_facts(*ctx_);
@@ -495,7 +487,9 @@ json Grading::done() {
   if (scratch_)
     if (std::string error = scratch_->remove(); !error.empty())
       record_cleanup_failure(score_, error);
-  total_up(score_, m_, req_.mode, days_);
+  score_["tests"] = tests_;
+  score_["submission"]["late_days"] = req_.mode == Mode::Grade ? days_ : 0;
+  score_["totals"] = total_up(tests_, m_, req_.mode, days_);
   finish(score_, timing_);
   return score_;
 }

@@ -23,6 +23,8 @@
 namespace grader {
 namespace fs = std::filesystem;
 using nlohmann::json;
+using reports::TestEntry;
+using reports::TestStatus;
 
 namespace {
 
@@ -188,34 +190,21 @@ std::vector<std::string> expand(const std::vector<std::string>& command, const M
 
 double round4(double x) { return std::round(x * 1e4) / 1e4; }
 
-json base_entry(const TestSpec& t) {
-  return {{"id", t.id},
-          {"name", t.name},
-          {"visibility", t.visibility},
-          {"kind", t.kind},
-          {"score", 0.0},
-          {"max_score", t.points},
-          {"status", "failed"},
-          {"verdict", nullptr},
-          {"limit_reason", nullptr},
-          {"trust", trust_of(t)},
-          {"self_reported", trust_of(t) == Trust::SelfReported},  // kept for older readers
-          {"output", ""}};
-}
-
-void set_score(json& entry, const TestSpec& t, double fraction) {
+void set_score(TestEntry& entry, const TestSpec& t, double fraction) {
   fraction = std::clamp(fraction, 0.0, 1.0);
-  entry["score"] = round4(t.points * fraction);
-  entry["status"] = fraction >= 1.0 ? "passed" : fraction > 0.0 ? "partial" : "failed";
+  entry.score = round4(t.points * fraction);
+  entry.status = fraction >= 1.0  ? TestStatus::Passed
+                 : fraction > 0.0 ? TestStatus::Partial
+                                  : TestStatus::Failed;
 }
 
-void record_run(json& entry, const BoxResult& r) {
-  entry["verdict"] = r.verdict();
-  entry["limit_reason"] =
-      r.result.limit_reason.empty() ? json(nullptr) : json(r.result.limit_reason);
-  entry["cpu_seconds"] = r.result.cpu_seconds;
-  entry["wall_seconds"] = r.result.wall_seconds;
-  entry["peak_memory_bytes"] = r.result.peak_memory_bytes;
+void record_run(TestEntry& entry, const BoxResult& r) {
+  entry.verdict = r.verdict();
+  entry.limit_reason = r.result.limit_reason.empty()
+                           ? std::nullopt
+                           : std::optional<std::string>(r.result.limit_reason);
+  entry.usage =
+      reports::Usage{r.result.cpu_seconds, r.result.wall_seconds, r.result.peak_memory_bytes};
 }
 
 // One line a student understands, for verdicts that are not a plain exit status.
@@ -301,17 +290,17 @@ namespace {
 // Fraction of points from (passed, reported) JUnit cases and the manifest's `cases` (not
 // applied to a student's -k selection, which runs fewer cases on purpose).
 double case_fraction(const TestSpec& t, int64_t passed, int64_t reported, bool selection,
-                     json& entry) {
+                     TestEntry& entry) {
   int64_t total = selection ? reported : std::max(reported, t.cases.value_or(0));
   passed = std::min(passed, total);
-  entry["cases"] = {{"passed", passed}, {"total", total}};
+  entry.cases = reports::Cases{passed, total};
   if (total == 0) return 0.0;
   if (t.scoring == Scoring::AllOrNothing) return passed == total ? 1.0 : 0.0;
   return static_cast<double>(passed) / static_cast<double>(total);
 }
 
-json run_pytest(GradingContext& ctx, const TestSpec& t) {
-  json entry = base_entry(t);
+TestEntry run_pytest(GradingContext& ctx, const TestSpec& t) {
+  TestEntry entry = base_entry(t);
   fs::path dir = ctx.new_run_dir(t.id);
   BoxSpec spec;
   spec.argv = pytest_argv(ctx.manifest, t, t.files);
@@ -345,15 +334,15 @@ json run_pytest(GradingContext& ctx, const TestSpec& t) {
   }
   set_score(entry, t, fraction);
   if (!parsed) {
-    entry["status"] = "error";
+    entry.status = TestStatus::Error;
     note += "pytest wrote no test report (did the code crash or exit at import?).\n";
-    entry["cases"] = {{"passed", 0}, {"total", t.cases.value_or(0)}};
+    entry.cases = reports::Cases{0, t.cases.value_or(0)};
   }
   if (r.output.find("Failed: Timeout >") != std::string::npos)
     note +=
         "A case ran past its own time limit; the traceback below shows where your code was "
         "when it was stopped.\n";
-  entry["output"] = note + student_view_paths(r.output);
+  entry.output = note + student_view_paths(r.output);
   return entry;
 }
 
@@ -479,9 +468,9 @@ void write_measured(const fs::path& dir, const std::string& name, const BoxResul
   set_tree_modes(dir, false);
 }
 
-json run_produce_check(GradingContext& ctx, const TestSpec& t) {
+TestEntry run_produce_check(GradingContext& ctx, const TestSpec& t) {
   const Manifest& m = ctx.manifest;
-  json entry = base_entry(t);
+  TestEntry entry = base_entry(t);
   fs::path measured = ctx.new_run_dir(t.id + "-measured");
 
   // With measure_baseline, the same driver first runs over the trusted folder alone (no
@@ -531,20 +520,20 @@ json run_produce_check(GradingContext& ctx, const TestSpec& t) {
   remove_quietly(dir / "out");
   if (!baseline_out.empty()) remove_quietly(baseline_out);
   if (!c.rejected.empty()) {
-    entry["output"] = text_excerpt(produce_text, 1536) + "\nOutputs rejected: " + c.rejected;
-    entry["cases"] = {{"passed", 0}, {"total", t.cases.value_or(0)}};
+    entry.output = text_excerpt(produce_text, 1536) + "\nOutputs rejected: " + c.rejected;
+    entry.cases = reports::Cases{0, t.cases.value_or(0)};
     set_score(entry, t, 0);
     return entry;
   }
-  entry["check_verdict"] = c.verdict;
+  entry.check_verdict = std::optional<std::string>(c.verdict);
   set_score(entry, t, case_fraction(t, c.cases.first, c.cases.second, false, entry));
-  entry["output"] = text_excerpt(produce_text, 1536) + (produce_text.empty() ? "" : "\n") +
-                    "--- checker ---\n" + text_excerpt(c.text, 2560);
+  entry.output = text_excerpt(produce_text, 1536) + (produce_text.empty() ? "" : "\n") +
+                 "--- checker ---\n" + text_excerpt(c.text, 2560);
   return entry;
 }
 
-json run_command(GradingContext& ctx, const TestSpec& t) {
-  json entry = base_entry(t);
+TestEntry run_command(GradingContext& ctx, const TestSpec& t) {
+  TestEntry entry = base_entry(t);
   fs::path dir = ctx.new_run_dir(t.id);
   BoxSpec spec;
   spec.argv = expand(t.command, ctx.manifest, std::nullopt);
@@ -558,7 +547,7 @@ json run_command(GradingContext& ctx, const TestSpec& t) {
   BoxResult r = run_box(ctx, spec, dir, "test " + t.id);
   record_run(entry, r);
   set_score(entry, t, r.ok() ? 1.0 : 0.0);
-  entry["output"] = verdict_note(r, t.limits) + r.output;
+  entry.output = verdict_note(r, t.limits) + r.output;
   return entry;
 }
 
@@ -626,7 +615,7 @@ class PerfTest {
         entry_(base_entry(t)),
         dir_(ctx.new_run_dir(t.id)),
         settings_(perf_settings(t)) {}
-  json run();
+  TestEntry run();
 
  private:
   BoxResult timed_run(bool student, int64_t iterations, const fs::path& run_dir);
@@ -640,7 +629,7 @@ class PerfTest {
 
   GradingContext& ctx_;
   const TestSpec& t_;
-  json entry_;
+  TestEntry entry_;
   const fs::path dir_;
   fs::path grader_, baseline_base_;
   const perf::Settings settings_;
@@ -650,7 +639,7 @@ class PerfTest {
   int checks_ = 0;
 };
 
-json PerfTest::run() {
+TestEntry PerfTest::run() {
   grader_ = grader_files(ctx_.manifest, with_data(t_, t_.files), dir_ / "grader");
   // The baseline runs on the baseline folder alone: no student file (a sitecustomize.py, a
   // module shadowing the standard library) can slow the reference down.
@@ -659,7 +648,7 @@ json PerfTest::run() {
       settings_, [this](int pair, int attempt) { return measure(pair, attempt); });
   record(o);
   if (o.stopped) {
-    entry_["output"] = failure_;
+    entry_.output = failure_;
     set_score(entry_, t_, 0);
     return entry_;
   }
@@ -670,7 +659,7 @@ json PerfTest::run() {
         t_.id, o.valid, o.pairs.size(), perf::needed_valid(settings_.pairs)));
   }
   set_score(entry_, t_, perf_fraction(o.used, t_.thresholds));
-  entry_["output"] = explanation(o) + text_excerpt(last_.output, 2048);
+  entry_.output = explanation(o) + text_excerpt(last_.output, 2048);
   return entry_;
 }
 
@@ -734,8 +723,8 @@ bool PerfTest::outputs_right(const fs::path& pair_dir, int pair, int attempt) {
                                &baseline_out, fmt::format("{}-check-{}-{}", t_.id, pair, attempt));
   ++checks_;
   int64_t total = std::max(c.cases.second, t_.cases.value_or(0));
-  entry_["check_verdict"] = c.verdict.empty() ? json(nullptr) : json(c.verdict);
-  entry_["cases"] = {{"passed", std::min(c.cases.first, total)}, {"total", total}};
+  entry_.check_verdict = c.verdict.empty() ? std::nullopt : std::optional<std::string>(c.verdict);
+  entry_.cases = reports::Cases{std::min(c.cases.first, total), total};
   if (c.rejected.empty() && total > 0 && c.cases.first >= total) return true;
   failure_ = "The outputs of your timed run are wrong, so no speed is credited.\n" +
              (c.rejected.empty() ? text_excerpt(c.text, 2560) : "Outputs rejected: " + c.rejected);
@@ -744,22 +733,22 @@ bool PerfTest::outputs_right(const fs::path& pair_dir, int pair, int attempt) {
 
 void PerfTest::record(const perf::Outcome& o) {
   record_run(entry_, last_);
-  entry_["cpu_seconds"] = cpu_;
-  entry_["wall_seconds"] = wall_;
+  entry_.usage->cpu_seconds = cpu_;  // the student's runs, all of them
+  entry_.usage->wall_seconds = wall_;
   std::vector<double> speedups;
   for (const perf::Pair& p : o.pairs) {
     if (p.valid) speedups.push_back(round4(p.speedup));
   }
   const bool measured = !o.stopped && !o.too_noisy;
-  entry_["perf"] = {{"measure", t_.measure},
-                    {"iterations", {t_.iterations.first, t_.iterations.second}},
-                    {"speedup", measured ? json(round4(o.used)) : json(nullptr)},
-                    {"median", measured ? json(round4(o.median)) : json(nullptr)},
-                    {"saturated", measured && o.saturated},
-                    {"decided_early", o.decided},
-                    {"max_plausible_speedup", settings_.max_plausible},
-                    {"speedups", speedups},
-                    {"pairs", perf_pairs_json(o)}};
+  entry_.perf = {{"measure", t_.measure},
+                 {"iterations", {t_.iterations.first, t_.iterations.second}},
+                 {"speedup", measured ? json(round4(o.used)) : json(nullptr)},
+                 {"median", measured ? json(round4(o.median)) : json(nullptr)},
+                 {"saturated", measured && o.saturated},
+                 {"decided_early", o.decided},
+                 {"max_plausible_speedup", settings_.max_plausible},
+                 {"speedups", speedups},
+                 {"pairs", perf_pairs_json(o)}};
 }
 
 std::string PerfTest::explanation(const perf::Outcome& o) const {
@@ -787,7 +776,7 @@ std::string PerfTest::explanation(const perf::Outcome& o) const {
 
 }  // namespace
 
-json run_perf(GradingContext& ctx, const TestSpec& t) { return PerfTest(ctx, t).run(); }
+TestEntry run_perf(GradingContext& ctx, const TestSpec& t) { return PerfTest(ctx, t).run(); }
 
 }  // namespace
 
@@ -824,7 +813,18 @@ double perf_fraction(double speedup, const std::vector<std::pair<double, double>
   return 0.0;
 }
 
-json run_test(GradingContext& ctx, const TestSpec& test) {
+TestEntry base_entry(const TestSpec& t) {
+  TestEntry e;
+  e.id = t.id;
+  e.name = t.name;
+  e.visibility = t.visibility;
+  e.kind = t.kind;
+  e.max_score = t.points;
+  e.trust = trust_of(t);
+  return e;
+}
+
+TestEntry run_test(GradingContext& ctx, const TestSpec& test) {
   if (test.kind == TestKind::Pytest) return run_pytest(ctx, test);
   if (test.kind == TestKind::ProduceCheck) return run_produce_check(ctx, test);
   if (test.kind == TestKind::Perf) return run_perf(ctx, test);

@@ -10,6 +10,7 @@
 
 #include "grader/box/sandbox_runner.h"
 #include "grader/engine/manifest.h"
+#include "reports/record.h"
 
 namespace grader {
 
@@ -39,9 +40,12 @@ struct GradingContext {
   std::filesystem::path new_run_dir(const std::string& label);
 };
 
+// A test's score.json entry before anything ran: 0 points, failed, no verdict.
+reports::TestEntry base_entry(const TestSpec& t);
+
 // Runs one test and returns its score.json entry (score, status, verdict, output...).
 // Throws InfrastructureError for grading-side failures.
-nlohmann::json run_test(GradingContext& ctx, const TestSpec& test);
+reports::TestEntry run_test(GradingContext& ctx, const TestSpec& test);
 
 // Runs the manifest's build step in a box; on success ctx.work_base becomes the built tree.
 // Returns the score.json "build" object.

@@ -503,3 +503,23 @@ TEST(LateRule, OneTableForTheEngineAndTheGradebook) {
     EXPECT_DOUBLE_EQ(grader::late_penalty_percent(r.rule, days), r.percent) << r.name;
   }
 }
+
+// An unset limit is the sandbox's default, read from sandbox::Policy (not a copy of it).
+TEST(Limits, UnsetMeansTheSandboxsDefault) {
+  const sandbox::Policy defaults;
+  const grader::Limits unset;
+  EXPECT_EQ(unset.cpu_seconds(), defaults.cpu_time);
+  EXPECT_EQ(unset.wall_seconds(), defaults.effective_wall_time());
+  EXPECT_EQ(unset.memory_bytes(), defaults.memory);
+  grader::Limits some;
+  some.cpu_time = 4;
+  EXPECT_EQ(some.wall_seconds(), 12);  // the sandbox's 3 x CPU
+  some.wall_time = 5;
+  some.memory = 1536ull << 20;
+  EXPECT_EQ(some.wall_seconds(), 5);
+  EXPECT_EQ(some.memory_bytes(), 1536ull << 20);
+  const grader::Limits scaled = unset.time_scaled(2);
+  EXPECT_EQ(*scaled.cpu_time, 2 * defaults.cpu_time);
+  EXPECT_EQ(*scaled.wall_time, 2 * defaults.effective_wall_time());
+  EXPECT_FALSE(scaled.memory);
+}

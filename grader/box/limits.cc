@@ -1,5 +1,7 @@
 #include "grader/box/limits.h"
 
+#include "sandbox/policy.h"
+
 namespace grader {
 namespace {
 
@@ -9,6 +11,17 @@ std::optional<T> pick(const std::optional<T>& a, const std::optional<T>& b) {
 }
 
 }  // namespace
+
+double Limits::cpu_seconds() const { return cpu_time.value_or(sandbox::Policy{}.cpu_time); }
+
+double Limits::wall_seconds() const {
+  sandbox::Policy p;
+  p.cpu_time = cpu_seconds();
+  if (wall_time) p.wall_time = *wall_time;
+  return p.effective_wall_time();
+}
+
+uint64_t Limits::memory_bytes() const { return memory.value_or(sandbox::Policy{}.memory); }
 
 Limits Limits::over(const Limits& d) const {
   Limits l;
@@ -29,9 +42,8 @@ Limits Limits::time_scaled(double factor) const {
   Limits l = *this;
   if (factor == 1.0) return l;
   // grader-sandbox's own defaults, which an unset limit would otherwise get unscaled.
-  const double cpu = cpu_time.value_or(10.0);
-  l.cpu_time = cpu * factor;
-  l.wall_time = wall_time.value_or(3 * cpu) * factor;
+  l.cpu_time = cpu_seconds() * factor;
+  l.wall_time = wall_seconds() * factor;
   return l;
 }
 

@@ -19,10 +19,16 @@ struct Limits {
   std::optional<int64_t> inodes;
   std::optional<std::string> network;  // none | loopback
 
+  // The value grader-sandbox applies: this set's, or the sandbox's default (sandbox::Policy)
+  // where it is unset. The defaults are written only there.
+  double cpu_seconds() const;
+  double wall_seconds() const;  // unset: the sandbox's multiple of the CPU limit
+  uint64_t memory_bytes() const;
+
   // This set, with the gaps filled from `defaults`.
   Limits over(const Limits& defaults) const;
   // This set with its CPU and wall limits multiplied by `factor` (a slower host); unset ones
-  // become grader-sandbox's defaults times `factor` (CPU 10 s, wall 3 x CPU).
+  // become grader-sandbox's defaults times `factor`.
   Limits time_scaled(double factor) const;
 };
 

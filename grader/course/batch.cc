@@ -480,10 +480,12 @@ json assignment_info(const Manifest& m, const std::string& hash) {
 
 // The most memory one grading can hold at once: its runs are sequential.
 uint64_t memory_per_grading(const Manifest& m) {
-  uint64_t most = m.limits.memory.value_or(0);
-  if (m.build) most = std::max(most, m.build->limits.memory.value_or(0));
-  for (const auto& t : m.tests) most = std::max(most, t.limits.memory.value_or(0));
-  return most ? most : (1ull << 30);  // unset: assume the sandbox's 1 GiB default
+  // A run without a memory limit of its own gets the sandbox's default (no longer assumed to
+  // be 1 GiB here: the default is sandbox::Policy's, 512 MiB).
+  uint64_t most = 0;
+  if (m.build) most = std::max(most, m.build->limits.memory_bytes());
+  for (const auto& t : m.tests) most = std::max(most, t.limits.memory_bytes());
+  return most;
 }
 
 std::string human_bytes(uint64_t b) {

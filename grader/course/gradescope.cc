@@ -162,7 +162,7 @@ fs::path find_templates_dir() {
 }
 
 double worst_case_seconds(const Manifest& m) {
-  auto wall = [](const Limits& l) { return l.wall_time.value_or(3 * l.cpu_time.value_or(10.0)); };
+  auto wall = [](const Limits& l) { return l.wall_seconds(); };
   double total = m.build ? wall(m.build->limits) : 0;
   for (const TestSpec& t : m.tests) {
     double runs = 1;

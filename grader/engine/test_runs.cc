@@ -149,9 +149,8 @@ std::vector<std::string> case_timeout_args(const Manifest& m, const TestSpec& t)
   // A quarter of the tighter of the two limits: two looping cases then spend half the CPU
   // budget, and the other cases still run (a quarter of the wall limit alone let two loops
   // reach the CPU limit, and the whole test was lost).
-  const double cpu = t.limits.cpu_time.value_or(10);
-  const double wall = t.limits.wall_time.value_or(3 * cpu);
-  const double seconds = t.case_timeout.value_or(std::max(1.0, std::min(cpu, wall) / 4));
+  const double tighter = std::min(t.limits.cpu_seconds(), t.limits.wall_seconds());
+  const double seconds = t.case_timeout.value_or(std::max(1.0, tighter / 4));
   // "signal": SIGALRM in the test's own thread, so the traceback is the looping frame's.
   // (pytest loads the plugin by its entry point; naming it with -p too registers it twice.)
   return {fmt::format("--timeout={:.3g}", seconds), "--timeout-method=signal"};

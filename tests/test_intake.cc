@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "grader/engine/engine.h"
 #include "grader/engine/intake.h"
 
 namespace fs = std::filesystem;
@@ -210,6 +211,23 @@ TEST_F(Intake, FolderZipTarGzAndTarStageTheSameContent) {
     EXPECT_EQ(staged.files, 5u) << name;
     EXPECT_EQ(staged.bytes, from_folder.bytes) << name;
   }
+}
+
+// One definition of a folder's hash (grader/engine/tree_hash.h) for submissions and
+// assignments; its format is fixed (a known answer, computed with Python's hashlib).
+TEST_F(Intake, SubmissionsAndAssignmentsHashAlike) {
+  const fs::path folder = tmp / "tree";
+  write_file(folder / "a.py", "x\n");
+  write_file(folder / "sub/b.txt", "");
+  const std::string expected =
+      "sha256:a08d95a0d05244ac65655c8be11010e0631fc09ef84f158d4cab98a7c39812f7";
+  EXPECT_EQ(grader::hash_tree(folder), expected);
+  EXPECT_EQ(grader::assignment_hash(folder), expected);
+  // An assignment's Python caches are not part of it; a submission's staged files have none.
+  write_file(folder / "sub/__pycache__/b.cpython-311.pyc", "cache");
+  write_file(folder / "c.pyc", "cache");
+  EXPECT_EQ(grader::assignment_hash(folder), expected);
+  EXPECT_NE(grader::hash_tree(folder), expected);
 }
 
 TEST_F(Intake, StagedFilesLoseExecAndSetuidBits) {

@@ -3,7 +3,6 @@
 #include "grader/engine/engine.h"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -23,6 +22,7 @@
 #include "grader/engine/manifest.h"
 #include "grader/engine/student_id.h"
 #include "grader/engine/test_runs.h"
+#include "grader/engine/tree_hash.h"
 #include "reports/score.h"
 #include "sandbox/cgroup.h"
 
@@ -284,7 +284,7 @@ reports::Totals total_up(const std::vector<reports::TestEntry>& tests, const Man
 }  // namespace
 
 std::string assignment_hash(const fs::path& dir) {
-  std::vector<fs::path> files;
+  std::vector<std::pair<std::string, std::string>> files;
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(dir, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
@@ -294,29 +294,15 @@ std::string assignment_hash(const fs::path& dir) {
       it.disable_recursion_pending();
       continue;
     }
-    if (it->is_regular_file() && it->path().extension() != ".pyc")
-      files.push_back(it->path().lexically_relative(dir));
+    if (!it->is_regular_file() || it->path().extension() == ".pyc") continue;
+    Sha256 content;
+    std::ifstream in(it->path(), std::ios::binary);
+    std::vector<char> buf(1 << 16);
+    while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0)
+      content.update(buf.data(), static_cast<size_t>(in.gcount()));
+    files.emplace_back(it->path().lexically_relative(dir).generic_string(), content.hex());
   }
-  std::sort(files.begin(), files.end());
-  EVP_MD_CTX* md = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(md, EVP_sha256(), nullptr);
-  std::vector<char> buf(1 << 16);
-  for (const fs::path& rel : files) {
-    std::string header =
-        rel.generic_string() + '\0' + std::to_string(fs::file_size(dir / rel, ec)) + '\0';
-    EVP_DigestUpdate(md, header.data(), header.size());
-    std::ifstream in(dir / rel, std::ios::binary);
-    while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0) {
-      EVP_DigestUpdate(md, buf.data(), static_cast<size_t>(in.gcount()));
-    }
-  }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(md, digest, &len);
-  EVP_MD_CTX_free(md);
-  std::string hex = "sha256:";
-  for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", digest[i]);
-  return hex;
+  return tree_hash(std::move(files));
 }
 
 fs::path resolve_assignment(const std::string& id_or_path) {

@@ -56,7 +56,7 @@ void record_cleanup_failure(nlohmann::json& score, const std::string& error);
 // assignment.toml. Throws InputError when neither exists.
 std::filesystem::path resolve_assignment(const std::string& id_or_path);
 
-// "sha256:<hex>" over the assignment folder's files (paths and contents), stable.
+// The assignment folder's tree_hash (grader/engine/tree_hash.h), Python caches left out.
 std::string assignment_hash(const std::filesystem::path& dir);
 
 }  // namespace grader

@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <fnmatch.h>
-#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,6 +27,7 @@
 #include "common/fd.h"
 #include "common/utf8.h"
 #include "grader/box/remove_tree.h"
+#include "grader/engine/tree_hash.h"
 
 namespace fs = std::filesystem;
 
@@ -259,27 +259,6 @@ Fd make_subdir(int dirfd, const std::string& name, const std::string& rel, bool*
   if (*created) ::fchmod(fd.get(), 0755);  // not subject to the umask
   return fd;
 }
-
-class Sha256 {
- public:
-  Sha256() : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
-    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1)
-      throw std::runtime_error("cannot initialise SHA-256");
-  }
-  void update(const void* data, size_t size) { EVP_DigestUpdate(ctx_.get(), data, size); }
-  void update(std::string_view s) { update(s.data(), s.size()); }
-  std::string hex() {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    EVP_DigestFinal_ex(ctx_.get(), digest, &size);
-    std::string out;
-    for (unsigned int i = 0; i < size; ++i) out += fmt::format("{:02x}", digest[i]);
-    return out;
-  }
-
- private:
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
-};
 
 // The bytes one archive unpacks, every entry included: counted where the .gz stream is
 // inflated (by GzipSource) and where entry data arrives (zip entries inflate in libarchive).
@@ -884,8 +863,7 @@ StagedSubmission stage_submission(const fs::path& source, const fs::path& dest_d
 }
 
 std::string hash_tree(const fs::path& dir) {
-  // Each file's content is hashed on its own; the tree hash covers the sorted list of
-  // "path NUL content-hash NL", so it depends on neither listing order nor timestamps.
+  // The definition is tree_hash's (grader/engine/tree_hash.h).
   std::vector<std::pair<std::string, std::string>> entries;
   auto visit = [&](auto& self, int dirfd, const std::string& prefix, int depth) -> void {
     for (const std::string& name : list_dir(dirfd, prefix)) {
@@ -915,15 +893,7 @@ std::string hash_tree(const fs::path& dir) {
   if (!root.ok())
     throw IntakeError(fmt::format("{}: cannot open folder: {}", dir.string(), errno_text()));
   visit(visit, root.get(), "", 0);
-  std::sort(entries.begin(), entries.end());
-  Sha256 tree;
-  for (const auto& [rel, content] : entries) {
-    tree.update(rel);
-    tree.update("\0", 1);
-    tree.update(content);
-    tree.update("\n", 1);
-  }
-  return "sha256:" + tree.hex();
+  return tree_hash(std::move(entries));
 }
 
 std::vector<std::string> copy_box_outputs(const fs::path& box_dir, const fs::path& dest,

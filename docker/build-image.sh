@@ -67,6 +67,11 @@ binaries=(--build-arg BINARIES=builder)
 if [ -n "$prebuilt" ]; then
   # Staged inside the build context (ignored by git: /build*/), one folder per build.
   stage="build-image-prebuilt.$$"
+  if [ ! -f "$prebuilt/cmake_install.cmake" ]; then
+    echo "build-image.sh: --prebuilt $prebuilt: not a build tree (no cmake_install.cmake);" \
+      "give the build folder itself, e.g. --prebuilt build" >&2
+    exit 2
+  fi
   trap 'rm -rf "$stage"' EXIT
   cmake --install "$prebuilt" --prefix "$stage" --strip >/dev/null
   docker/runtime-packages.sh "$stage/bin/grader" "$stage/bin/grader-sandbox" \

@@ -131,11 +131,16 @@ Finished run_to_end(const std::vector<std::string>& argv,
                     const std::optional<std::vector<std::string>>& environment) {
   Finished f;
   int out_ends[2], err_ends[2];
-  if (::pipe2(out_ends, O_CLOEXEC) != 0 || ::pipe2(err_ends, O_CLOEXEC) != 0) {
+  if (::pipe2(out_ends, O_CLOEXEC) != 0) {
     f.error = std::string("cannot make a pipe: ") + std::strerror(errno);
     return f;
   }
-  Fd out_read(out_ends[0]), out_write(out_ends[1]), err_read(err_ends[0]), err_write(err_ends[1]);
+  Fd out_read(out_ends[0]), out_write(out_ends[1]);  // owned before the second can fail
+  if (::pipe2(err_ends, O_CLOEXEC) != 0) {
+    f.error = std::string("cannot make a pipe: ") + std::strerror(errno);
+    return f;
+  }
+  Fd err_read(err_ends[0]), err_write(err_ends[1]);
   std::optional<pid_t> pid;
   {
     SpawnSetup setup;

@@ -18,6 +18,7 @@
 #include "grader/box/remove_tree.h"
 #include "grader/engine/intake.h"
 #include "grader/engine/perf.h"
+#include "grader/engine/pytest_budget.h"
 #include "reports/score.h"
 
 namespace grader {
@@ -133,27 +134,6 @@ std::map<std::string, std::string> box_env(const Manifest& m, const TestSpec* te
   env["GRADER_SEED"] = std::to_string(test ? test->seed : 0);
   if (student_run) env["PYTHONPATH"] = "/work";
   return env;
-}
-
-// Where pytest-timeout is installed beside Debian's pytest (python3-pytest-timeout), each case
-// of a student's pytest test gets its own time limit: a loop in one function then loses that
-// case alone, and its traceback says where the code was. Elsewhere the run's limits alone.
-bool have_case_timeouts(const Manifest& m) {
-  std::error_code ec;
-  return m.python.rfind("/usr/bin/python3", 0) == 0 &&
-         fs::exists("/usr/lib/python3/dist-packages/pytest_timeout.py", ec);
-}
-
-std::vector<std::string> case_timeout_args(const Manifest& m, const TestSpec& t) {
-  if (!have_case_timeouts(m)) return {};
-  // A quarter of the tighter of the two limits: two looping cases then spend half the CPU
-  // budget, and the other cases still run (a quarter of the wall limit alone let two loops
-  // reach the CPU limit, and the whole test was lost).
-  const double tighter = std::min(t.limits.cpu_seconds(), t.limits.wall_seconds());
-  const double seconds = t.case_timeout.value_or(std::max(1.0, tighter / 4));
-  // "signal": SIGALRM in the test's own thread, so the traceback is the looping frame's.
-  // (pytest loads the plugin by its entry point; naming it with -p too registers it twice.)
-  return {fmt::format("--timeout={:.3g}", seconds), "--timeout-method=signal"};
 }
 
 std::vector<std::string> pytest_argv(const Manifest& m, const TestSpec& t,
@@ -303,7 +283,7 @@ TestEntry run_pytest(GradingContext& ctx, const TestSpec& t) {
   fs::path dir = ctx.new_run_dir(t.id);
   BoxSpec spec;
   spec.argv = pytest_argv(ctx.manifest, t, t.files);
-  auto per_case = case_timeout_args(ctx.manifest, t);
+  auto per_case = case_limit_args(ctx.manifest, t);
   spec.argv.insert(spec.argv.begin() + 3, per_case.begin(), per_case.end());
   if (!ctx.pytest_select.empty()) {
     spec.argv.insert(spec.argv.begin() + 3, ctx.pytest_select);
@@ -313,8 +293,12 @@ TestEntry run_pytest(GradingContext& ctx, const TestSpec& t) {
   spec.cwd = "/work";
   spec.env = box_env(ctx.manifest, &t, true);
   spec.zygote = ctx.zygote;
-  spec.binds = {
-      {grader_files(ctx.manifest, with_data(t, t.files), dir / "grader"), "/grader", false}};
+  fs::path grader_dir = grader_files(ctx.manifest, with_data(t, t.files), dir / "grader");
+  if (!per_case.empty()) {
+    write_pytest_plugin(grader_dir);
+    spec.env["PYTHONPATH"] += std::string(":") + kPytestPluginDir;
+  }
+  spec.binds = {{grader_dir, "/grader", false}};
   spec.volumes = {volume("/work", ctx.work_base), volume("/report", {}, dir / "report")};
   BoxResult r = run_box(ctx, spec, dir, "test " + t.id);
   record_run(entry, r);

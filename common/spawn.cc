@@ -65,15 +65,25 @@ std::optional<pid_t> start(const std::vector<std::string>& args, SpawnSetup& set
 }
 
 // Reads both pipes to their ends, whichever has data first (reading one to its end first
-// could leave the program blocked writing the other).
-void drain(Fd& out_pipe, Fd& err_pipe, std::string& out, std::string& err) {
-  pollfd fds[2] = {{out_pipe.get(), POLLIN, 0}, {err_pipe.get(), POLLIN, 0}};
+// could leave the program blocked writing the other). A pipe it stops reading is closed at
+// once, so the program gets EPIPE instead of blocking on a full pipe, and the wait after
+// this cannot hang. Returns "" or what went wrong.
+std::string drain(Fd& out_pipe, Fd& err_pipe, std::string& out, std::string& err) {
+  Fd* pipes[2] = {&out_pipe, &err_pipe};
   std::string* sinks[2] = {&out, &err};
+  pollfd fds[2] = {{out_pipe.get(), POLLIN, 0}, {err_pipe.get(), POLLIN, 0}};
+  auto stop = [&](int k) {
+    pipes[k]->reset();
+    fds[k].fd = -1;  // poll skips negative descriptors
+  };
   char buffer[4096];
   while (fds[0].fd >= 0 || fds[1].fd >= 0) {
     if (::poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
-      return;
+      const std::string error = std::string("reading its output failed: ") + std::strerror(errno);
+      stop(0);
+      stop(1);
+      return error;
     }
     for (int k = 0; k < 2; ++k) {
       if (fds[k].fd < 0 || fds[k].revents == 0) continue;
@@ -81,9 +91,17 @@ void drain(Fd& out_pipe, Fd& err_pipe, std::string& out, std::string& err) {
       if (n > 0)
         sinks[k]->append(buffer, static_cast<size_t>(n));
       else if (n == 0 || errno != EINTR)
-        fds[k].fd = -1;  // poll skips negative descriptors
+        stop(k);
     }
   }
+  return "";
+}
+
+// waitpid, again after a signal; false when it fails otherwise.
+bool wait_for(pid_t pid, int& status) {
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return false;
+  return true;
 }
 
 }  // namespace
@@ -114,7 +132,7 @@ Waited wait_until(pid_t pid, std::chrono::steady_clock::time_point deadline) {
                           .count();
     if (left <= 0) {
       ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
+      wait_for(pid, status);
       return {Waited::End::Deadline, -1, ""};
     }
     if (pidfd.ok()) {
@@ -152,13 +170,15 @@ Finished run_to_end(const std::vector<std::string>& argv,
   out_write.reset();  // the pipes end when the program's copies close
   err_write.reset();
   if (!pid) return f;
-  drain(out_read, err_read, f.out, f.err);
+  const std::string read_error = drain(out_read, err_read, f.out, f.err);
   int status = 0;
-  while (::waitpid(*pid, &status, 0) < 0) {
-    if (errno != EINTR) {
-      f.error = std::string("waiting for it failed: ") + std::strerror(errno);
-      return f;
-    }
+  if (!wait_for(*pid, status)) {
+    f.error = std::string("waiting for it failed: ") + std::strerror(errno);
+    return f;
+  }
+  if (!read_error.empty()) {
+    f.error = read_error;
+    return f;
   }
   f.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return f;

@@ -38,7 +38,7 @@ Waited wait_until(pid_t pid, std::chrono::steady_clock::time_point deadline);
 struct Finished {
   int exit_status = -1;  // -1: ended by a signal, or never started
   std::string out, err;  // stdout and stderr, each whole
-  std::string error;     // why it could not be started or waited for; empty otherwise
+  std::string error;     // why it could not be started, read or waited for; empty otherwise
 };
 
 // Runs argv to its end, reading its stdout and stderr through pipes (both at once, so a

@@ -79,12 +79,9 @@ class DockerImage : public ::testing::Test {
                     probe.output.substr(0, 300);
       return;
     }
-    // Binaries built in this build tree go into the image (no second compile) when the build
-    // tree lies inside the source tree, the build context.
-    std::string prebuilt;
-    const std::string build_dir = fs::weakly_canonical(BUILD_DIR).string();
-    if (build_dir.rfind(fs::weakly_canonical(SOURCE_DIR).string() + "/", 0) == 0)
-      prebuilt = " --prebuilt '" + build_dir + "'";
+    // The programs of this build tree go into the image (no second compile): build-image.sh
+    // installs them into a folder of the build context, wherever the build tree lies.
+    const std::string prebuilt = " --prebuilt '" + fs::weakly_canonical(BUILD_DIR).string() + "'";
     for (const auto& [target, tag] :
          {std::pair{"grader", kImage}, std::pair{"student", kStudentImage}}) {
       const auto start = std::chrono::steady_clock::now();

@@ -1,7 +1,7 @@
 // The closed sets of words that assignment.toml and score.json share (a test's kind,
 // visibility, scoring, measure and trust), as enums with one table of names each. The
-// manifest parses them, the engine and the writers use the enums, and score.json writes the
-// names (to_json below).
+// manifest parses them, the engine and the JUnit and Gradescope writers use the enums, and
+// score.json writes the names (to_json below).
 #pragma once
 
 #include <array>

@@ -64,7 +64,8 @@ void to_json(json& j, const TestEntry& t) {
   if (t.usage) {
     j["cpu_seconds"] = t.usage->cpu_seconds;
     j["wall_seconds"] = t.usage->wall_seconds;
-    j["peak_memory_bytes"] = t.usage->peak_memory_bytes;
+    j["peak_memory_bytes"] =
+        t.usage->peak_memory_bytes ? json(*t.usage->peak_memory_bytes) : json(nullptr);
   }
   if (!t.perf.is_null()) j["perf"] = t.perf;
 }
@@ -100,7 +101,9 @@ TestEntry test_entry_from_json(const json& j) {
   if (j.contains("check_verdict")) t.check_verdict = nullable_text(j, "check_verdict");
   if (j.contains("cpu_seconds"))
     t.usage = Usage{typed<double>(j, "cpu_seconds"), typed<double>(j, "wall_seconds"),
-                    typed<uint64_t>(j, "peak_memory_bytes")};
+                    at(j, "peak_memory_bytes").is_null()
+                        ? std::nullopt
+                        : std::optional(typed<uint64_t>(j, "peak_memory_bytes"))};
   if (j.contains("perf")) t.perf = j["perf"];
   return t;
 }
@@ -115,6 +118,116 @@ Totals totals_from_json(const json& j) {
   t.self_reported_points = optional_number(j, "self_reported_points");
   t.self_reported_score = optional_number(j, "self_reported_score");
   return t;
+}
+
+void to_json(json& j, const Score& s) {
+  const SubmissionInfo& sub = s.submission;
+  json submission = {{"student", sub.student},
+                     {"content_hash", nullable(sub.content_hash)},
+                     {"submitted_at", nullable(sub.submitted_at)},
+                     {"submitted_at_source", sub.submitted_at_source},
+                     {"late_days", sub.late_days},
+                     {"due_at", nullable(sub.due_at)},
+                     {"files", sub.files},
+                     {"bytes", sub.bytes},
+                     {"rejected", nullable(sub.rejected)}};
+  if (!sub.ignored.is_null()) submission["ignored"] = sub.ignored;
+  if (sub.due_extension_days)
+    submission["due_extension_days"] =
+        *sub.due_extension_days ? json(**sub.due_extension_days) : json(nullptr);
+  j = {{"schema_version", s.schema_version},
+       {"status", s.status},
+       {"ungradable_reason", nullable(s.ungradable_reason)},
+       {"assignment",
+        {{"id", s.assignment.id},
+         {"title", s.assignment.title},
+         {"version", s.assignment.version},
+         {"hash", s.assignment.hash}}},
+       {"submission", std::move(submission)},
+       {"grader", {{"version", s.grader_version}, {"mode", s.mode}}},
+       {"host", s.host},
+       {"tests", s.tests},
+       {"build", s.build},
+       {"totals", s.totals},
+       {"started_at", s.started_at},
+       {"finished_at", s.finished_at},
+       {"duration_seconds", s.duration_seconds}};
+  if (!s.warnings.empty()) j["warnings"] = s.warnings;
+  if (s.cleanup_error) j["cleanup"] = {{"ok", false}, {"error", *s.cleanup_error}};
+}
+
+namespace {
+
+AssignmentRef assignment_from_json(const json& j) {
+  return {typed<std::string>(j, "id"), typed<std::string>(j, "title"),
+          typed<std::string>(j, "version"), typed<std::string>(j, "hash")};
+}
+
+SubmissionInfo submission_from_json(const json& j) {
+  SubmissionInfo s;
+  s.student = typed<std::string>(j, "student");
+  s.content_hash = nullable_text(j, "content_hash");
+  s.submitted_at = nullable_text(j, "submitted_at");
+  s.submitted_at_source = typed<std::string>(j, "submitted_at_source");
+  s.late_days = typed<int64_t>(j, "late_days");
+  if (j.contains("due_at")) s.due_at = nullable_text(j, "due_at");  // absent before due_at
+  s.files = typed<int64_t>(j, "files");
+  s.bytes = typed<int64_t>(j, "bytes");
+  s.rejected = nullable_text(j, "rejected");
+  if (j.contains("ignored")) s.ignored = typed<json::array_t>(j, "ignored");
+  if (j.contains("due_extension_days"))
+    s.due_extension_days = at(j, "due_extension_days").is_null()
+                               ? std::optional<double>()
+                               : std::optional(typed<double>(j, "due_extension_days"));
+  return s;
+}
+
+// Runs `read` on j[key], naming the key in front of what it throws.
+template <typename Read>
+auto within(const json& j, const std::string& key, Read read) {
+  const json& value = at(j, key.c_str());
+  try {
+    return read(value);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(key + ": " + e.what());
+  }
+}
+
+}  // namespace
+
+Score score_from_json(const json& j) {
+  Score s;
+  s.schema_version = typed<int>(j, "schema_version");
+  if (s.schema_version < 1 || s.schema_version > kScoreSchemaVersion)
+    throw std::invalid_argument(
+        fmt::format("\"schema_version\" {} is not 1 to {}", s.schema_version, kScoreSchemaVersion));
+  s.status = word<ScoreStatus>(j, "status");
+  s.ungradable_reason = nullable_text(j, "ungradable_reason");
+  s.assignment = within(j, "assignment", assignment_from_json);
+  s.submission = within(j, "submission", submission_from_json);
+  s.grader_version =
+      within(j, "grader", [](const json& g) { return typed<std::string>(g, "version"); });
+  s.mode = within(j, "grader", [](const json& g) { return word<GradingMode>(g, "mode"); });
+  s.host = typed<json::object_t>(j, "host");
+  const json& tests = at(j, "tests");
+  if (!tests.is_array()) throw std::invalid_argument("\"tests\" has the wrong type");
+  for (size_t i = 0; i < tests.size(); ++i) {
+    try {
+      s.tests.push_back(test_entry_from_json(tests[i]));
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(fmt::format("tests[{}]: {}", i, e.what()));
+    }
+  }
+  s.build = at(j, "build");
+  s.totals = within(j, "totals", totals_from_json);
+  s.started_at = typed<std::string>(j, "started_at");
+  s.finished_at = typed<std::string>(j, "finished_at");
+  s.duration_seconds = typed<double>(j, "duration_seconds");
+  if (j.contains("warnings")) s.warnings = typed<std::vector<std::string>>(j, "warnings");
+  if (j.contains("cleanup"))
+    s.cleanup_error =
+        within(j, "cleanup", [](const json& c) { return typed<std::string>(c, "error"); });
+  return s;
 }
 
 std::vector<TestEntry> tests_of(const json& score) {

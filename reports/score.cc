@@ -15,39 +15,24 @@ using nlohmann::json;
 
 namespace {
 
-std::string text_or(const json& j, const char* key, const std::string& fallback = "") {
-  auto it = j.find(key);
-  return (it != j.end() && it->is_string()) ? it->get<std::string>() : fallback;
-}
-
-double number_or(const json& j, const char* key, double fallback = 0) {
-  auto it = j.find(key);
-  return (it != j.end() && it->is_number()) ? it->get<double>() : fallback;
-}
-
-std::string gradescope_visibility(const std::string& ours, double max_score,
-                                  const std::string& hidden_as) {
-  if (ours == "public") return "visible";
-  if (ours == "after_due_date") return "after_due_date";
+std::string gradescope_visibility(Visibility ours, double max_score, const std::string& hidden_as) {
+  if (ours == Visibility::Public) return "visible";
+  if (ours == Visibility::AfterDueDate) return "after_due_date";
   return max_score > 0 ? hidden_as : "hidden";
 }
 
 // The lines a reader wants before the tests: rejection, build failure, late penalty.
-std::string summary_text(const json& score) {
+std::string summary_text(const Score& score) {
   std::ostringstream out;
-  const json& sub = score.value("submission", json::object());
-  if (sub.contains("rejected") && sub["rejected"].is_string()) {
-    out << "Submission rejected: " << sub["rejected"].get<std::string>() << "\n";
+  if (score.submission.rejected)
+    out << "Submission rejected: " << *score.submission.rejected << "\n";
+  if (score.build.is_object() && score.build.value("verdict", "ok") != "ok") {
+    out << "Build failed (" << score.build.value("verdict", "") << "):\n"
+        << score.build.value("output", "") << "\n";
   }
-  if (score.contains("build") && score["build"].is_object() &&
-      score["build"].value("verdict", "ok") != "ok") {
-    out << "Build failed (" << score["build"].value("verdict", "") << "):\n"
-        << score["build"].value("output", "") << "\n";
-  }
-  const json& totals = score.value("totals", json::object());
-  if (number_or(totals, "late_penalty") > 0) {
-    out << fmt::format("Late by {} day(s): penalty {:.2f} points.\n", sub.value("late_days", 0),
-                       number_or(totals, "late_penalty"));
+  if (score.totals.late_penalty > 0) {
+    out << fmt::format("Late by {} day(s): penalty {:.2f} points.\n", score.submission.late_days,
+                       score.totals.late_penalty);
   }
   return out.str();
 }
@@ -91,48 +76,53 @@ void write_score_json(const std::filesystem::path& path, const json& score) {
   write_file_atomic(path, score.dump(2) + "\n");
 }
 
-json gradescope_results(const json& score, const std::string& hidden_as) {
+json gradescope_results(const Score& score, const std::string& hidden_as) {
   json out;
-  out["execution_time"] = number_or(score, "duration_seconds");
+  out["execution_time"] = score.duration_seconds;
   out["visibility"] = "visible";
   out["stdout_visibility"] = "hidden";
-  if (text_or(score, "status") != "graded") {
+  if (score.status != ScoreStatus::Graded) {
     out["output"] =
         "This submission could not be graded because of a problem on the grading side (not "
         "your code): " +
-        text_or(score, "ungradable_reason", "unknown reason") + ". It will be regraded.";
+        score.ungradable_reason.value_or("unknown reason") + ". It will be regraded.";
     out["extra_data"] = {{"status", "ungradable"}};
     out["tests"] = json::array();
     return out;
   }
-  out["score"] = number_or(score["totals"], "final");
+  out["score"] = score.totals.final;
   out["output"] = summary_text(score);
   out["extra_data"] = {{"status", "graded"},
-                       {"content_hash", text_or(score["submission"], "content_hash")},
-                       {"assignment_hash", text_or(score["assignment"], "hash")}};
+                       {"content_hash", score.submission.content_hash.value_or("")},
+                       {"assignment_hash", score.assignment.hash}};
   json tests = json::array();
-  for (const json& t : score.value("tests", json::array())) {
-    std::string status = text_or(t, "status");
+  for (const TestEntry& t : score.tests) {
     json g;
-    g["name"] = text_or(t, "name", text_or(t, "id"));
-    g["score"] = number_or(t, "score");
-    g["max_score"] = number_or(t, "max_score");
-    g["status"] = status == "passed" ? "passed" : "failed";
-    g["visibility"] = gradescope_visibility(text_or(t, "visibility", "hidden"),
-                                            number_or(t, "max_score"), hidden_as);
-    std::string output = text_or(t, "output");
-    if (status == "not_run") output = "Not run. " + output;
-    g["output"] = output;
-    g["tags"] = json::array({text_or(t, "kind")});
+    g["name"] = t.name.empty() ? t.id : t.name;
+    g["score"] = t.score;
+    g["max_score"] = t.max_score;
+    g["status"] = t.status == TestStatus::Passed ? "passed" : "failed";
+    g["visibility"] = gradescope_visibility(t.visibility, t.max_score, hidden_as);
+    g["output"] = t.status == TestStatus::NotRun ? "Not run. " + t.output : t.output;
+    g["tags"] = json::array({name(t.kind)});
     tests.push_back(std::move(g));
   }
   out["tests"] = std::move(tests);
   return out;
 }
 
-void write_gradescope_results(const std::filesystem::path& path, const json& score,
+json gradescope_results(const json& score, const std::string& hidden_as) {
+  return gradescope_results(score_from_json(score), hidden_as);
+}
+
+void write_gradescope_results(const std::filesystem::path& path, const Score& score,
                               const std::string& hidden_as) {
   write_file_atomic(path, gradescope_results(score, hidden_as).dump(2) + "\n");
+}
+
+void write_gradescope_results(const std::filesystem::path& path, const json& score,
+                              const std::string& hidden_as) {
+  write_gradescope_results(path, score_from_json(score), hidden_as);
 }
 
 namespace {
@@ -141,36 +131,33 @@ struct JunitCounts {
   int tests = 0, failures = 0, errors = 0, skipped = 0;
 };
 
-void add_properties(pugi::xml_node suite, const json& score) {
-  const json& sub = score.value("submission", json::object());
+void add_properties(pugi::xml_node suite, const Score& score) {
   auto props = suite.append_child("properties");
   auto property = [&](const char* name, const std::string& value) {
     auto p = props.append_child("property");
     p.append_attribute("name") = name;
     p.append_attribute("value") = value.c_str();
   };
-  property("status", text_or(score, "status"));
-  property("content_hash", text_or(sub, "content_hash"));
-  if (score.contains("totals")) {
-    property("score", fmt::format("{}", number_or(score["totals"], "final")));
-    property("max_score", fmt::format("{}", number_or(score["totals"], "max")));
-  }
+  property("status", std::string(name(score.status)));
+  property("content_hash", score.submission.content_hash.value_or(""));
+  property("score", fmt::format("{}", score.totals.final));
+  property("max_score", fmt::format("{}", score.totals.max));
 }
 
 // The grading's own cases: an ungradable submission is an error, a rejected one a failure.
-void add_grading_cases(pugi::xml_node suite, const std::string& suite_name, const json& score,
+void add_grading_cases(pugi::xml_node suite, const std::string& suite_name, const Score& score,
                        JunitCounts& n) {
-  if (text_or(score, "status") != "graded") {
+  if (score.status != ScoreStatus::Graded) {
     auto tc = suite.append_child("testcase");
     tc.append_attribute("classname") = suite_name.c_str();
     tc.append_attribute("name") = "grading";
     auto e = tc.append_child("error");
-    e.append_attribute("message") = ("ungradable: " + text_or(score, "ungradable_reason")).c_str();
+    e.append_attribute("message") = ("ungradable: " + score.ungradable_reason.value_or("")).c_str();
     ++n.tests;
     ++n.errors;
   }
   // A rejected submission is a failure a JUnit gate must see, and so is each test it lost.
-  const std::string rejected = text_or(score.value("submission", json::object()), "rejected");
+  const std::string rejected = score.submission.rejected.value_or("");
   if (!rejected.empty()) {
     auto tc = suite.append_child("testcase");
     tc.append_attribute("classname") = suite_name.c_str();
@@ -183,54 +170,51 @@ void add_grading_cases(pugi::xml_node suite, const std::string& suite_name, cons
   }
 }
 
-void add_test_case(pugi::xml_node suite, const std::string& suite_name, const json& t,
+void add_test_case(pugi::xml_node suite, const std::string& suite_name, const TestEntry& t,
                    bool rejected, JunitCounts& n) {
   auto tc = suite.append_child("testcase");
   tc.append_attribute("classname") = suite_name.c_str();
-  tc.append_attribute("name") = text_or(t, "id").c_str();
-  tc.append_attribute("time") = number_or(t, "wall_seconds");
+  tc.append_attribute("name") = t.id.c_str();
+  tc.append_attribute("time") = t.usage ? t.usage->wall_seconds : 0.0;
   ++n.tests;
-  std::string status = text_or(t, "status");
-  std::string message = fmt::format("{}: {} of {} points ({})", status, number_or(t, "score"),
-                                    number_or(t, "max_score"), text_or(t, "verdict", "no verdict"));
+  const std::string_view status = name(t.status);
+  std::string message = fmt::format("{}: {} of {} points ({})", status, t.score, t.max_score,
+                                    t.verdict.value_or("no verdict"));
   pugi::xml_node detail;
-  if (status == "failed" || status == "partial" || (status == "not_run" && rejected)) {
+  if (t.status == TestStatus::Failed || t.status == TestStatus::Partial ||
+      (t.status == TestStatus::NotRun && rejected)) {
     detail = tc.append_child("failure");
     ++n.failures;
-  } else if (status == "error") {
+  } else if (t.status == TestStatus::Error) {
     detail = tc.append_child("error");
     ++n.errors;
-  } else if (status == "not_run") {
+  } else if (t.status == TestStatus::NotRun) {
     detail = tc.append_child("skipped");
     ++n.skipped;
   }
   if (detail) {
     detail.append_attribute("message") = message.c_str();
-    detail.text() = text_or(t, "output").c_str();
+    detail.text() = t.output.c_str();
   }
 }
 
 }  // namespace
 
-std::string junit_xml(const json& score) {
+std::string junit_xml(const Score& score) {
   pugi::xml_document doc;
   auto decl = doc.append_child(pugi::node_declaration);
   decl.append_attribute("version") = "1.0";
   decl.append_attribute("encoding") = "UTF-8";
   auto suite = doc.append_child("testsuites").append_child("testsuite");
-  const json& assignment = score.value("assignment", json::object());
-  const json& sub = score.value("submission", json::object());
-  const std::string suite_name =
-      text_or(assignment, "id", "assignment") + "." + text_or(sub, "student", "student");
+  const std::string suite_name = score.assignment.id + "." + score.submission.student;
   suite.append_attribute("name") = suite_name.c_str();
-  suite.append_attribute("timestamp") = text_or(score, "started_at").c_str();
-  suite.append_attribute("time") = number_or(score, "duration_seconds");
+  suite.append_attribute("timestamp") = score.started_at.c_str();
+  suite.append_attribute("time") = score.duration_seconds;
   add_properties(suite, score);
   JunitCounts n;
   add_grading_cases(suite, suite_name, score, n);
-  const bool rejected = !text_or(sub, "rejected").empty();
-  for (const json& t : score.value("tests", json::array()))
-    add_test_case(suite, suite_name, t, rejected, n);
+  const bool rejected = score.submission.rejected.has_value();
+  for (const TestEntry& t : score.tests) add_test_case(suite, suite_name, t, rejected, n);
   suite.append_attribute("tests") = n.tests;
   suite.append_attribute("failures") = n.failures;
   suite.append_attribute("errors") = n.errors;
@@ -240,8 +224,14 @@ std::string junit_xml(const json& score) {
   return out.str();
 }
 
-void write_junit(const std::filesystem::path& path, const json& score) {
+std::string junit_xml(const json& score) { return junit_xml(score_from_json(score)); }
+
+void write_junit(const std::filesystem::path& path, const Score& score) {
   write_file_atomic(path, junit_xml(score));
+}
+
+void write_junit(const std::filesystem::path& path, const json& score) {
+  write_junit(path, score_from_json(score));
 }
 
 }  // namespace reports

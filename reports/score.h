@@ -7,11 +7,9 @@
 #include <string>
 #include <string_view>
 
-namespace reports {
+#include "reports/record.h"
 
-// 2: tests carry "trust", totals "self_reported_points"/"self_reported_score", perf tests
-// their pairs. Additions only: a reader of version 1 reads version 2.
-inline constexpr int kScoreSchemaVersion = 2;
+namespace reports {
 
 // Untrusted program output made safe for JSON and XML: invalid UTF-8 becomes U+FFFD,
 // control characters other than newline and tab become U+FFFD, "\r\n" becomes "\n".
@@ -31,13 +29,22 @@ void write_score_json(const std::filesystem::path& path, const nlohmann::json& s
 // submitting (and could probe hidden tests by resubmitting); so "hidden" is used only for a
 // hidden test worth 0 points. While any test with points is not yet visible, Gradescope shows
 // students no total.
-nlohmann::json gradescope_results(const nlohmann::json& score,
+nlohmann::json gradescope_results(const Score& score,
                                   const std::string& hidden_as = "after_published");
-void write_gradescope_results(const std::filesystem::path& path, const nlohmann::json& score,
+void write_gradescope_results(const std::filesystem::path& path, const Score& score,
                               const std::string& hidden_as = "after_published");
 
 // JUnit XML: one <testsuite> per submission, one <testcase> per test; <failure> for failed
 // or partial tests, <error> for errors, <skipped> for tests not run.
+std::string junit_xml(const Score& score);
+void write_junit(const std::filesystem::path& path, const Score& score);
+
+// The same from a score.json object, read by the strict reader (score_from_json): a score
+// that is not one throws std::invalid_argument naming the key.
+nlohmann::json gradescope_results(const nlohmann::json& score,
+                                  const std::string& hidden_as = "after_published");
+void write_gradescope_results(const std::filesystem::path& path, const nlohmann::json& score,
+                              const std::string& hidden_as = "after_published");
 std::string junit_xml(const nlohmann::json& score);
 void write_junit(const std::filesystem::path& path, const nlohmann::json& score);
 

@@ -503,10 +503,13 @@ TEST(EngineScratch, ScratchFolderIsPrivateAndACleanupFailureIsRecorded) {
   }
   EXPECT_EQ(scratches, 1);
 
-  grader::record_cleanup_failure(s, "/tmp/grade-x/runs/1-work/deep: Permission denied");
-  grader::record_cleanup_failure(s, "a later one");
+  reports::Score record = reports::score_from_json(s);
+  grader::record_cleanup_failure(record, "/tmp/grade-x/runs/1-work/deep: Permission denied");
+  grader::record_cleanup_failure(record, "a later one");
+  s = record;
   EXPECT_EQ(s["cleanup"],
             json({{"ok", false}, {"error", "/tmp/grade-x/runs/1-work/deep: Permission denied"}}));
+  EXPECT_EQ(reports::score_from_json(s), record);
   reports::write_score_json(root / "score.json", s);
   EXPECT_EQ(validate_against_schema(root / "score.json"), 0);
   fs::remove_all(root);

@@ -378,3 +378,69 @@ TEST(Record, ABadEntryNamesTheKeyAndVersionOneStillReads) {
   version1["self_reported"] = false;
   EXPECT_EQ(reports::test_entry_from_json(version1).trust, reports::Trust::Outputs);
 }
+
+namespace {
+
+// A whole record with every optional part set, as a batch grading writes it.
+reports::Score sample_record() {
+  reports::Score s = reports::score_from_json(sample_score());
+  s.tests = sample_entries();
+  s.tests[0].usage->peak_memory_bytes = std::nullopt;  // null: not measured (schema allows it)
+  s.submission.ignored = json::array({{{"path", "__pycache__"}, {"what", "cache folder"}}});
+  s.submission.due_extension_days = std::optional<double>(2.0);
+  s.build = {{"verdict", "ok"}, {"output", ""}};
+  s.warnings = {"the sandbox runs without namespaces on this host"};
+  s.cleanup_error = "/tmp/grade-x/runs/1-work: Permission denied";
+  return s;
+}
+
+}  // namespace
+
+TEST_F(Reports, ScoreRecordValidatesAndReadsBackWhole) {
+  const reports::Score record = sample_record();
+  reports::write_score_json(dir_ / "record.json", record);
+  EXPECT_EQ(validate(dir_ / "record.json"), 0);
+  const json written = record;
+  EXPECT_EQ(reports::score_from_json(written), record);
+  EXPECT_TRUE(written["tests"][0]["peak_memory_bytes"].is_null());
+  EXPECT_EQ(written["cleanup"], json({{"ok", false}, {"error", *record.cleanup_error}}));
+  // Absent parts stay absent: a single grading has no extension key, no warnings, no cleanup.
+  reports::Score plain = reports::score_from_json(sample_score());
+  const json plain_json = plain;
+  for (const char* key : {"warnings", "cleanup"}) EXPECT_FALSE(plain_json.contains(key)) << key;
+  EXPECT_FALSE(plain_json["submission"].contains("due_extension_days"));
+  EXPECT_FALSE(plain_json["submission"].contains("ignored"));
+  // A batch grading without an extension says so with null.
+  plain.submission.due_extension_days = std::optional<double>();
+  EXPECT_TRUE(json(plain)["submission"]["due_extension_days"].is_null());
+  EXPECT_EQ(reports::score_from_json(json(plain)), plain);
+}
+
+TEST(Record, ABadScoreNamesThePathToTheKey) {
+  auto error_of = [](const json& j) {
+    try {
+      reports::score_from_json(j);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  json bad_test = sample_score();
+  bad_test["tests"][2].erase("status");
+  EXPECT_EQ(error_of(bad_test), "tests[2]: missing \"status\"");
+  json bad_student = sample_score();
+  bad_student["submission"]["student"] = 7;
+  EXPECT_EQ(error_of(bad_student), "submission: \"student\" has the wrong type");
+  json bad_mode = sample_score();
+  bad_mode["grader"]["mode"] = "exam";
+  EXPECT_EQ(error_of(bad_mode), "grader: \"mode\" must be grade or check");
+  json future = sample_score();
+  future["schema_version"] = 3;
+  EXPECT_EQ(error_of(future), "\"schema_version\" 3 is not 1 to 2");
+  json no_totals = sample_score();
+  no_totals.erase("totals");
+  EXPECT_EQ(error_of(no_totals), "missing \"totals\"");
+  // The format writers read through it: a broken score is an error, not a silent zero.
+  EXPECT_THROW(reports::junit_xml(bad_test), std::invalid_argument);
+  EXPECT_THROW(reports::gradescope_results(bad_test), std::invalid_argument);
+}

@@ -598,38 +598,30 @@ fs::path prepare_input(const Entry& e, const fs::path& work, const Manifest& m) 
   return e.source;
 }
 
-json ungradable_score(const Entry& e, const json& info,
-                      const std::optional<StagedSubmission>& staged, const std::string& reason) {
-  std::string now = format_rfc3339(std::time(nullptr));
-  return {{"schema_version", reports::kScoreSchemaVersion},
-          {"status", "ungradable"},
-          {"ungradable_reason", reports::printable_text(reason)},
-          {"assignment",
-           {{"id", info["id"]},
-            {"title", info["title"]},
-            {"version", info["version"]},
-            {"hash", info["hash"]}}},
-          {"submission",
-           {{"student", e.student},
-            {"content_hash", staged ? json(staged->content_hash) : json(nullptr)},
-            {"submitted_at", e.submitted_at ? json(*e.submitted_at) : json(nullptr)},
-            {"submitted_at_source", e.submitted_at_source},
-            {"late_days", 0},
-            {"files", staged ? staged->files : 0},
-            {"bytes", staged ? staged->bytes : 0},
-            {"rejected", nullptr}}},
-          {"grader", {{"version", GRADER_VERSION}, {"mode", "grade"}}},
-          {"host",
-           {{"kernel", ""},
-            {"cgroup", "unknown"},
-            {"user_namespace", nullptr},
-            {"enforced", json::object()}}},
-          {"tests", json::array()},
-          {"build", nullptr},
-          {"totals", reports::Totals{.max = info["points"].get<double>()}},
-          {"started_at", now},
-          {"finished_at", now},
-          {"duration_seconds", 0.0}};
+reports::Score ungradable_score(const Entry& e, const Manifest& m, const std::string& hash,
+                                const std::optional<StagedSubmission>& staged,
+                                const std::string& reason) {
+  reports::Score score;
+  score.status = reports::ScoreStatus::Ungradable;
+  score.ungradable_reason = reports::printable_text(reason);
+  score.assignment = {m.id, m.title, m.version, hash};
+  reports::SubmissionInfo& sub = score.submission;
+  sub.student = e.student;
+  sub.submitted_at = e.submitted_at;
+  sub.submitted_at_source = e.submitted_at_source;
+  if (staged) {
+    sub.content_hash = staged->content_hash;
+    sub.files = static_cast<int64_t>(staged->files);
+    sub.bytes = static_cast<int64_t>(staged->bytes);
+  }
+  score.grader_version = GRADER_VERSION;
+  score.host = {{"kernel", ""},
+                {"cgroup", "unknown"},
+                {"user_namespace", nullptr},
+                {"enforced", json::object()}};
+  score.totals.max = m.points;
+  score.started_at = score.finished_at = format_rfc3339(std::time(nullptr));
+  return score;
 }
 
 json opt_json(const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); }
@@ -736,7 +728,7 @@ class BatchRun {
                                       const std::optional<double>& extension) const;
   GradeRequest request_for(const Entry& e, const fs::path& input, const fs::path& work,
                            const std::optional<double>& extension);
-  void store(const Entry& e, json score, std::optional<StagedSubmission>& staged,
+  void store(const Entry& e, reports::Score score, std::optional<StagedSubmission>& staged,
              const fs::path& work, const std::optional<double>& extension);
   Result summarise();
   void stop(const std::string& why);  // the first fatal error stops every worker
@@ -859,7 +851,7 @@ void BatchRun::grade_one(const Entry& e, size_t index) {
   fs::create_directories(work);
   const std::optional<double> extension = extension_of(e.student);
   std::optional<StagedSubmission> staged;
-  json score;
+  reports::Score score;
   try {
     const fs::path input = prepare_input(e, work, manifest_);
     IntakeRules rules{manifest_.required, manifest_.allowed, manifest_.max_bytes,
@@ -874,12 +866,13 @@ void BatchRun::grade_one(const Entry& e, size_t index) {
       progress_.report(e.student, *old, true);
       return;
     }
-    score = grade(request_for(e, input, work, extension));
+    score = grade_record(request_for(e, input, work, extension));
   } catch (const InputError& err) {
     stop(err.what());  // a bad manifest or request is the same for everyone
     return;
   } catch (const std::exception& err) {
-    score = ungradable_score(e, info_, staged, std::string("grader failure: ") + err.what());
+    score = ungradable_score(e, manifest_, ahash_, staged,
+                             std::string("grader failure: ") + err.what());
   }
   store(e, std::move(score), staged, work, extension);
 }
@@ -913,9 +906,9 @@ GradeRequest BatchRun::request_for(const Entry& e, const fs::path& input, const 
   return req;
 }
 
-void BatchRun::store(const Entry& e, json score, std::optional<StagedSubmission>& staged,
+void BatchRun::store(const Entry& e, reports::Score score, std::optional<StagedSubmission>& staged,
                      const fs::path& work, const std::optional<double>& extension) {
-  score["submission"]["due_extension_days"] = opt_json(extension);
+  score.submission.due_extension_days = extension;
   // What the grading left in its work folder (the input copy, the engine's scratch root) goes
   // before the score is written, so that a failure is recorded in it.
   for (const char* leftover : {"input", "scratch"})
@@ -925,10 +918,11 @@ void BatchRun::store(const Entry& e, json score, std::optional<StagedSubmission>
   fs::path fresh = work / "result";
   fs::create_directories(fresh);
   if (staged) fs::rename(staged->dir, fresh / "submission");
-  reports::write_score_json(fresh / "score.json", score);
+  const json written = score;
+  reports::write_score_json(fresh / "score.json", written);
   commit_dir(fresh, final_dir(e));
   remove_work(work);
-  progress_.report(e.student, score, false);
+  progress_.report(e.student, written, false);
   progress_.cv.notify_all();
 }
 

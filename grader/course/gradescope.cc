@@ -132,11 +132,13 @@ std::optional<std::string> string_at(const json& object, const char* key) {
   return std::nullopt;
 }
 
-json ungradable_score(const std::string& reason, double seconds) {
-  return {{"schema_version", reports::kScoreSchemaVersion},
-          {"status", "ungradable"},
-          {"ungradable_reason", reason},
-          {"duration_seconds", seconds}};
+// What results.json needs of a grading that never produced a score.
+reports::Score ungradable_score(const std::string& reason, double seconds) {
+  reports::Score score;
+  score.status = reports::ScoreStatus::Ungradable;
+  score.ungradable_reason = reports::printable_text(reason);
+  score.duration_seconds = seconds;
+  return score;
 }
 
 }  // namespace

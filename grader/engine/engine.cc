@@ -217,40 +217,27 @@ struct Timing {
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 };
 
-// The score.json object, complete but for the tests and totals.
-json skeleton(const Manifest& m, const GradeRequest& req, const std::string& hash) {
-  json due_at = nullptr;
-  if (m.due_epoch) {
-    due_at =
+// The score.json record, complete but for the tests and totals.
+reports::Score skeleton(const Manifest& m, const GradeRequest& req, const std::string& hash) {
+  reports::Score score;
+  score.assignment = {m.id, m.title, m.version, hash};
+  reports::SubmissionInfo& sub = score.submission;
+  sub.student = req.student;
+  sub.submitted_at = req.submitted_at;
+  sub.submitted_at_source = req.submitted_at ? req.submitted_at_source : "none";
+  if (m.due_epoch)
+    sub.due_at =
         format_rfc3339(*m.due_epoch + std::llround(req.due_extension_days.value_or(0) * 86400.0));
-  }
-  return {
-      {"schema_version", reports::kScoreSchemaVersion},
-      {"status", "graded"},
-      {"ungradable_reason", nullptr},
-      {"assignment", {{"id", m.id}, {"title", m.title}, {"version", m.version}, {"hash", hash}}},
-      {"submission",
-       {{"student", req.student},
-        {"content_hash", nullptr},
-        {"submitted_at", req.submitted_at ? json(*req.submitted_at) : json(nullptr)},
-        {"submitted_at_source", req.submitted_at ? req.submitted_at_source : "none"},
-        {"late_days", 0},
-        {"due_at", due_at},
-        {"files", 0},
-        {"bytes", 0},
-        {"rejected", nullptr}}},
-      {"grader",
-       {{"version", GRADER_VERSION}, {"mode", req.mode == Mode::Check ? "check" : "grade"}}},
-      {"host", host_facts(nullptr, req.time_scale)},
-      {"tests", json::array()},
-      {"build", nullptr},
-      {"totals", reports::Totals{}}};
+  score.grader_version = GRADER_VERSION;
+  score.mode = req.mode == Mode::Check ? reports::GradingMode::Check : reports::GradingMode::Grade;
+  score.host = host_facts(nullptr, req.time_scale);
+  return score;
 }
 
-void finish(json& score, const Timing& timing) {
-  score["started_at"] = timing.started_at;
-  score["finished_at"] = now_rfc3339();
-  score["duration_seconds"] = round4(
+void finish(reports::Score& score, const Timing& timing) {
+  score.started_at = timing.started_at;
+  score.finished_at = now_rfc3339();
+  score.duration_seconds = round4(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - timing.start).count());
 }
 
@@ -375,16 +362,16 @@ class Grading {
         timing_(std::move(timing)),
         days_(late_days(m_, c.submitted, req.due_extension_days)),
         score_(skeleton(m_, req, assignment_hash(m_.dir))) {}
-  json run();
+  reports::Score run();
 
  private:
   void open_scratch();
   bool take_submission();  // false: rejected, and graded 0 with the reason
   void run_tests();
-  json done();
-  json ungradable(const std::string& reason) {
-    score_["status"] = "ungradable";
-    score_["ungradable_reason"] = reports::printable_text(reason);
+  reports::Score done();
+  reports::Score ungradable(const std::string& reason) {
+    score_.status = reports::ScoreStatus::Ungradable;
+    score_.ungradable_reason = reports::printable_text(reason);
     return done();
   }
 
@@ -392,21 +379,20 @@ class Grading {
   Manifest m_;
   Timing timing_;
   const int64_t days_;
-  json score_;
-  std::vector<reports::TestEntry> tests_;  // score_["tests"], written by done()
+  reports::Score score_;
   std::optional<Scratch> scratch_;
   std::optional<Zygotes> own_zygotes_;  // warm start, where no pool is shared with this grading
   std::optional<GradingContext> ctx_;
 };
 
-json Grading::run() {
+reports::Score Grading::run() {
   try {
     open_scratch();
     if (!take_submission()) return done();
     // Warm start: the zygote that forks the Python runs (the build always starts cold).
     ctx_->zygote = warm_socket(m_, req_, own_zygotes_, ctx_->cold_note);
     // Stage "build": a failed build is reported and the tests still run (and then fail).
-    if (m_.build) score_["build"] = run_build(*ctx_, *m_.build);
+    if (m_.build) score_.build = run_build(*ctx_, *m_.build);
     run_tests();
   } catch (const InfrastructureError& e) {
     return ungradable(e.what());
@@ -422,7 +408,7 @@ void Grading::open_scratch() {
   remove_stale_cgroups();
   scratch_.emplace(req_.scratch_root);
   if (scratch_->traversable())
-    score_["warnings"] = {fmt::format(
+    score_.warnings = {fmt::format(
         "the sandbox runs without namespaces on this host, so boxes reach their folders by "
         "host path as their own uid: this grading's scratch folder {} was 0711 (others could "
         "pass through it, not list it) instead of 0700",
@@ -440,17 +426,17 @@ bool Grading::take_submission() {
                       req_.meta_toml_is_metadata};
     StagedSubmission staged =
         stage_submission(req_.submission, scratch_->dir() / "submission", rules);
-    score_["submission"]["content_hash"] = staged.content_hash;
-    score_["submission"]["files"] = staged.files;
-    score_["submission"]["bytes"] = staged.bytes;
-    if (!staged.ignored.empty()) score_["submission"]["ignored"] = ignored_json(staged.ignored);
+    score_.submission.content_hash = staged.content_hash;
+    score_.submission.files = static_cast<int64_t>(staged.files);
+    score_.submission.bytes = static_cast<int64_t>(staged.bytes);
+    if (!staged.ignored.empty()) score_.submission.ignored = ignored_json(staged.ignored);
     ctx_->work_base = staged.dir;
     return true;
   } catch (const IntakeError& e) {
-    score_["submission"]["rejected"] = reports::printable_text(e.what());
+    score_.submission.rejected = reports::printable_text(e.what());
     for (const TestSpec& t : m_.tests) {
       if (selected(t, req_))
-        tests_.push_back(not_run_entry(t, "Not run: the submission was rejected."));
+        score_.tests.push_back(not_run_entry(t, "Not run: the submission was rejected."));
     }
     return false;
   }
@@ -460,38 +446,38 @@ bool Grading::take_submission() {
 void Grading::run_tests() {
   for (const TestSpec& t : m_.tests) {
     if (!selected(t, req_)) {
-      tests_.push_back(not_run_entry(t, not_selected_reason(t)));
+      score_.tests.push_back(not_run_entry(t, not_selected_reason(t)));
       continue;
     }
-    tests_.push_back(run_test(*ctx_, t));
+    score_.tests.push_back(run_test(*ctx_, t));
   }
-  score_["host"] = host_facts(ctx_->enforced, req_.time_scale);
-  score_["host"]["start"] = start_facts(*ctx_);
+  score_.host = host_facts(ctx_->enforced, req_.time_scale);
+  score_.host["start"] = start_facts(*ctx_);
 }
 
-json Grading::done() {
+reports::Score Grading::done() {
   if (scratch_)
     if (std::string error = scratch_->remove(); !error.empty())
       record_cleanup_failure(score_, error);
-  score_["tests"] = tests_;
-  score_["submission"]["late_days"] = req_.mode == Mode::Grade ? days_ : 0;
-  score_["totals"] = total_up(tests_, m_, req_.mode, days_);
+  score_.submission.late_days = req_.mode == Mode::Grade ? days_ : 0;
+  score_.totals = total_up(score_.tests, m_, req_.mode, days_);
   finish(score_, timing_);
   return score_;
 }
 
 }  // namespace
 
-json grade(const GradeRequest& req) {
+reports::Score grade_record(const GradeRequest& req) {
   Timing timing;  // from the start: reading the manifest counts
   CheckedRequest checked = check_request(req);
   return Grading(req, std::move(checked), std::move(timing)).run();
 }
 
-void record_cleanup_failure(json& score, const std::string& error) {
+json grade(const GradeRequest& req) { return grade_record(req); }
+
+void record_cleanup_failure(reports::Score& score, const std::string& error) {
   spdlog::error("grading clean-up failed: {}", error);
-  if (score.contains("cleanup") && score["cleanup"].is_object()) return;  // the first one stays
-  score["cleanup"] = {{"ok", false}, {"error", reports::printable_text(error)}};
+  if (!score.cleanup_error) score.cleanup_error = reports::printable_text(error);  // the first
 }
 
 }  // namespace grader

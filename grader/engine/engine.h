@@ -11,6 +11,7 @@
 #include <string>
 
 #include "grader/engine/errors.h"
+#include "reports/record.h"
 
 namespace grader {
 
@@ -47,10 +48,12 @@ struct GradeRequest {
 // RFC 3339, a student id that breaks the rule of student_id.h). Infrastructure failures give
 // status "ungradable" with a reason.
 nlohmann::json grade(const GradeRequest& request);
+// The same, as the typed record.
+reports::Score grade_record(const GradeRequest& request);
 
-// Marks a score whose grading folders could not all be removed: "cleanup": {"ok": false,
-// "error": "<path>: <reason>"} (the first failure kept), and logs it. Absent when all went.
-void record_cleanup_failure(nlohmann::json& score, const std::string& error);
+// Marks a score whose grading folders could not all be removed (score.json's "cleanup",
+// the first failure kept), and logs it.
+void record_cleanup_failure(reports::Score& score, const std::string& error);
 
 // An id under $GRADER_ASSIGNMENTS or <source>/assignments, or a path to a folder holding
 // assignment.toml. Throws InputError when neither exists.

@@ -77,6 +77,7 @@ std::string drain(Fd& out_pipe, Fd& err_pipe, std::string& out, std::string& err
     fds[k].fd = -1;  // poll skips negative descriptors
   };
   char buffer[4096];
+  std::string error;
   while (fds[0].fd >= 0 || fds[1].fd >= 0) {
     if (::poll(fds, 2, -1) < 0) {
       if (errno == EINTR) continue;
@@ -88,13 +89,16 @@ std::string drain(Fd& out_pipe, Fd& err_pipe, std::string& out, std::string& err
     for (int k = 0; k < 2; ++k) {
       if (fds[k].fd < 0 || fds[k].revents == 0) continue;
       const ssize_t n = ::read(fds[k].fd, buffer, sizeof buffer);
-      if (n > 0)
+      if (n > 0) {
         sinks[k]->append(buffer, static_cast<size_t>(n));
-      else if (n == 0 || errno != EINTR)
+      } else if (n == 0 || errno != EINTR) {
+        if (n < 0 && error.empty())
+          error = std::string("reading its output failed: ") + std::strerror(errno);
         stop(k);
+      }
     }
   }
-  return "";
+  return error;
 }
 
 // waitpid, again after a signal; false when it fails otherwise.
@@ -173,7 +177,8 @@ Finished run_to_end(const std::vector<std::string>& argv,
   const std::string read_error = drain(out_read, err_read, f.out, f.err);
   int status = 0;
   if (!wait_for(*pid, status)) {
-    f.error = std::string("waiting for it failed: ") + std::strerror(errno);
+    f.error = std::string("waiting for it failed: ") + std::strerror(errno) +
+              (read_error.empty() ? "" : "; " + read_error);
     return f;
   }
   if (!read_error.empty()) {

@@ -70,29 +70,54 @@ TEST_F(CaseTimeout, ALoopInOneFunctionLosesOnlyItsCases) {
   EXPECT_EQ(output.find("INTERNALERROR"), std::string::npos) << output;
 }
 
+// Replaces the public test file and its manifest entry's `cases = 4` line in the copy.
+void rewrite_public_test(const fs::path& mini, const std::string& tests,
+                         const std::string& cases_line) {
+  std::ofstream(mini / "handout/tests/test_basic.py") << tests;
+  std::string manifest = read_text(mini / "assignment.toml");
+  replace_once(manifest, "files = [\"handout/tests/test_basic.py\"]\ncases = 4\n",
+               "files = [\"handout/tests/test_basic.py\"]\n" + cases_line);
+  std::ofstream(mini / "assignment.toml") << manifest;
+}
+
 // Ten looping cases of 2.5 s (wall) each after one passing case, in a run of 10 s CPU and 20 s
 // wall: without the budget the run's CPU limit (on an idle machine) or its wall limit (on a
 // loaded one, where a loop's 2.5 s of wall time is less CPU) kills pytest, and the kill loses
-// the passing case too.
+// the passing case too. The manifest gives no `cases`: the cases not run must still count.
 TEST_F(CaseTimeout, LoopsPastTheRunsLimitKeepTheCasesThatRan) {
   std::string tests = "import mathops\n\n\ndef test_mul():\n    assert mathops.mul(4, 5) == 20\n";
   for (int i = 0; i < 10; ++i)
     tests += "\n\ndef test_add_" + std::to_string(i) + "():\n    assert mathops.add(" +
              std::to_string(i) + ", 1) == " + std::to_string(i + 1) + "\n";
-  std::ofstream(dir_ / "mini/handout/tests/test_basic.py") << tests;
-  std::string manifest = read_text(dir_ / "mini/assignment.toml");
-  replace_once(manifest, "files = [\"handout/tests/test_basic.py\"]\ncases = 4",
-               "files = [\"handout/tests/test_basic.py\"]\ncases = 11");
-  std::ofstream(dir_ / "mini/assignment.toml") << manifest;
+  rewrite_public_test(dir_ / "mini", tests, "");
 
   nlohmann::json pub = public_entry();
   EXPECT_EQ(pub["cases"]["passed"], 1) << pub.dump(2);
-  EXPECT_EQ(pub["cases"]["total"], 11);
+  EXPECT_EQ(pub["cases"]["total"], 11) << "the cases not run were not counted";
   EXPECT_EQ(pub["limit_reason"], nullptr) << "the run's own limit stopped it: " << pub.dump(2);
   EXPECT_NEAR(pub["score"].get<double>(), 20.0 / 11, 1e-3);  // score.json rounds
   const std::string output = pub["output"];
   EXPECT_NE(output.find("grader stopped pytest with"), std::string::npos) << output;
-  EXPECT_NE(output.find("count as failed"), std::string::npos) << output;
+  EXPECT_NE(output.find("reported as failed"), std::string::npos) << output;
+}
+
+// An honest suite that needs most of the run's CPU is never cut short, even where each case
+// may take almost the whole limit (case_timeout 8 s of a 10 s run): six cases of 1 s CPU.
+TEST_F(CaseTimeout, ASlowHonestSuiteRunsToItsEnd) {
+  std::string tests =
+      "import time\n\nimport mathops\n\n\ndef busy(seconds):\n"
+      "    end = time.process_time() + seconds\n    while time.process_time() < end:\n"
+      "        pass\n";
+  for (int i = 0; i < 6; ++i)
+    tests += "\n\ndef test_slow_" + std::to_string(i) +
+             "():\n    busy(1.0)\n    assert mathops.mul(4, 5) == 20\n";
+  rewrite_public_test(dir_ / "mini", tests, "cases = 6\ncase_timeout = 8.0\n");
+
+  nlohmann::json pub = public_entry();
+  EXPECT_EQ(pub["cases"]["passed"], 6) << pub.dump(2);
+  EXPECT_EQ(pub["cases"]["total"], 6);
+  EXPECT_EQ(pub["output"].get<std::string>().find("grader stopped pytest"), std::string::npos)
+      << pub["output"];
 }
 
 }  // namespace

@@ -600,7 +600,7 @@ fs::path prepare_input(const Entry& e, const fs::path& work, const Manifest& m) 
 
 reports::Score ungradable_score(const Entry& e, const Manifest& m, const std::string& hash,
                                 const std::optional<StagedSubmission>& staged,
-                                const std::string& reason) {
+                                const std::optional<double>& extension, const std::string& reason) {
   reports::Score score;
   score.status = reports::ScoreStatus::Ungradable;
   score.ungradable_reason = reports::printable_text(reason);
@@ -609,6 +609,8 @@ reports::Score ungradable_score(const Entry& e, const Manifest& m, const std::st
   sub.student = e.student;
   sub.submitted_at = e.submitted_at;
   sub.submitted_at_source = e.submitted_at_source;
+  if (m.due_epoch)  // as the engine states it (grader/engine/engine.cc, skeleton)
+    sub.due_at = format_rfc3339(*m.due_epoch + std::llround(extension.value_or(0) * 86400.0));
   if (staged) {
     sub.content_hash = staged->content_hash;
     sub.files = static_cast<int64_t>(staged->files);
@@ -871,7 +873,7 @@ void BatchRun::grade_one(const Entry& e, size_t index) {
     stop(err.what());  // a bad manifest or request is the same for everyone
     return;
   } catch (const std::exception& err) {
-    score = ungradable_score(e, manifest_, ahash_, staged,
+    score = ungradable_score(e, manifest_, ahash_, staged, extension,
                              std::string("grader failure: ") + err.what());
   }
   store(e, std::move(score), staged, work, extension);

@@ -292,14 +292,14 @@ int run(const fs::path& assignment_dir, const fs::path& root, std::ostream& log)
         log << "grader: the manifest has no due date; Gradescope's due date is ignored\n";
       }
     }
-    const json score = grade(request);
+    const reports::Score score = grade_record(request);
     reports::write_gradescope_results(results, score, manifest.gradescope_hidden_visibility);
-    const bool graded = score.value("status", "") == "graded";
+    const bool graded = score.status == reports::ScoreStatus::Graded;
     if (graded) {
-      log << "grader: graded " << manifest.id << ": " << score["totals"].value("final", 0.0)
-          << " of " << score["totals"].value("max", 0.0) << "\n";
+      log << "grader: graded " << manifest.id << ": " << score.totals.final << " of "
+          << score.totals.max << "\n";
     } else {
-      log << "grader: ungradable: " << score.value("ungradable_reason", "") << "\n";
+      log << "grader: ungradable: " << score.ungradable_reason.value_or("") << "\n";
     }
     return graded ? 0 : 3;
   } catch (const std::exception& error) {

@@ -14,8 +14,11 @@ namespace {
 
 // Runs in the student's own box, so a student can defeat it; it only ever keeps results a
 // kill would have thrown away, and pytest's report from that box is self-reported anyway.
-// CPU is this process's and its children's; wall time counts from the process's start
-// (/proc/self/stat), which is the box's start for a cold run and the fork for a warm one.
+// Before each case it shortens that case's limit to what the run has left; when less than
+// half a second is left it reports the cases not run as failed (so the JUnit file counts
+// them, whether or not the manifest gives `cases`) and stops the session. CPU is this
+// process's and its children's; wall time counts from the process's start (/proc/self/stat),
+// the box's start for a cold run and the fork for a warm one.
 constexpr const char* kBudgetPlugin =
     R"PY(# grader's pytest budget (written by grader/engine/pytest_budget.cc).
 import os
@@ -24,10 +27,7 @@ import time
 import pytest
 
 _loaded = time.monotonic()
-
-
-def pytest_addoption(parser):
-    parser.addoption("--grader-budget", default="", help="case_seconds,cpu_seconds,wall_seconds")
+_FLOOR = 0.5  # seconds: with less than this left, no case starts
 
 
 def _wall_used():
@@ -46,20 +46,41 @@ def _cpu_used():
     return t.user + t.system + t.children_user + t.children_system
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_protocol(item, nextitem):
-    yield
-    spec = item.config.getoption("grader_budget")
-    if not spec or nextitem is None:
-        return
+def _budget():
+    """(case, cpu, wall, left): `left` is what the run has before its nearer limit, less a
+    margin for pytest's own report."""
+    spec = os.environ.get("GRADER_PYTEST_BUDGET", "")
+    if not spec:
+        return None
     case, cpu, wall = (float(x) for x in spec.split(","))
     margin = max(0.5, 0.05 * min(cpu, wall))
-    if _cpu_used() + case + margin > cpu or _wall_used() + case + margin > wall:
-        left = len(item.session.items) - item.session.items.index(item) - 1
-        item.session.shouldstop = (
-            f"grader stopped pytest with {left} case(s) not run: one more case running to its "
-            f"own time limit ({case:g} s) could reach the run's limit ({cpu:g} s CPU, {wall:g} s "
-            f"wall), which would lose every result; the cases not run count as failed")
+    return case, cpu, wall, min(cpu - _cpu_used(), wall - _wall_used()) - margin
+
+
+# tryfirst: outside pytest-timeout's own wrapper, so the marker below is there when it arms
+# the case's alarm, and the code after the yield runs once that alarm is cancelled.
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    budget = _budget()
+    if budget and budget[3] < budget[0]:  # this case may run only as long as the run has left
+        item.add_marker(pytest.mark.timeout(round(max(budget[3], _FLOOR), 2)), append=False)
+    yield
+    budget = _budget()
+    if nextitem is None or not budget or budget[3] >= _FLOOR:
+        return
+    _, cpu, wall, _ = budget
+    items = item.session.items
+    rest = items[items.index(nextitem):]
+    why = "not run: grader stopped pytest before the run's limit (%g s CPU, %g s wall)" % (cpu, wall)
+    for it in rest:  # reported, so that the JUnit file counts them as failed
+        it.ihook.pytest_runtest_logstart(nodeid=it.nodeid, location=it.location)
+        it.ihook.pytest_runtest_logreport(
+            report=pytest.TestReport(it.nodeid, it.location, {}, "failed", why, "call"))
+        it.ihook.pytest_runtest_logfinish(nodeid=it.nodeid, location=it.location)
+    item.session.shouldstop = (
+        "grader stopped pytest with %d case(s) not run, reported as failed: the run's limit "
+        "(%g s CPU, %g s wall) was nearly reached, and its kill would lose every result"
+        % (len(rest), cpu, wall))
 )PY";
 
 }  // namespace
@@ -75,33 +96,33 @@ std::optional<double> case_timeout_seconds(const Manifest& m, const TestSpec& t)
   return t.case_timeout.value_or(std::max(1.0, tighter / 4));
 }
 
-std::vector<std::string> case_limit_args(const Manifest& m, const TestSpec& t) {
+std::optional<CaseLimits> case_limits(const Manifest& m, const TestSpec& t) {
   const std::optional<double> seconds = case_timeout_seconds(m, t);
-  if (!seconds) return {};
+  if (!seconds) return std::nullopt;
+  CaseLimits limits;
   // "signal": SIGALRM in the test's own thread, so the traceback is the looping frame's.
   // (pytest loads pytest-timeout by its entry point; naming it with -p too registers it twice.)
   // --tb=native: pytest's own traceback renderer can fail on a frame the alarm interrupted
   // (an IndexError in get_source, an INTERNALERROR that ends the session at a random case).
-  return {fmt::format("--timeout={:.3g}", *seconds),
-          "--timeout-method=signal",
-          "--tb=native",
-          "-p",
-          "grader_budget",
-          fmt::format("--grader-budget={:.3g},{:.3g},{:.3g}", *seconds, t.limits.cpu_seconds(),
-                      t.limits.wall_seconds())};
+  // A manifest's `args` come later and may choose another --tb.
+  limits.args = {fmt::format("--timeout={:.6g}", *seconds), "--timeout-method=signal",
+                 "--tb=native", "-p", kPytestPlugin};
+  limits.budget = fmt::format("{:.6g},{:.6g},{:.6g}", *seconds, t.limits.cpu_seconds(),
+                              t.limits.wall_seconds());
+  return limits;
 }
 
 void write_pytest_plugin(const fs::path& grader_dir) {
   const fs::path dir = grader_dir / fs::path(kPytestPluginDir).filename();
   std::error_code ec;
   fs::create_directories(dir, ec);
-  std::ofstream out(dir / "grader_budget.py", std::ios::binary);
+  std::ofstream out(dir / (std::string(kPytestPlugin) + ".py"), std::ios::binary);
   out << kBudgetPlugin;
   out.close();
   if (ec || !out)
     throw InfrastructureError(fmt::format("cannot write the pytest plugin in {}", dir.string()));
   fs::permissions(dir, fs::perms(0755), ec);
-  fs::permissions(dir / "grader_budget.py", fs::perms(0644), ec);
+  fs::permissions(dir / (std::string(kPytestPlugin) + ".py"), fs::perms(0644), ec);
 }
 
 }  // namespace grader

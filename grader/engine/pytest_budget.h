@@ -1,7 +1,8 @@
 // Time limits inside a student's pytest run. pytest-timeout gives each case its own limit, so
-// a loop in one function loses that function's cases; the budget plugin stops the session,
-// with its report written, before one more such case could reach the run's own CPU or wall
-// limit, whose kill would lose the report of every case that already ran.
+// a loop in one function loses that function's cases; the budget plugin keeps the run as a
+// whole inside the box's CPU and wall limits (each case's limit shortened to what the run has
+// left, the session stopped with its report written when nearly nothing is left), because
+// the box's kill would lose the report of every case that already ran.
 #pragma once
 
 #include <filesystem>
@@ -14,16 +15,23 @@
 namespace grader {
 
 // Where the plugin lies in the box: written into the folder mounted at /grader, found through
-// PYTHONPATH.
+// PYTHONPATH (first, so no student module shadows it); it reads its budget from the
+// environment (GRADER_PYTEST_BUDGET: "case,cpu,wall" seconds).
 inline constexpr const char* kPytestPluginDir = "/grader/.grader-plugins";
+inline constexpr const char* kPytestPlugin = "grader_pytest_budget";
 
 // Each case's own time limit, or none where pytest-timeout is not installed beside the
 // manifest's Debian python: a quarter of the tighter of the run's CPU and wall limits (at
 // least 1 s), unless the test sets `case_timeout`.
 std::optional<double> case_timeout_seconds(const Manifest& m, const TestSpec& t);
 
-// pytest's arguments for both guards (empty where there is no case limit).
-std::vector<std::string> case_limit_args(const Manifest& m, const TestSpec& t);
+// Both guards: pytest's arguments and GRADER_PYTEST_BUDGET's value (none where there is no
+// case limit).
+struct CaseLimits {
+  std::vector<std::string> args;
+  std::string budget;
+};
+std::optional<CaseLimits> case_limits(const Manifest& m, const TestSpec& t);
 
 // Writes the budget plugin under `grader_dir` (the host folder that becomes /grader).
 void write_pytest_plugin(const std::filesystem::path& grader_dir);

@@ -283,8 +283,9 @@ TestEntry run_pytest(GradingContext& ctx, const TestSpec& t) {
   fs::path dir = ctx.new_run_dir(t.id);
   BoxSpec spec;
   spec.argv = pytest_argv(ctx.manifest, t, t.files);
-  auto per_case = case_limit_args(ctx.manifest, t);
-  spec.argv.insert(spec.argv.begin() + 3, per_case.begin(), per_case.end());
+  const std::optional<CaseLimits> per_case = case_limits(ctx.manifest, t);
+  if (per_case)
+    spec.argv.insert(spec.argv.begin() + 3, per_case->args.begin(), per_case->args.end());
   if (!ctx.pytest_select.empty()) {
     spec.argv.insert(spec.argv.begin() + 3, ctx.pytest_select);
     spec.argv.insert(spec.argv.begin() + 3, "-k");
@@ -294,9 +295,11 @@ TestEntry run_pytest(GradingContext& ctx, const TestSpec& t) {
   spec.env = box_env(ctx.manifest, &t, true);
   spec.zygote = ctx.zygote;
   fs::path grader_dir = grader_files(ctx.manifest, with_data(t, t.files), dir / "grader");
-  if (!per_case.empty()) {
+  if (per_case) {
     write_pytest_plugin(grader_dir);
-    spec.env["PYTHONPATH"] += std::string(":") + kPytestPluginDir;
+    std::string& path = spec.env["PYTHONPATH"];
+    path = path.empty() ? kPytestPluginDir : std::string(kPytestPluginDir) + ":" + path;
+    spec.env["GRADER_PYTEST_BUDGET"] = per_case->budget;
   }
   spec.binds = {{grader_dir, "/grader", false}};
   spec.volumes = {volume("/work", ctx.work_base), volume("/report", {}, dir / "report")};

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "grader/course/batch.h"
+#include "grader/course/bucket.h"
 #include "grader/course/csv.h"
 #include "grader/engine/engine.h"
 #include "grader/engine/manifest.h"
@@ -386,8 +387,7 @@ json student_row(const Person& p, const std::vector<Assignment>& assignments,
               {"on_roster", p.on_roster},
               {"assignments", json::object()}};
   json flags = json::array();
-  double bucket = 0;
-  bool attention = false;
+  std::vector<std::optional<double>> percents;
   for (const auto& a : assignments) {
     const std::string aid = a.info.value("id", "");
     const json* found = nullptr;
@@ -407,6 +407,7 @@ json student_row(const Person& p, const std::vector<Assignment>& assignments,
                    {"late_days", 0},
                    {"late_penalty_percent", 0.0}});
       flags.push_back(fmt::format("{}: missing", aid));
+      percents.push_back(0.0);
     } else if ((*found)["status"] != "graded") {
       cell.update({{"status", "needs_attention"},
                    {"percent", nullptr},
@@ -414,17 +415,18 @@ json student_row(const Person& p, const std::vector<Assignment>& assignments,
                    {"late_penalty_percent", nullptr},
                    {"reason", (*found)["ungradable_reason"]}});
       flags.push_back(fmt::format("{}: needs attention (ungradable)", aid));
-      attention = true;
+      percents.push_back(std::nullopt);
     } else {
       cell.update(graded_cell(a.info, *found, key, ext, flags));
-      bucket += cell["percent"].get<double>() / 100.0 * per_assignment;
+      percents.push_back(cell["percent"].get<double>());
     }
     row["assignments"][aid] = cell;
   }
   if (!p.on_roster && have_roster) flags.push_back("not on the roster");
-  row["bucket"] = attention ? json(nullptr) : json(std::round(bucket * 100) / 100);
-  row["bucket_so_far"] = std::round(bucket * 100) / 100;
-  row["needs_attention"] = attention;
+  const Bucket bucket = bucket_of(percents, per_assignment);
+  row["bucket"] = bucket.total ? json(*bucket.total) : json(nullptr);
+  row["bucket_so_far"] = bucket.so_far;
+  row["needs_attention"] = !bucket.total;
   row["flags"] = flags;
   return row;
 }

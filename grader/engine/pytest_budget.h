@@ -1,8 +1,10 @@
 // Time limits inside a student's pytest run. pytest-timeout gives each case its own limit, so
-// a loop in one function loses that function's cases; the budget plugin keeps the run as a
-// whole inside the box's CPU and wall limits (each case's limit shortened to what the run has
-// left, the session stopped with its report written when nearly nothing is left), because
-// the box's kill would lose the report of every case that already ran.
+// a loop in one function loses that function's cases; the budget plugin
+// (grader_pytest_budget.py, tested by tests/pytest_budget_test.py) keeps the run as a whole
+// inside the box's CPU and wall limits (each case's wall limit cut to what the run has left,
+// never loosened; a CPU timer for the CPU time left; the session stopped with its report
+// written when nearly nothing is left), because the box's kill would lose the report of every
+// case that already ran.
 #pragma once
 
 #include <filesystem>

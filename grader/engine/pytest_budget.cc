@@ -13,7 +13,8 @@ namespace fs = std::filesystem;
 namespace {
 
 // Runs in the student's own box, so a student can defeat it; it never loosens a limit, so it
-// only ever keeps results a kill would have thrown away, and pytest's report from that box is
+// keeps results a kill would have thrown away (and costs only a run that would have finished
+// inside the margin of its limit its last case), and pytest's report from that box is
 // self-reported anyway. Before each case it cuts that case's own wall limit (pytest-timeout's
 // alarm) to the wall time the run has left, and puts a CPU timer (ITIMER_PROF: the process's
 // CPU, all threads) on the test function for the CPU time left; when nearly nothing is left it

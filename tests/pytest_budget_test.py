@@ -40,7 +40,7 @@ def run(tests, case, cpu, wall, extra=()):
                    os.path.join(d, "test_budget_case.py")]
         shell = f"ulimit -t {cpu}; exec timeout -s KILL {wall} " + " ".join(
             "'" + c + "'" for c in command)
-        env = dict(os.environ, GRADER_PYTEST_BUDGET=f"{case},{cpu},{wall}", PYTHONPATH=PLUGIN_DIR)
+        env = dict(os.environ, GRADER_PYTEST_BUDGET=f"{cpu},{wall}", PYTHONPATH=PLUGIN_DIR)
         out = subprocess.run(["bash", "-c", shell], env=env, capture_output=True, text=True,
                              timeout=120)
         text = out.stdout + out.stderr

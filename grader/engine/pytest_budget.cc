@@ -25,8 +25,6 @@ namespace {
 // grader_pytest_budget.py, embedded at build time (grader/CMakeLists.txt).
 #include "pytest_budget_plugin.inc"
 
-}  // namespace
-
 std::optional<double> case_timeout_seconds(const Manifest& m, const TestSpec& t) {
   std::error_code ec;
   if (m.python.rfind("/usr/bin/python3", 0) != 0 ||
@@ -37,6 +35,8 @@ std::optional<double> case_timeout_seconds(const Manifest& m, const TestSpec& t)
   const double tighter = std::min(t.limits.cpu_seconds(), t.limits.wall_seconds());
   return t.case_timeout.value_or(std::max(1.0, tighter / 4));
 }
+
+}  // namespace
 
 std::optional<CaseLimits> case_limits(const Manifest& m, const TestSpec& t) {
   const std::optional<double> seconds = case_timeout_seconds(m, t);
@@ -49,8 +49,7 @@ std::optional<CaseLimits> case_limits(const Manifest& m, const TestSpec& t) {
   // A manifest's `args` come later and may choose another --tb.
   limits.args = {fmt::format("--timeout={:.6g}", *seconds), "--timeout-method=signal",
                  "--tb=native", "-p", kPytestPlugin};
-  limits.budget = fmt::format("{:.6g},{:.6g},{:.6g}", *seconds, t.limits.cpu_seconds(),
-                              t.limits.wall_seconds());
+  limits.budget = fmt::format("{:.6g},{:.6g}", t.limits.cpu_seconds(), t.limits.wall_seconds());
   return limits;
 }
 
@@ -58,13 +57,14 @@ void write_pytest_plugin(const fs::path& grader_dir) {
   const fs::path dir = grader_dir / fs::path(kPytestPluginDir).filename();
   std::error_code ec;
   fs::create_directories(dir, ec);
-  std::ofstream out(dir / (std::string(kPytestPlugin) + ".py"), std::ios::binary);
+  const fs::path file = dir / (std::string(kPytestPlugin) + ".py");
+  std::ofstream out(file, std::ios::binary);
   out << kBudgetPlugin;
   out.close();
   if (ec || !out)
     throw InfrastructureError(fmt::format("cannot write the pytest plugin in {}", dir.string()));
   fs::permissions(dir, fs::perms(0755), ec);
-  fs::permissions(dir / (std::string(kPytestPlugin) + ".py"), fs::perms(0644), ec);
+  fs::permissions(file, fs::perms(0644), ec);
 }
 
 }  // namespace grader

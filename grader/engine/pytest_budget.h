@@ -18,17 +18,14 @@ namespace grader {
 
 // Where the plugin lies in the box: written into the folder mounted at /grader, found through
 // PYTHONPATH (first, so no student module shadows it); it reads its budget from the
-// environment (GRADER_PYTEST_BUDGET: "case,cpu,wall" seconds).
+// environment (GRADER_PYTEST_BUDGET: the run's "cpu,wall" limits in seconds).
 inline constexpr const char* kPytestPluginDir = "/grader/.grader-plugins";
 inline constexpr const char* kPytestPlugin = "grader_pytest_budget";
 
-// Each case's own time limit, or none where pytest-timeout is not installed beside the
-// manifest's Debian python: a quarter of the tighter of the run's CPU and wall limits (at
-// least 1 s), unless the test sets `case_timeout`.
-std::optional<double> case_timeout_seconds(const Manifest& m, const TestSpec& t);
-
-// Both guards: pytest's arguments and GRADER_PYTEST_BUDGET's value (none where there is no
-// case limit).
+// Both guards: pytest's arguments and GRADER_PYTEST_BUDGET's value; none where
+// pytest-timeout is not installed beside the manifest's Debian python. Each case's own limit is
+// a quarter of the tighter of the run's CPU and wall limits (at least 1 s), unless the test
+// sets `case_timeout`.
 struct CaseLimits {
   std::vector<std::string> args;
   std::string budget;

@@ -502,6 +502,11 @@ TEST(LateRule, OneTableForTheEngineAndTheGradebook) {
     EXPECT_EQ(days, r.days) << r.name;
     EXPECT_DOUBLE_EQ(grader::late_penalty_percent(r.rule, days), r.percent) << r.name;
   }
+  // The due date score.json states (submission.due_at) is the same moved date.
+  EXPECT_EQ(grader::extended_due(ten, std::nullopt), due);
+  EXPECT_EQ(grader::extended_due(ten, 0.5), due + 43200);
+  EXPECT_EQ(grader::extended_due(ten, 1e300), due + 1'000'000ll * 86400);
+  EXPECT_EQ(grader::extended_due({std::nullopt, 10, 3.0}, 2.0), std::nullopt);
 }
 
 // An unset limit is the sandbox's default, read from sandbox::Policy (not a copy of it).

@@ -609,8 +609,7 @@ reports::Score ungradable_score(const Entry& e, const Manifest& m, const std::st
   sub.student = e.student;
   sub.submitted_at = e.submitted_at;
   sub.submitted_at_source = e.submitted_at_source;
-  if (m.due_epoch)  // as the engine states it (grader/engine/engine.cc, skeleton)
-    sub.due_at = format_rfc3339(*m.due_epoch + std::llround(extension.value_or(0) * 86400.0));
+  if (auto due = extended_due(late_rule(m), extension)) sub.due_at = format_rfc3339(*due);
   if (staged) {
     sub.content_hash = staged->content_hash;
     sub.files = static_cast<int64_t>(staged->files);

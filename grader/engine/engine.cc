@@ -225,9 +225,8 @@ reports::Score skeleton(const Manifest& m, const GradeRequest& req, const std::s
   sub.student = req.student;
   sub.submitted_at = req.submitted_at;
   sub.submitted_at_source = req.submitted_at ? req.submitted_at_source : "none";
-  if (m.due_epoch)
-    sub.due_at =
-        format_rfc3339(*m.due_epoch + std::llround(req.due_extension_days.value_or(0) * 86400.0));
+  if (auto due = extended_due(late_rule(m), req.due_extension_days))
+    sub.due_at = format_rfc3339(*due);
   score.grader_version = GRADER_VERSION;
   score.mode = req.mode == Mode::Check ? reports::GradingMode::Check : reports::GradingMode::Grade;
   score.host = host_facts(nullptr, req.time_scale);

@@ -5,14 +5,18 @@
 
 namespace grader {
 
-int64_t late_days(const LateRule& rule, std::optional<int64_t> submitted,
-                  std::optional<double> extension_days) {
-  if (!rule.due_epoch || !submitted) return 0;
+std::optional<int64_t> extended_due(const LateRule& rule, std::optional<double> extension_days) {
+  if (!rule.due_epoch) return std::nullopt;
   // Within what a calendar can hold: a cast of a number beyond int64 is undefined.
   const double extension = std::clamp(extension_days.value_or(0), -1e6, 1e6);
-  const int64_t due = *rule.due_epoch + std::llround(extension * 86400.0);
-  if (*submitted <= due) return 0;
-  return (*submitted - due + 86399) / 86400;
+  return *rule.due_epoch + std::llround(extension * 86400.0);
+}
+
+int64_t late_days(const LateRule& rule, std::optional<int64_t> submitted,
+                  std::optional<double> extension_days) {
+  const std::optional<int64_t> due = extended_due(rule, extension_days);
+  if (!due || !submitted || *submitted <= *due) return 0;
+  return (*submitted - *due + 86399) / 86400;
 }
 
 double late_penalty_percent(const LateRule& rule, int64_t days) {

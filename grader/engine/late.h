@@ -13,6 +13,10 @@ struct LateRule {
   std::optional<double> max_days;  // past it, everything is taken; none: no cap beyond 100%
 };
 
+// The due date moved by `extension_days` (none without a due date). Extensions are clamped to
+// what a calendar can hold.
+std::optional<int64_t> extended_due(const LateRule& rule, std::optional<double> extension_days);
+
 // Whole days started after the due date plus `extension_days` (0 when on time, when there is
 // no due date or no submission time).
 int64_t late_days(const LateRule& rule, std::optional<int64_t> submitted_epoch,

@@ -9,7 +9,11 @@ namespace {
 
 using nlohmann::json;
 
-json nullable(const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); }
+// An optional as JSON: none is null.
+template <typename T>
+json nullable(const std::optional<T>& v) {
+  return v ? json(*v) : json(nullptr);
+}
 
 const json& at(const json& j, const char* key) {
   if (!j.is_object() || !j.contains(key))
@@ -34,9 +38,11 @@ E word(const json& j, const char* key) {
   return *v;
 }
 
-std::optional<std::string> nullable_text(const json& j, const char* key) {
+// j[key], which must be there: null is none.
+template <typename T = std::string>
+std::optional<T> nullable_at(const json& j, const char* key) {
   if (at(j, key).is_null()) return std::nullopt;
-  return typed<std::string>(j, key);
+  return typed<T>(j, key);
 }
 
 std::optional<double> optional_number(const json& j, const char* key) {
@@ -64,8 +70,7 @@ void to_json(json& j, const TestEntry& t) {
   if (t.usage) {
     j["cpu_seconds"] = t.usage->cpu_seconds;
     j["wall_seconds"] = t.usage->wall_seconds;
-    j["peak_memory_bytes"] =
-        t.usage->peak_memory_bytes ? json(*t.usage->peak_memory_bytes) : json(nullptr);
+    j["peak_memory_bytes"] = nullable(t.usage->peak_memory_bytes);
   }
   if (!t.perf.is_null()) j["perf"] = t.perf;
 }
@@ -89,8 +94,8 @@ TestEntry test_entry_from_json(const json& j) {
   t.score = typed<double>(j, "score");
   t.max_score = typed<double>(j, "max_score");
   t.status = word<TestStatus>(j, "status");
-  t.verdict = nullable_text(j, "verdict");
-  t.limit_reason = nullable_text(j, "limit_reason");
+  t.verdict = nullable_at(j, "verdict");
+  t.limit_reason = nullable_at(j, "limit_reason");
   // Version 1 had only the flag.
   t.trust = j.contains("trust")               ? word<Trust>(j, "trust")
             : typed<bool>(j, "self_reported") ? Trust::SelfReported
@@ -98,12 +103,10 @@ TestEntry test_entry_from_json(const json& j) {
   t.output = typed<std::string>(j, "output");
   if (j.contains("cases"))
     t.cases = Cases{typed<int64_t>(j["cases"], "passed"), typed<int64_t>(j["cases"], "total")};
-  if (j.contains("check_verdict")) t.check_verdict = nullable_text(j, "check_verdict");
+  if (j.contains("check_verdict")) t.check_verdict = nullable_at(j, "check_verdict");
   if (j.contains("cpu_seconds"))
     t.usage = Usage{typed<double>(j, "cpu_seconds"), typed<double>(j, "wall_seconds"),
-                    at(j, "peak_memory_bytes").is_null()
-                        ? std::nullopt
-                        : std::optional(typed<uint64_t>(j, "peak_memory_bytes"))};
+                    nullable_at<uint64_t>(j, "peak_memory_bytes")};
   if (j.contains("perf")) t.perf = j["perf"];
   return t;
 }
@@ -132,9 +135,7 @@ void to_json(json& j, const Score& s) {
                      {"bytes", sub.bytes},
                      {"rejected", nullable(sub.rejected)}};
   if (!sub.ignored.is_null()) submission["ignored"] = sub.ignored;
-  if (sub.due_extension_days)
-    submission["due_extension_days"] =
-        *sub.due_extension_days ? json(**sub.due_extension_days) : json(nullptr);
+  if (sub.due_extension_days) submission["due_extension_days"] = nullable(*sub.due_extension_days);
   j = {{"schema_version", s.schema_version},
        {"status", s.status},
        {"ungradable_reason", nullable(s.ungradable_reason)},
@@ -166,19 +167,17 @@ AssignmentRef assignment_from_json(const json& j) {
 SubmissionInfo submission_from_json(const json& j) {
   SubmissionInfo s;
   s.student = typed<std::string>(j, "student");
-  s.content_hash = nullable_text(j, "content_hash");
-  s.submitted_at = nullable_text(j, "submitted_at");
+  s.content_hash = nullable_at(j, "content_hash");
+  s.submitted_at = nullable_at(j, "submitted_at");
   s.submitted_at_source = typed<std::string>(j, "submitted_at_source");
   s.late_days = typed<int64_t>(j, "late_days");
-  if (j.contains("due_at")) s.due_at = nullable_text(j, "due_at");  // absent before due_at
+  if (j.contains("due_at")) s.due_at = nullable_at(j, "due_at");  // absent before due_at
   s.files = typed<int64_t>(j, "files");
   s.bytes = typed<int64_t>(j, "bytes");
-  s.rejected = nullable_text(j, "rejected");
+  s.rejected = nullable_at(j, "rejected");
   if (j.contains("ignored")) s.ignored = typed<json::array_t>(j, "ignored");
   if (j.contains("due_extension_days"))
-    s.due_extension_days = at(j, "due_extension_days").is_null()
-                               ? std::optional<double>()
-                               : std::optional(typed<double>(j, "due_extension_days"));
+    s.due_extension_days = nullable_at<double>(j, "due_extension_days");
   return s;
 }
 
@@ -202,7 +201,7 @@ Score score_from_json(const json& j) {
     throw std::invalid_argument(
         fmt::format("\"schema_version\" {} is not 1 to {}", s.schema_version, kScoreSchemaVersion));
   s.status = word<ScoreStatus>(j, "status");
-  s.ungradable_reason = nullable_text(j, "ungradable_reason");
+  s.ungradable_reason = nullable_at(j, "ungradable_reason");
   s.assignment = within(j, "assignment", assignment_from_json);
   s.submission = within(j, "submission", submission_from_json);
   s.grader_version =

@@ -34,10 +34,13 @@ dist.all_reduce = _counting_all_reduce
 dist.distributed_c10d.all_reduce = _counting_all_reduce
 
 
+TIMEOUT = datetime.timedelta(seconds=60)
+
+
 def _entry(rank, fn, port, out):
     os.environ["MASTER_ADDR"], os.environ["MASTER_PORT"] = "127.0.0.1", str(port)
-    dist.init_process_group("gloo", rank=rank, world_size=WORLD,
-                            timeout=datetime.timedelta(seconds=60))
+    store = dist.TCPStore("127.0.0.1", port, WORLD, False, timeout=TIMEOUT)
+    dist.init_process_group("gloo", store=store, rank=rank, world_size=WORLD, timeout=TIMEOUT)
     for name, value in fn(rank).items():
         np.save(os.path.join(out, f"{name}_r{rank}.npy"), np.asarray(value, dtype=np.float64))
 
@@ -45,11 +48,16 @@ def _entry(rank, fn, port, out):
 def run_ranks(fn, port, tmp_path):
     """Runs fn(rank) -> {name: array} on WORLD forked ranks; returns [{name: array}] per rank."""
     failure = None
+    # The store listens before the ranks start (a rank finding no listener retries only after
+    # a second).
+    server = dist.TCPStore("127.0.0.1", port, WORLD, True, timeout=TIMEOUT, wait_for_workers=False)
     try:
         mp.start_processes(_entry, args=(fn, port, str(tmp_path)), nprocs=WORLD, join=True,
                            start_method="fork")
     except mp.ProcessRaisedException as e:
         failure = "\n".join(str(e).strip().splitlines()[-8:])  # the end of the rank's traceback
+    finally:
+        del server
     if failure:
         pytest.fail("a rank raised an exception:\n" + failure, pytrace=False)
     results = [{} for _ in range(WORLD)]

@@ -65,12 +65,16 @@ def save_json(name, obj):
     os.replace(path + ".tmp", path)
 
 
+TIMEOUT = datetime.timedelta(seconds=60)
+
+
 def _entry(rank, worker, cfg):
     os.environ["MASTER_ADDR"] = "127.0.0.1"
     os.environ["MASTER_PORT"] = str(cfg["port"])
     try:
-        dist.init_process_group("gloo", rank=rank, world_size=cfg["world"],
-                                timeout=datetime.timedelta(seconds=60))
+        store = dist.TCPStore("127.0.0.1", cfg["port"], cfg["world"], False, timeout=TIMEOUT)
+        dist.init_process_group("gloo", store=store, rank=rank, world_size=cfg["world"],
+                                timeout=TIMEOUT)
         worker(rank, cfg)
     except BaseException:
         with open(os.path.join(common.OUT, f"error_r{rank}.txt"), "w", encoding="utf-8") as f:
@@ -81,6 +85,10 @@ def _entry(rank, worker, cfg):
 def launch(worker, cfg):
     """Runs worker(rank, cfg) on cfg['world'] forked ranks; returns True when all succeeded."""
     os.makedirs(common.OUT, exist_ok=True)
+    # The store's server listens before any rank starts: a rank that connects to a store not
+    # yet listening retries only after a second, which happened to about one job in three.
+    server = dist.TCPStore("127.0.0.1", cfg["port"], cfg["world"], True, timeout=TIMEOUT,
+                           wait_for_workers=False)
     try:
         mp.start_processes(_entry, args=(worker, cfg), nprocs=cfg["world"], join=True,
                            start_method="fork")
@@ -88,6 +96,8 @@ def launch(worker, cfg):
     except Exception as e:  # a rank failed: the others were stopped; report and go on
         print(f"distributed job failed: {str(e)[-2000:]}", file=sys.stderr)
         return False
+    finally:
+        del server
 
 
 def import_student(*names):

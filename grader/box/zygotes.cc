@@ -49,21 +49,33 @@ Zygotes::~Zygotes() {
   if (!dir_.empty()) (void)remove_tree(dir_);
 }
 
+void Zygotes::reap_if_dead(Zygote& z) {
+  if (z.pid <= 0 || waitpid(z.pid, nullptr, WNOHANG) != z.pid) return;
+  z.pid = -1;
+  z.listening = false;
+  std::error_code ec;
+  fs::remove(z.socket, ec);
+}
+
+void Zygotes::warm_up(const ZygoteKey& key) {
+  std::lock_guard lock(mutex_);
+  Zygote& z = zygotes_[key];
+  reap_if_dead(z);
+  if (z.pid <= 0 && z.failure.empty()) z.failure = launch(key, z);
+}
+
 std::string Zygotes::socket_for(const ZygoteKey& key, std::string& why) {
   std::lock_guard lock(mutex_);
   Zygote& z = zygotes_[key];
-  if (z.pid > 0 && waitpid(z.pid, nullptr, WNOHANG) == z.pid) {
-    z.pid = -1;  // it died: started again below
-    std::error_code ec;
-    fs::remove(z.socket, ec);
-  }
-  if (z.pid <= 0 && z.failure.empty()) z.failure = start(key, z);
-  if (z.pid > 0) return z.socket.string();
+  reap_if_dead(z);
+  if (z.pid <= 0 && z.failure.empty()) z.failure = launch(key, z);
+  if (z.pid > 0 && !z.listening) z.failure = wait_until_listening(z);
+  if (z.listening) return z.socket.string();
   why = z.failure;
   return "";
 }
 
-std::string Zygotes::start(const ZygoteKey& key, Zygote& z) {
+std::string Zygotes::launch(const ZygoteKey& key, Zygote& z) {
   if (++z.starts > kMaxStarts)
     return fmt::format("the zygote died {} times; not started again", kMaxStarts);
   if (dir_.empty()) {
@@ -73,7 +85,7 @@ std::string Zygotes::start(const ZygoteKey& key, Zygote& z) {
   }
   const std::string name = std::to_string(zygotes_.size()) + "-" + std::to_string(z.starts);
   z.socket = dir_ / (name + ".sock");
-  const fs::path log = dir_ / (name + ".log");
+  z.log = dir_ / (name + ".log");
   std::string preload;
   for (const auto& m : key.preload) preload += (preload.empty() ? "" : ",") + m;
   std::vector<std::string> args{
@@ -85,22 +97,32 @@ std::string Zygotes::start(const ZygoteKey& key, Zygote& z) {
   }
   // Its own process group: stopping it kills the runners it forked too.
   std::string error;
-  const std::optional<pid_t> spawned = common::spawn({args, log, 0600, true}, error);
+  const std::optional<pid_t> spawned = common::spawn({args, z.log, 0600, true}, error);
   if (!spawned) return error;
-  const pid_t pid = *spawned;
+  z.pid = *spawned;
+  return "";
+}
+
+// The start-up limit counts from this wait, not from the launch: a zygote launched early
+// loses none of it to the intake and build that ran meanwhile.
+std::string Zygotes::wait_until_listening(Zygote& z) {
   const auto started = std::chrono::steady_clock::now();
   while (std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() <
          kStartSeconds) {
     std::error_code ec;
     if (fs::is_socket(z.socket, ec)) {
-      z.pid = pid;
+      z.listening = true;
       return "";
     }
-    if (waitpid(pid, nullptr, WNOHANG) == pid) return "the zygote did not start: " + last_line(log);
+    if (waitpid(z.pid, nullptr, WNOHANG) == z.pid) {
+      z.pid = -1;
+      return "the zygote did not start: " + last_line(z.log);
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  kill(-pid, SIGKILL);
-  waitpid(pid, nullptr, 0);
+  kill(-z.pid, SIGKILL);
+  waitpid(z.pid, nullptr, 0);
+  z.pid = -1;
   return fmt::format("the zygote was not listening after {} s", kStartSeconds);
 }
 

@@ -1,5 +1,6 @@
 // Warm-start zygotes (sandbox/README.md, "Warm start") for the gradings of one grader
-// process: one per (interpreter, preload list, environment), started when first asked for,
+// process: one per (interpreter, preload list, environment), started when first asked for
+// (warm_up: at a grading's start, so that its imports overlap the intake and build),
 // restarted when it died, shared by every grading and thread of the process (batch -j N, the
 // self-test's jobs), and ended with the pool.
 #pragma once
@@ -32,18 +33,27 @@ class Zygotes {
   Zygotes(const Zygotes&) = delete;
   Zygotes& operator=(const Zygotes&) = delete;
 
-  // The socket of a running zygote for `key`, started (and waited for) here if need be; or
+  // Starts the zygote for `key` if none runs, without waiting for it: its imports then
+  // overlap the grading's intake and build.
+  void warm_up(const ZygoteKey& key);
+
+  // The socket of a listening zygote for `key`, started and waited for here if need be; or
   // an empty string with `why` set, and the runs start cold.
   std::string socket_for(const ZygoteKey& key, std::string& why);
 
  private:
   struct Zygote {
     pid_t pid = -1;
+    bool listening = false;
     std::filesystem::path socket;
+    std::filesystem::path log;
     int starts = 0;
     std::string failure;  // why it could not be started (given up on)
   };
-  std::string start(const ZygoteKey& key, Zygote& z);
+  // Forgets a zygote that died, so that it is started again.
+  static void reap_if_dead(Zygote& z);
+  std::string launch(const ZygoteKey& key, Zygote& z);
+  std::string wait_until_listening(Zygote& z);
 
   std::filesystem::path sandbox_;
   std::filesystem::path dir_;  // private folder of the sockets (0700)

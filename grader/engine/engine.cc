@@ -149,16 +149,18 @@ json start_facts(const GradingContext& ctx) {
           {"cold_note", ctx.cold_note.empty() ? json(nullptr) : json(ctx.cold_note)}};
 }
 
-// The zygote for the manifest's preload, from the shared pool or one of the grading's own.
-std::string warm_socket(const Manifest& m, const GradeRequest& req, std::optional<Zygotes>& own,
-                        std::string& why) {
-  if (m.preload.empty()) return "";
+// The zygotes for the manifest's preload: the shared pool or the grading's own; null (and
+// `why`, unless nothing is preloaded) where the runs start cold.
+Zygotes* zygote_pool(const Manifest& m, const GradeRequest& req, std::optional<Zygotes>& own,
+                     std::string& why) {
+  if (m.preload.empty()) return nullptr;
   why = warm_start_unavailable();
-  if (!why.empty()) return "";
-  Zygotes* pool = req.zygotes;
-  if (!pool) pool = &own.emplace(SandboxRunner::locate());
-  return pool->socket_for({m.python, m.preload, m.env}, why);
+  if (!why.empty()) return nullptr;
+  if (req.zygotes) return req.zygotes;
+  return &own.emplace(SandboxRunner::locate());
 }
+
+ZygoteKey zygote_key(const Manifest& m) { return {m.python, m.preload, m.env}; }
 
 // What the host enforced, from the first sandbox result, and the time scale applied.
 json host_facts(const json& enforced, double time_scale) {
@@ -387,11 +389,13 @@ class Grading {
 reports::Score Grading::run() {
   try {
     open_scratch();
+    // Warm start: the zygote that forks the Python runs imports while intake and build run.
+    Zygotes* zygotes = zygote_pool(m_, req_, own_zygotes_, ctx_->cold_note);
+    if (zygotes) zygotes->warm_up(zygote_key(m_));
     if (!take_submission()) return done();
-    // Warm start: the zygote that forks the Python runs (the build always starts cold).
-    ctx_->zygote = warm_socket(m_, req_, own_zygotes_, ctx_->cold_note);
     // Stage "build": a failed build is reported and the tests still run (and then fail).
     if (m_.build) score_.build = run_build(*ctx_, *m_.build);
+    if (zygotes) ctx_->zygote = zygotes->socket_for(zygote_key(m_), ctx_->cold_note);
     run_tests();
   } catch (const InfrastructureError& e) {
     return ungradable(e.what());

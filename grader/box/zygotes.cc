@@ -57,18 +57,21 @@ void Zygotes::reap_if_dead(Zygote& z) {
   fs::remove(z.socket, ec);
 }
 
-void Zygotes::warm_up(const ZygoteKey& key) {
-  std::lock_guard lock(mutex_);
+Zygotes::Zygote& Zygotes::launched(const ZygoteKey& key) {
   Zygote& z = zygotes_[key];
   reap_if_dead(z);
   if (z.pid <= 0 && z.failure.empty()) z.failure = launch(key, z);
+  return z;
+}
+
+void Zygotes::warm_up(const ZygoteKey& key) {
+  std::lock_guard lock(mutex_);
+  launched(key);
 }
 
 std::string Zygotes::socket_for(const ZygoteKey& key, std::string& why) {
   std::lock_guard lock(mutex_);
-  Zygote& z = zygotes_[key];
-  reap_if_dead(z);
-  if (z.pid <= 0 && z.failure.empty()) z.failure = launch(key, z);
+  Zygote& z = launched(key);
   if (z.pid > 0 && !z.listening) z.failure = wait_until_listening(z);
   if (z.listening) return z.socket.string();
   why = z.failure;

@@ -52,6 +52,8 @@ class Zygotes {
   };
   // Forgets a zygote that died, so that it is started again.
   static void reap_if_dead(Zygote& z);
+  // The entry for `key`, its zygote launched unless one runs or it was given up on (mutex_ held).
+  Zygote& launched(const ZygoteKey& key);
   std::string launch(const ZygoteKey& key, Zygote& z);
   std::string wait_until_listening(Zygote& z);
 

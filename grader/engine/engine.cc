@@ -160,8 +160,6 @@ Zygotes* zygote_pool(const Manifest& m, const GradeRequest& req, std::optional<Z
   return &own.emplace(SandboxRunner::locate());
 }
 
-ZygoteKey zygote_key(const Manifest& m) { return {m.python, m.preload, m.env}; }
-
 // What the host enforced, from the first sandbox result, and the time scale applied.
 json host_facts(const json& enforced, double time_scale) {
   json host = {{"kernel", kernel_release()},
@@ -391,11 +389,12 @@ reports::Score Grading::run() {
     open_scratch();
     // Warm start: the zygote that forks the Python runs imports while intake and build run.
     Zygotes* zygotes = zygote_pool(m_, req_, own_zygotes_, ctx_->cold_note);
-    if (zygotes) zygotes->warm_up(zygote_key(m_));
+    const ZygoteKey key{m_.python, m_.preload, m_.env};
+    if (zygotes) zygotes->warm_up(key);
     if (!take_submission()) return done();
     // Stage "build": a failed build is reported and the tests still run (and then fail).
     if (m_.build) score_.build = run_build(*ctx_, *m_.build);
-    if (zygotes) ctx_->zygote = zygotes->socket_for(zygote_key(m_), ctx_->cold_note);
+    if (zygotes) ctx_->zygote = zygotes->socket_for(key, ctx_->cold_note);
     run_tests();
   } catch (const InfrastructureError& e) {
     return ungradable(e.what());

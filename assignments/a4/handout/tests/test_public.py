@@ -57,6 +57,8 @@ def run_ranks(fn, port, tmp_path):
     except mp.ProcessRaisedException as e:
         failure = "\n".join(str(e).strip().splitlines()[-8:])  # the end of the rank's traceback
     finally:
+        # Now, not when the frame goes: pytest keeps a failed test's frame alive, and without
+        # this a4's hostile variant's public run hung to its time limit.
         del server
     if failure:
         pytest.fail("a rank raised an exception:\n" + failure, pytrace=False)

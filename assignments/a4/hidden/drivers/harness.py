@@ -97,6 +97,8 @@ def launch(worker, cfg):
         print(f"distributed job failed: {str(e)[-2000:]}", file=sys.stderr)
         return False
     finally:
+        # At once, as in handout/tests/test_public.py (a store kept alive after its job hung
+        # the hostile variant's public run there).
         del server
 
 

@@ -48,7 +48,7 @@ VolumeResult measure(const Tmpfs& t, int root) {
 }  // namespace
 
 std::vector<VolumeResult> finish_volumes(const Policy& p, std::vector<int>& roots,
-                                         std::string& error) {
+                                         std::string& error, bool collect) {
   std::vector<VolumeResult> out;
   for (size_t i = 0; i < p.tmpfs.size(); ++i) {
     const Tmpfs& t = p.tmpfs[i];
@@ -57,7 +57,7 @@ std::vector<VolumeResult> finish_volumes(const Policy& p, std::vector<int>& root
       continue;
     }
     VolumeResult v = measure(t, roots[i]);
-    if (!t.collect.empty() && error.empty()) {
+    if (collect && !t.collect.empty() && error.empty()) {
       int to = make_collect_folder(t.collect, error);
       if (to >= 0) {
         CopyReport r = copy_tree_at(roots[i], to, {t.size, t.inodes, kCollectDepth});

@@ -14,8 +14,9 @@ namespace sandbox {
 
 // Measures, collects and closes the tmpfs roots init sent (`roots`, in the policy's order;
 // emptied here). A collect folder that cannot be written is a failure of the run: `error`.
+// With `collect` false nothing is copied out (a run whose outputs cannot be vouched for).
 std::vector<VolumeResult> finish_volumes(const Policy& policy, std::vector<int>& roots,
-                                         std::string& error);
+                                         std::string& error, bool collect = true);
 
 // Without a mount namespace the box has no tmpfs of its own: each becomes a host folder (its
 // collect folder, or a temporary one listed in `temporary` for removal afterwards), seeded

@@ -407,6 +407,51 @@ TEST_F(Engine, WarmStartCanBeTurnedOffAndGradesAlike) {
   EXPECT_EQ(cold["totals"]["final"], score("solution")["totals"]["final"]);
   for (const json& t : cold["tests"])
     EXPECT_EQ(t["score"], test_entry(score("solution"), t["id"].get<std::string>())["score"]);
+  // The perf test's pairs ran at the manifest's iterations cold, at its warm_iterations warm.
+  const json& cold_perf = test_entry(cold, "perf_sumsq")["perf"];
+  EXPECT_EQ(cold_perf["warm_iterations"], json::array({2, 21})) << cold_perf.dump();
+  for (const json& pair : cold_perf["pairs"])
+    EXPECT_EQ(pair["iterations"], json::array({1, 21})) << cold_perf.dump();
+  const json& warm = test_entry(score("solution"), "perf_sumsq");
+  const json want = geteuid() == 0 ? json::array({2, 21}) : json::array({1, 21});
+  for (const json& pair : warm["perf"]["pairs"])
+    EXPECT_EQ(pair["iterations"], want) << warm["perf"].dump();
+  EXPECT_NE(warm["output"].get<std::string>().find(geteuid() == 0 ? "(sized for warm starts)"
+                                                                  : "baseline at 1 and 21"),
+            std::string::npos)
+      << warm["output"];
+}
+
+// The zygote dies while the perf test runs (killed from outside, as the OOM killer might): the
+// pair it hit is noise, and the test goes on at the cold counts, with the same score.
+TEST_F(Engine, AZygoteLostMidPerfTestMeasuresAtTheColdCounts) {
+  if (geteuid() != 0) GTEST_SKIP() << "the zygote needs root (README.md, \"Warm start\")";
+  const fs::path tmp = scratch_ / "zygote-lost", out = tmp / "out";
+  fs::create_directories(tmp);
+  // Kill the grading's own zygote (its socket is under this TMPDIR; -o: the oldest, not a run
+  // it forked) once the first perf pair's first run has its folder. "[s]": the pattern does
+  // not match this shell's own command line.
+  auto r = run("export TMPDIR=" + tmp.string() + "; " + kGrader.string() + " grade " +
+               kFixture.string() + " " + (kFixture / "solution").string() + " --out " +
+               out.string() + " & g=$!; for i in $(seq 3000); do ls -d " + tmp.string() +
+               "/grade-*/runs/*-perf_sumsq/pair-0-0/* >/dev/null 2>&1 && break; sleep 0.002; "
+               "done; pkill -KILL -o -f " +
+               tmp.string() + "/grader-zygote[s]; wait $g");
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::ifstream in(out / "score.json");
+  json s = json::parse(in);
+  const json& perf = test_entry(s, "perf_sumsq");
+  EXPECT_DOUBLE_EQ(perf["score"].get<double>(), 20.0) << perf.dump(2);
+  EXPECT_EQ(s["totals"]["final"], score("solution")["totals"]["final"]);
+  // The first pair was measured again at the cold counts; every valid pair is at those.
+  const json& first = perf["perf"]["pairs"].at(0);
+  EXPECT_GE(first["retries"].get<int>(), 1) << perf["perf"].dump();
+  for (const json& pair : perf["perf"]["pairs"]) {
+    if (pair["valid"].get<bool>()) {
+      EXPECT_EQ(pair["iterations"], json::array({1, 21})) << perf["perf"].dump();
+    }
+  }
+  EXPECT_FALSE(s["host"]["start"]["cold_note"].get<std::string>().empty()) << s["host"].dump();
 }
 
 TEST_F(Engine, SelftestOfTheFixturePasses) {

@@ -453,6 +453,27 @@ TEST(Trust, PlausibleSpeedupBound) {
       << e;
 }
 
+// warm_iterations: a perf test's counts for warm pairs, only where a zygote can exist.
+TEST(Trust, WarmIterations) {
+  const std::string preload = "[runtime]\npreload = [\"json\"]\n";
+  grader::TestSpec t = loaded_test(
+      one_test(kPerf + "iterations = [1, 80]\n" + "warm_iterations = [1, 40]\n" + preload));
+  EXPECT_EQ(t.iterations, std::make_pair(int64_t{1}, int64_t{80}));
+  ASSERT_TRUE(t.warm_iterations);
+  EXPECT_EQ(*t.warm_iterations, std::make_pair(int64_t{1}, int64_t{40}));
+  EXPECT_FALSE(loaded_test(one_test(kPerf + preload)).warm_iterations);
+  std::string e = error_of(one_test(kPerf + "warm_iterations = [1, 40]\n"));
+  EXPECT_NE(e.find("tests.t1.warm_iterations: needs [runtime] preload"), std::string::npos) << e;
+  e = error_of(one_test(kPerf + "warm_iterations = [40, 40]\n" + preload));
+  EXPECT_NE(e.find("tests.t1.warm_iterations: must satisfy 0 <= low < high"), std::string::npos)
+      << e;
+  e = error_of(one_test(kPerf + "warm_iterations = [1]\n" + preload));
+  EXPECT_NE(e.find("tests.t1.warm_iterations: must be two integers [low, high]"), std::string::npos)
+      << e;
+  e = error_of(one_test(kCommand + "warm_iterations = [1, 2]\n" + preload));
+  EXPECT_NE(e.find("tests.t1.warm_iterations: only a perf test has it"), std::string::npos) << e;
+}
+
 // Every bundled assignment loads under the trust rules (a hidden self_reported test must say
 // student_can_forge), and only its pytest tests are self_reported unless lowered on purpose.
 TEST(Trust, BundledManifestsLoad) {

@@ -3,6 +3,7 @@
 // valid, saturation at the top threshold.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <map>
 
 #include "grader/engine/perf.h"
@@ -194,6 +195,31 @@ TEST(PerfJudge, APairThatMixesWarmAndColdStartsIsNoise) {
   EXPECT_FALSE(p.valid);
   EXPECT_NE(p.problem.find("start the same way"), std::string::npos) << p.problem;
   EXPECT_TRUE(grader::perf::judge(sample(0.5, 0.01), settings()).valid);
+}
+
+// warm_iterations: a warm pair is judged at its own counts, and counts only if it started warm.
+TEST(PerfJudge, AWarmPairUsesTheWarmCounts) {
+  Settings s = settings();
+  s.warm = {{2, 21}};
+  // Baseline 0.01 s start-up and 50 ms per iteration at [2, 21]; student 10 ms per iteration.
+  Sample warm{seconds(0.01, 0.05, 2), seconds(0.01, 0.05, 21), seconds(0.01, 0.01, 21)};
+  warm.at_warm_counts = warm.started_warm = true;
+  Pair p = grader::perf::judge(warm, s);
+  EXPECT_TRUE(p.valid) << p.problem;
+  EXPECT_NEAR(p.startup, 0.01, 1e-12);  // extrapolated from 2 and 21, not from 1 and 41
+  EXPECT_NEAR(p.speedup, 5.0, 1e-9);
+  EXPECT_EQ(grader::perf::counts_of(warm, s), std::make_pair(int64_t{2}, int64_t{21}));
+  // The same times read at the cold counts would put the start-up elsewhere.
+  warm.at_warm_counts = false;
+  EXPECT_EQ(grader::perf::counts_of(warm, s), std::make_pair(int64_t{1}, int64_t{41}));
+  EXPECT_GT(std::abs(grader::perf::judge(warm, s).startup - 0.01), 0.01);
+  // All three runs started cold (the zygote was given up on) at the warm counts: noise, since
+  // a cold start-up's jitter is larger than the work sized for warm ones.
+  warm.at_warm_counts = true;
+  warm.started_warm = false;
+  p = grader::perf::judge(warm, s);
+  EXPECT_FALSE(p.valid);
+  EXPECT_NE(p.problem.find("sized for warm starts"), std::string::npos) << p.problem;
 }
 
 namespace {

@@ -294,6 +294,23 @@ void parse_produce_check(const Reader& r, const Manifest& m, const toml::table& 
   }
 }
 
+// [low, high] iteration counts of a perf test (`key`: iterations or warm_iterations).
+std::optional<std::pair<int64_t, int64_t>> iteration_counts(const Reader& r, const toml::table& t,
+                                                            const std::string& key,
+                                                            const std::string& name) {
+  const toml::node* n = t.get(key);
+  if (!n) return std::nullopt;
+  const toml::array* a = n->as_array();
+  if (!a || a->size() != 2 || !(*a)[0].is_integer() || !(*a)[1].is_integer()) {
+    r.fail(n, name + "." + key, "must be two integers [low, high]");
+  }
+  std::pair<int64_t, int64_t> counts{*(*a)[0].value<int64_t>(), *(*a)[1].value<int64_t>()};
+  if (counts.first < 0 || counts.second <= counts.first) {
+    r.fail(n, name + "." + key, "must satisfy 0 <= low < high");
+  }
+  return counts;
+}
+
 // A perf test's runs: the optional trusted check of the student's outputs, the baseline,
 // the iterations, pairs and measure.
 void parse_perf_runs(const Reader& r, const Manifest& m, const toml::table& t,
@@ -306,15 +323,11 @@ void parse_perf_runs(const Reader& r, const Manifest& m, const toml::table& t,
   }
   spec.baseline = r.relative_path(m.dir, *r.opt_string(t, "baseline", name + ".baseline"),
                                   t.get("baseline"), name + ".baseline", true);
-  if (const toml::node* n = t.get("iterations")) {
-    const toml::array* a = n->as_array();
-    if (!a || a->size() != 2 || !(*a)[0].is_integer() || !(*a)[1].is_integer()) {
-      r.fail(n, name + ".iterations", "must be two integers [low, high]");
-    }
-    spec.iterations = {*(*a)[0].value<int64_t>(), *(*a)[1].value<int64_t>()};
-    if (spec.iterations.first < 0 || spec.iterations.second <= spec.iterations.first) {
-      r.fail(n, name + ".iterations", "must satisfy 0 <= low < high");
-    }
+  if (auto counts = iteration_counts(r, t, "iterations", name)) spec.iterations = *counts;
+  spec.warm_iterations = iteration_counts(r, t, "warm_iterations", name);
+  if (spec.warm_iterations && m.preload.empty()) {
+    r.fail(t.get("warm_iterations"), name + ".warm_iterations",
+           "needs [runtime] preload: without a zygote every run starts cold");
   }
   spec.pairs = r.opt_integer(t, "pairs", name + ".pairs", 1).value_or(3);
   spec.measure = r.opt_word<Measure>(t, "measure", name + ".measure").value_or(Measure::Cpu);
@@ -358,8 +371,9 @@ void parse_test(const Reader& r, const Manifest& m, const toml::table& t, int in
   r.only_keys(t, at + ".",
               {"id", "name", "visibility", "points", "kind", "files", "args", "scoring", "cases",
                "limits", "seed", "produce", "check_files", "expected", "command", "baseline",
-               "iterations", "pairs", "measure", "thresholds", "max_plausible_speedup", "trust",
-               "student_can_forge", "measure_baseline", "case_timeout", "data"});
+               "iterations", "warm_iterations", "pairs", "measure", "thresholds",
+               "max_plausible_speedup", "trust", "student_can_forge", "measure_baseline",
+               "case_timeout", "data"});
   // clang-format on
   spec.line = static_cast<int>(t.source().begin.line);
   spec.id = r.string(t, "id", at + ".id", &t);
@@ -403,9 +417,10 @@ void parse_test(const Reader& r, const Manifest& m, const toml::table& t, int in
   if (t.get("measure_baseline") && spec.kind != TestKind::ProduceCheck)
     r.fail(t.get("measure_baseline"), name + ".measure_baseline",
            "only for kind \"produce_check\"");
-  if (spec.kind != TestKind::Perf && t.get("max_plausible_speedup"))
-    r.fail(t.get("max_plausible_speedup"), name + ".max_plausible_speedup",
-           "only a perf test has it");
+  for (const char* key : {"max_plausible_speedup", "warm_iterations"}) {
+    if (spec.kind != TestKind::Perf && t.get(key))
+      r.fail(t.get(key), name + "." + key, "only a perf test has it");
+  }
   parse_trust(r, t, name, spec);
 }
 

@@ -65,6 +65,10 @@ struct TestSpec {
   std::vector<std::string> command;
   std::string baseline;  // perf: folder whose files replace the student's
   std::pair<int64_t, int64_t> iterations{1, 2};
+  // perf: the counts of a pair whose runs start warm (forks of the zygote, start-up noise
+  // thousandths of a second, not the tenths of an `import torch`), so the work can be smaller
+  // for the same margin; unset: `iterations` either way.
+  std::optional<std::pair<int64_t, int64_t>> warm_iterations;
   int64_t pairs = 3;
   Measure measure = Measure::Cpu;
   std::vector<std::pair<double, double>> thresholds;  // (min speedup, fraction), best first

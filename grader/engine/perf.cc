@@ -7,14 +7,25 @@
 
 namespace grader::perf {
 
+std::pair<int64_t, int64_t> counts_of(const Sample& t, const Settings& s) {
+  if (t.at_warm_counts && s.warm) return *s.warm;
+  return {s.low, s.high};
+}
+
 Pair judge(const Sample& t, const Settings& s) {
   Pair p;
   p.t = t;
-  const double slope = (t.b_high - t.b_low) / static_cast<double>(s.high - s.low);
+  const auto [low, high] = counts_of(t, s);
+  const double slope = (t.b_high - t.b_low) / static_cast<double>(high - low);
   // A start-up cannot be negative; extrapolation noise can make it so.
-  p.startup = std::max(0.0, t.b_low - static_cast<double>(s.low) * slope);
+  p.startup = std::max(0.0, t.b_low - static_cast<double>(low) * slope);
   if (!t.same_start) {
     p.problem = "the pair's runs did not all start the same way (warm or cold)";
+    return p;
+  }
+  if (t.at_warm_counts && !t.started_warm) {
+    // Cold start-ups jitter by tenths of a second: more than the warm counts' work can outweigh.
+    p.problem = "the pair's runs started cold, at the counts sized for warm starts";
     return p;
   }
   if (!(t.b_high > t.b_low)) {

@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace grader::perf {
@@ -19,6 +20,10 @@ struct Sample {
   // The three runs started the same way (all warm or all cold). A pair that mixes them
   // compares a start-up it did not measure: ~1.5 s of `import torch` on one side only.
   bool same_start = true;
+  // Measured at Settings::warm's counts. Those are sized for warm start-ups (thousandths of a
+  // second of noise, not tenths), so the pair counts only if its runs all started warm.
+  bool at_warm_counts = false;
+  bool started_warm = false;  // every run of the pair started warm
 };
 
 // One pair as it counts, after its retries.
@@ -39,7 +44,12 @@ struct Settings {
   // The thresholds' speedups, best first. A speedup's band is the first one it reaches (or
   // none): the points follow from the median's band alone. Empty: every pair is measured.
   std::vector<double> bands;
+  // The counts of a pair whose runs start warm (a manifest's warm_iterations); unset: low, high.
+  std::optional<std::pair<int64_t, int64_t>> warm;
 };
+
+// The iteration counts [low, high] a sample was measured at.
+std::pair<int64_t, int64_t> counts_of(const Sample& t, const Settings& s);
 
 // The band of a speedup: the index of the first of `bands` it reaches, bands.size() if none.
 size_t band_of(double speedup, const std::vector<double>& bands);
@@ -47,8 +57,9 @@ size_t band_of(double speedup, const std::vector<double>& bands);
 inline constexpr int kRetriesPerPair = 2;
 
 // Judges one pair: start-up, speedup, and whether it is plausible. Implausible: its runs did
-// not all start the same way; the baseline does not take longer for more iterations; the student's
-// run is not longer than the baseline's start-up; or the speedup is above `max_plausible`.
+// not all start the same way, or not warm at the warm counts; the baseline does not take longer for
+// more iterations; the student's run is not longer than the baseline's start-up; or the speedup is
+// above `max_plausible`.
 Pair judge(const Sample& t, const Settings& s);
 
 // At least this many valid pairs are needed: half of those wanted, rounded up.

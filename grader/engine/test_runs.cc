@@ -548,13 +548,14 @@ const char* run_name(perf::Run role) {
   }
 }
 
-json perf_pairs_json(const perf::Outcome& o) {
+json perf_pairs_json(const perf::Outcome& o, const perf::Settings& s) {
   json pairs = json::array();
   for (const perf::Pair& p : o.pairs) {
+    const auto [low, high] = perf::counts_of(p.t, s);
     json j = {{"b_low", round4(p.t.b_low)},   {"b_high", round4(p.t.b_high)},
               {"s_high", round4(p.t.s_high)}, {"startup", round4(p.startup)},
               {"speedup", round4(p.speedup)}, {"valid", p.valid},
-              {"retries", p.retries}};
+              {"retries", p.retries},         {"iterations", {low, high}}};
     if (!p.valid) j["problem"] = p.problem;
     pairs.push_back(std::move(j));
   }
@@ -588,6 +589,7 @@ perf::Settings perf_settings(const TestSpec& t) {
       t.thresholds.front().first,
       t.max_plausible_speedup > 0 ? t.max_plausible_speedup : 10 * t.thresholds.front().first};
   for (const auto& [at_least, fraction] : t.thresholds) settings.bands.push_back(at_least);
+  settings.warm = t.warm_iterations;
   return settings;
 }
 
@@ -600,7 +602,10 @@ class PerfTest {
         t_(t),
         entry_(base_entry(t)),
         dir_(ctx.new_run_dir(t.id)),
-        settings_(perf_settings(t)) {}
+        settings_(perf_settings(t)),
+        // Warm counts while the runs can start warm: from the first cold run on (the zygote
+        // died or was given up on), the manifest's counts, sized for cold start-ups.
+        warm_counts_(t.warm_iterations && !ctx.zygote.empty()) {}
   TestEntry run();
 
  private:
@@ -609,6 +614,7 @@ class PerfTest {
   bool outputs_right(const fs::path& pair_dir, int pair, int attempt);
   void record(const perf::Outcome& o);
   std::string explanation(const perf::Outcome& o) const;
+  std::string counts_text(const perf::Outcome& o) const;
   double seconds(const BoxResult& r) const {
     return t_.measure == Measure::Cpu ? r.result.cpu_seconds : r.result.wall_seconds;
   }
@@ -619,6 +625,7 @@ class PerfTest {
   const fs::path dir_;
   fs::path grader_, baseline_base_;
   const perf::Settings settings_;
+  bool warm_counts_;
   double cpu_ = 0, wall_ = 0;  // the student's runs only
   BoxResult last_;             // the student's last run
   std::string failure_;        // why the student's run earned nothing ("" while it did)
@@ -667,16 +674,19 @@ BoxResult PerfTest::timed_run(bool student, int64_t iterations, const fs::path& 
 
 std::optional<perf::Sample> PerfTest::measure(int pair, int attempt) {
   perf::Sample sample;
+  sample.at_warm_counts = warm_counts_;
+  const auto [low, high] = perf::counts_of(sample, settings_);
   std::set<std::string> starts;
   const fs::path pair_dir = dir_ / fmt::format("pair-{}-{}", pair, attempt);
   // A retry also flips the order, so that a neighbour's rhythm does not repeat the noise.
   for (perf::Run role : perf::run_order(pair + attempt)) {
     const bool student = role == perf::Run::StudentHigh;
-    const int64_t iterations =
-        role == perf::Run::BaselineLow ? t_.iterations.first : t_.iterations.second;
+    const int64_t iterations = role == perf::Run::BaselineLow ? low : high;
     BoxResult r = timed_run(student, iterations, pair_dir / run_name(role));
     starts.insert(start_of(r));
     sample.same_start = starts.size() == 1;
+    sample.started_warm = sample.same_start && start_of(r) == "warm";
+    if (start_of(r) != "warm") warm_counts_ = false;
     if (!student) {
       if (!r.ok()) {
         throw InfrastructureError(fmt::format("test {}: the baseline failed ({}): {}", t_.id,
@@ -734,7 +744,31 @@ void PerfTest::record(const perf::Outcome& o) {
                  {"decided_early", o.decided},
                  {"max_plausible_speedup", settings_.max_plausible},
                  {"speedups", speedups},
-                 {"pairs", perf_pairs_json(o)}};
+                 {"pairs", perf_pairs_json(o, settings_)}};
+  if (t_.warm_iterations) {
+    entry_.perf["warm_iterations"] = {t_.warm_iterations->first, t_.warm_iterations->second};
+  }
+}
+
+// "your code at 80 iterations, start-up taken from the baseline at 1 and 80", for each set of
+// counts the pairs ran at, warm ones named (grader/engine/perf.h, Settings::warm).
+std::string PerfTest::counts_text(const perf::Outcome& o) const {
+  std::vector<perf::Sample> kinds;  // one sample per set of counts, in the order first seen
+  for (const perf::Pair& p : o.pairs) {
+    if (std::none_of(kinds.begin(), kinds.end(),
+                     [&](const perf::Sample& k) { return k.at_warm_counts == p.t.at_warm_counts; }))
+      kinds.push_back(p.t);
+  }
+  std::string text;
+  for (const perf::Sample& k : kinds) {
+    const auto [low, high] = perf::counts_of(k, settings_);
+    text += fmt::format(
+        "{}your code at {} iterations{}, start-up taken from the baseline at {} "
+        "and {}",
+        text.empty() ? "" : "; ", high, k.at_warm_counts ? " (sized for warm starts)" : "", low,
+        high);
+  }
+  return text;
 }
 
 std::string PerfTest::explanation(const perf::Outcome& o) const {
@@ -748,12 +782,10 @@ std::string PerfTest::explanation(const perf::Outcome& o) const {
     pairs_text += p.valid ? fmt::format(" {:.2f}x", p.speedup) : " noise";
   }
   return fmt::format(
-      "Median speedup {:.2f}x over the baseline{} ({} time; pairs:{}; your code at {} "
-      "iterations, start-up taken from the baseline at {} and {}; {} checked "
+      "Median speedup {:.2f}x over the baseline{} ({} time; pairs:{}; {}; {} checked "
       "run(s)). Thresholds:{}.{}\n",
       o.median, o.saturated ? fmt::format(", counted as {}x", o.used) : "",
-      reports::name(t_.measure), pairs_text, t_.iterations.second, t_.iterations.first,
-      t_.iterations.second, checks_, needed,
+      reports::name(t_.measure), pairs_text, counts_text(o), checks_, needed,
       o.decided ? fmt::format(" {} of {} pairs measured: they share a threshold band, "
                               "so no further pair could change the points.",
                               o.pairs.size(), settings_.pairs)

@@ -636,9 +636,11 @@ void Attempt::measure_and_clean_up() {
 // Every process of the box is gone: what its tmpfs hold can be read without a race.
 void Attempt::collect_volumes() {
   if (namespaces()) {
-    // A warm attempt that failed is done again cold (run()), into the same collect folders:
-    // its own outputs, which nothing vouches for, stay in the box.
-    r_.volumes = finish_volumes(p_, volume_roots_.fds, collect_error_, warm_error_.empty());
+    // A warm attempt that failed is done again cold, and a box whose set-up failed again
+    // without namespaces (run()), into the same collect folders: the failed attempt's
+    // outputs, which nothing vouches for, stay in the box.
+    r_.volumes = finish_volumes(p_, volume_roots_.fds, collect_error_,
+                                warm_error_.empty() && setup_error_.empty());
     return;
   }
   for (const auto& t : p_.tmpfs) {

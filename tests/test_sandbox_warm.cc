@@ -305,24 +305,28 @@ TEST_F(Warm, ARunWhoseRunnerDiesIsRunAgainCold) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   });
-  // The program writes a collected /out before the kill: the cold run collects into the same
-  // folder, which must hold its file alone (a collected warm file made the run fail:
-  // "create result.txt: File exists").
+  // The program writes a collected /out before the kill, named by how it started (a warm run
+  // finds the zygote's numpy imported): the cold run collects into the same folder, which must
+  // hold the cold file alone (the warm attempt's files used to be collected too, and the same
+  // names then failed the cold run: "create result.txt: File exists").
   const fs::path dir = harness::fresh_dir("warm-collect"), out = dir / "out";
   const fs::path policy = dir / "policy.json";
   std::ofstream(policy) << nlohmann::json{
       {"tmpfs", {{{"dst", "/out"}, {"size", "1M"}, {"collect", out.string()}}}}};
   auto o = python(
-      "import time\nopen('/out/result.txt', 'w').write('written')\ntime.sleep(3)\n"
-      "print('ran')\n",
+      "import sys, time\nhow = 'warm' if 'numpy' in sys.modules else 'cold'\n"
+      "open('/out/result.txt', 'w').write(how)\nopen('/out/' + how, 'w').close()\n"
+      "time.sleep(3)\nprint('ran')\n",
       {"--policy", policy.string()});
   killer.join();
   EXPECT_EQ(o.result["verdict"], "ok") << o.result.dump();
   EXPECT_EQ(o.out, "ran\n");
   EXPECT_EQ(start(o), "cold") << o.result.dump() << o.err;
   EXPECT_NE(note(o).find("runner ended"), std::string::npos) << note(o);
-  EXPECT_EQ(o.result["volumes"][0]["collected_files"], 1) << o.result.dump();
-  EXPECT_EQ(harness::read_text(out / "result.txt"), "written");
+  EXPECT_EQ(o.result["volumes"][0]["collected_files"], 2) << o.result.dump();
+  EXPECT_EQ(harness::read_text(out / "result.txt"), "cold");
+  EXPECT_TRUE(fs::exists(out / "cold"));
+  EXPECT_FALSE(fs::exists(out / "warm"));
   fs::remove_all(dir);
   // The zygote itself lives on for the next run.
   auto next = python("print('again')\n");

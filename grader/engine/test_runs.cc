@@ -626,9 +626,10 @@ class PerfTest {
   fs::path grader_, baseline_base_;
   const perf::Settings settings_;
   bool warm_counts_;
-  double cpu_ = 0, wall_ = 0;  // the student's runs only
-  BoxResult last_;             // the student's last run
-  std::string failure_;        // why the student's run earned nothing ("" while it did)
+  bool measured_again_ = false;  // a run started cold at the warm counts (run())
+  double cpu_ = 0, wall_ = 0;    // the student's runs only
+  BoxResult last_;               // the student's last run
+  std::string failure_;          // why the student's run earned nothing ("" while it did)
   int checks_ = 0;
 };
 
@@ -637,8 +638,14 @@ TestEntry PerfTest::run() {
   // The baseline runs on the baseline folder alone: no student file (a sitecustomize.py, a
   // module shadowing the standard library) can slow the reference down.
   baseline_base_ = built_baseline(ctx_, t_, dir_);
-  const perf::Outcome o = perf::measure_pairs(
-      settings_, [this](int pair, int attempt) { return measure(pair, attempt); });
+  auto measure_all = [this] {
+    return perf::measure_pairs(settings_,
+                               [this](int pair, int attempt) { return measure(pair, attempt); });
+  };
+  perf::Outcome o = measure_all();
+  // A run started cold at the warm counts: every pair is measured again at the cold ones, so
+  // that the median never mixes speedups measured at different counts.
+  if (o.stopped && measured_again_) o = measure_all();
   record(o);
   if (o.stopped) {
     entry_.output = failure_;
@@ -683,10 +690,17 @@ std::optional<perf::Sample> PerfTest::measure(int pair, int attempt) {
     const bool student = role == perf::Run::StudentHigh;
     const int64_t iterations = role == perf::Run::BaselineLow ? low : high;
     BoxResult r = timed_run(student, iterations, pair_dir / run_name(role));
+    if (sample.at_warm_counts && start_of(r) != "warm") {
+      // The zygote is lost (or refused this run): the warm counts are too little work for a
+      // cold start-up's noise. Stop here; run() measures every pair again at `iterations`.
+      warm_counts_ = false;
+      measured_again_ = true;
+      remove_quietly(pair_dir);
+      return std::nullopt;
+    }
     starts.insert(start_of(r));
     sample.same_start = starts.size() == 1;
     sample.started_warm = sample.same_start && start_of(r) == "warm";
-    if (start_of(r) != "warm") warm_counts_ = false;
     if (!student) {
       if (!r.ok()) {
         throw InfrastructureError(fmt::format("test {}: the baseline failed ({}): {}", t_.id,
@@ -750,23 +764,16 @@ void PerfTest::record(const perf::Outcome& o) {
   }
 }
 
-// "your code at 80 iterations, start-up taken from the baseline at 1 and 80", for each set of
-// counts the pairs ran at, warm ones named (grader/engine/perf.h, Settings::warm).
+// "your code at 80 iterations, start-up taken from the baseline at 1 and 80" (every pair of an
+// outcome ran at the same counts: run()), and why, when the test was measured again.
 std::string PerfTest::counts_text(const perf::Outcome& o) const {
-  std::vector<perf::Sample> kinds;  // one sample per set of counts, in the order first seen
-  for (const perf::Pair& p : o.pairs) {
-    if (std::none_of(kinds.begin(), kinds.end(),
-                     [&](const perf::Sample& k) { return k.at_warm_counts == p.t.at_warm_counts; }))
-      kinds.push_back(p.t);
-  }
-  std::string text;
-  for (const perf::Sample& k : kinds) {
-    const auto [low, high] = perf::counts_of(k, settings_);
-    text += fmt::format(
-        "{}your code at {} iterations{}, start-up taken from the baseline at {} "
-        "and {}",
-        text.empty() ? "" : "; ", high, k.at_warm_counts ? " (sized for warm starts)" : "", low,
-        high);
+  const perf::Sample counted = o.pairs.empty() ? perf::Sample{} : o.pairs.front().t;
+  const auto [low, high] = perf::counts_of(counted, settings_);
+  std::string text =
+      fmt::format("your code at {} iterations{}, start-up taken from the baseline at {} and {}",
+                  high, counted.at_warm_counts ? " (sized for warm starts)" : "", low, high);
+  if (measured_again_) {
+    text += "; measured again at these counts after a run started cold at the warm ones";
   }
   return text;
 }

@@ -16,7 +16,7 @@ namespace sandbox {
 // emptied here). A collect folder that cannot be written is a failure of the run: `error`.
 // With `collect` false nothing is copied out (a run whose outputs cannot be vouched for).
 std::vector<VolumeResult> finish_volumes(const Policy& policy, std::vector<int>& roots,
-                                         std::string& error, bool collect = true);
+                                         std::string& error, bool collect);
 
 // Without a mount namespace the box has no tmpfs of its own: each becomes a host folder (its
 // collect folder, or a temporary one listed in `temporary` for removal afterwards), seeded
